@@ -1,0 +1,37 @@
+package dev.amalgam.merge;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/** Computes planned tensors on one device and hands each finished tensor to an output. */
+public interface MergeEngine extends AutoCloseable {
+
+  /** Where the arithmetic runs, as shown to users: {@code cpu} or {@code cuda:0 (NVIDIA H100 ...)}. */
+  String device();
+
+  /**
+   * Merges every tensor. {@code inputs} maps input byte ranges; {@code output} may be called from several
+   * threads, once per tensor, with little-endian bytes of the tensor's output dtype valid only during the call.
+   */
+  void run(List<PlannedTensor> tensors, TensorSource inputs, MergeOutput output, MergeProgress progress);
+
+  @Override
+  default void close() {}
+
+  /** Maps an input tensor's bytes (read-only, little-endian). */
+  interface TensorSource {
+    ByteBuffer map(dev.amalgam.io.TensorInfo tensor);
+  }
+
+  /** Receives merged tensors. */
+  interface MergeOutput {
+    void accept(PlannedTensor tensor, ByteBuffer bytes);
+  }
+
+  /** Told after each tensor is written, for progress display. */
+  interface MergeProgress {
+    MergeProgress NONE = (tensor) -> {};
+
+    void tensorDone(PlannedTensor tensor);
+  }
+}

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -45,6 +47,8 @@ import picocli.CommandLine.Parameters;
       "Exit status: 0 ok, 2 bad usage or config, 1 runtime failure."
     })
 final class MergeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Parameters(index = "0", paramLabel = "CONFIG", description = "mergekit YAML config.")
   Path config;
 
@@ -83,7 +87,7 @@ final class MergeCommand implements Callable<Integer> {
       if (dryRun) {
         return printPlan(plan);
       }
-      try (MergeEngine engine = MergeEngines.open(device, threads, System.err::println)) {
+      try (MergeEngine engine = MergeEngines.open(device, threads, spec.commandLine().getErr()::println)) {
         ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", plan.tensors().size(), plan.outputBytes());
         Merger.Result result = Merger.toDisk(plan, engine,
             new Merger.OutputOptions(output, overwrite, shardBytes, copyTokenizer),
@@ -104,9 +108,9 @@ final class MergeCommand implements Callable<Integer> {
       node.put("input_bytes", plan.inputBytes());
       node.put("output_bytes", plan.outputBytes());
       node.put("out_dtype", plan.outDType().torchName());
-      System.out.println(node);
+      spec.commandLine().getOut().println(node);
     } else {
-      System.out.printf(Locale.ROOT, "plan: %d tensors, %.3f GB in, %.3f GB out as %s; nothing written (--dry-run)%n",
+      spec.commandLine().getOut().printf(Locale.ROOT, "plan: %d tensors, %.3f GB in, %.3f GB out as %s; nothing written (--dry-run)%n",
           plan.tensors().size(), plan.inputBytes() / 1e9, plan.outputBytes() / 1e9, plan.outDType().torchName());
     }
     return ExitCodes.OK;
@@ -124,9 +128,9 @@ final class MergeCommand implements Callable<Integer> {
       node.put("seconds", r.seconds());
       node.put("gb_per_s", r.gigabytesPerSecond());
       node.put("device", r.device());
-      System.out.println(node);
+      spec.commandLine().getOut().println(node);
     } else {
-      System.out.printf(Locale.ROOT, "merged %d tensors into %s (%d shard%s, %.3f GB) in %.2f s, %.2f GB/s on %s%n",
+      spec.commandLine().getOut().printf(Locale.ROOT, "merged %d tensors into %s (%d shard%s, %.3f GB) in %.2f s, %.2f GB/s on %s%n",
           r.tensors(), r.output(), r.shards(), r.shards() == 1 ? "" : "s", r.outputBytes() / 1e9, r.seconds(),
           r.gigabytesPerSecond(), r.device());
     }

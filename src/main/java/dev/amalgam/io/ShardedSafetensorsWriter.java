@@ -1,7 +1,6 @@
 package dev.amalgam.io;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,7 +22,7 @@ import java.util.Map;
  * and may be called from any thread in any order.
  */
 public final class ShardedSafetensorsWriter implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path folder;
   private final List<String> shardNames = new ArrayList<>();
@@ -106,7 +105,7 @@ public final class ShardedSafetensorsWriter implements AutoCloseable {
     ObjectNode weightMap = index.putObject("weight_map");
     shardOf.forEach((name, shard) -> weightMap.put(name, shardNames.get(shard)));
     try {
-      Files.writeString(folder.resolve(ModelDirectory.INDEX_FILE), JSON.writeValueAsString(index) + "\n");
+      Files.writeString(folder.resolve(ModelDirectory.INDEX_FILE), HfJson.write(index));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the shard index in " + folder, e);
     }

@@ -40,7 +40,7 @@ public final class Merger {
         writer.finish();
         shards = writer.shardCount();
       }
-      MergedModelFiles.write(plan, out.staging(), options.copyTokenizer());
+      MergedModelFiles.write(plan, out.staging(), out.target().getFileName().toString(), options.copyTokenizer());
       out.commit();
       double seconds = (System.nanoTime() - start) / 1e9;
       return new Result(plan.tensors().size(), plan.inputBytes(), plan.outputBytes(), seconds, engine.device(),

@@ -9,7 +9,7 @@ import java.util.List;
 final class ModelCard {
   private ModelCard() {}
 
-  static String render(MergeConfig config, MergeMethod method) {
+  static String render(MergeConfig config, MergeMethod method, String title) {
     LinkedHashSet<String> bases = new LinkedHashSet<>();
     config.baseModel().ifPresent(b -> bases.add(b.written()));
     List<String> merged = new ArrayList<>();
@@ -23,7 +23,7 @@ final class ModelCard {
     card.append("---\nbase_model:\n");
     bases.forEach(b -> card.append("- ").append(b).append('\n'));
     card.append("library_name: transformers\ntags:\n- mergekit\n- merge\n- amalgam\n---\n");
-    card.append("# ").append(config.file().toAbsolutePath().getParent().getFileName()).append(" merge\n\n");
+    card.append("# ").append(title).append("\n\n");
     card.append("This is a merge of pre-trained language models created with amalgam, ")
         .append("which reads and writes mergekit configurations.\n\n");
     card.append("## Merge Details\n### Merge Method\n\n");

@@ -4,13 +4,10 @@ import dev.amalgam.UserError;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -30,7 +27,7 @@ public final class AtomicOutputDirectory implements AutoCloseable {
     this.target = target;
     this.staging = staging;
     this.overwrite = overwrite;
-    this.cleanupOnExit = new Thread(() -> deleteQuietly(staging), "amalgam-output-cleanup");
+    this.cleanupOnExit = new Thread(() -> RecursiveDelete.quietly(staging), "amalgam-output-cleanup");
   }
 
   /** Checks that the target can be written, then creates the staging folder beside it. */
@@ -90,7 +87,7 @@ public final class AtomicOutputDirectory implements AutoCloseable {
       fsync(target.getParent(), true);
       committed = true;
       if (replaced != null) {
-        deleteQuietly(replaced);
+        RecursiveDelete.quietly(replaced);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot finish writing " + target, e);
@@ -103,7 +100,7 @@ public final class AtomicOutputDirectory implements AutoCloseable {
   @Override
   public void close() {
     if (!committed) {
-      deleteQuietly(staging);
+      RecursiveDelete.quietly(staging);
       removeHook();
     }
   }
@@ -121,29 +118,6 @@ public final class AtomicOutputDirectory implements AutoCloseable {
         ? FileChannel.open(path, StandardOpenOption.READ)
         : FileChannel.open(path, StandardOpenOption.WRITE)) {
       channel.force(true);
-    }
-  }
-
-  static void deleteQuietly(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-          Files.deleteIfExists(dir);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException ignored) {
-      // Best effort: this runs on failure paths and at shutdown, where nothing better can be done.
     }
   }
 }

@@ -24,6 +24,9 @@ public final class CpuMergeEngine implements MergeEngine {
   private static final int BUFFERS = 3;
   private static final long MIN_ELEMENTS_PER_TASK = 1 << 16;
 
+  /** Kernels hold scratch arrays, so each pool thread keeps its own. */
+  private static final ThreadLocal<LinearKernel> KERNELS = ThreadLocal.withInitial(LinearKernel::new);
+
   private final int threads;
 
   public CpuMergeEngine(int threads) {
@@ -88,7 +91,7 @@ public final class CpuMergeEngine implements MergeEngine {
     for (long from = 0; from < elements; from += per) {
       long start = from;
       long end = Math.min(elements, from + per);
-      parts.add(pool.submit(() -> LinearKernel.run(duplicates(inputs), types, tensor.weights(), divisor,
+      parts.add(pool.submit(() -> KERNELS.get().run(duplicates(inputs), types, tensor.weights(), divisor,
           out.duplicate().order(ByteOrder.LITTLE_ENDIAN), tensor.outDType(), start, end)));
     }
     parts.forEach(CpuMergeEngine::await);

@@ -1,0 +1,103 @@
+package dev.amalgam.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.backend.DeviceChoice;
+import dev.amalgam.config.MergeConfig;
+import dev.amalgam.config.ModelConfig;
+import dev.amalgam.io.RecursiveDelete;
+import dev.amalgam.io.ModelDirectory;
+import dev.amalgam.io.TensorInfo;
+import dev.amalgam.merge.MergeEngine;
+import dev.amalgam.merge.MergeEngines;
+import dev.amalgam.merge.MergePlan;
+import dev.amalgam.merge.MergePlanner;
+import dev.amalgam.merge.Merger;
+import dev.amalgam.model.RandomCheckpoint;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Times the seed model's merge (two random checkpoints, weights 0.3/0.7, normalize, bfloat16) against the
+ * disk's floor measured in the same run, on each requested device.
+ */
+public final class MergeBenchmark {
+  private final Path workDir;
+  private final Path modelConfig;
+  private final Consumer<String> log;
+
+  public MergeBenchmark(Path workDir, Path modelConfig, Consumer<String> log) {
+    this.workDir = workDir;
+    this.modelConfig = modelConfig;
+    this.log = log;
+  }
+
+  public ObjectNode run(List<DeviceChoice> devices) throws IOException {
+    Files.createDirectories(workDir);
+    Path a = ensureCheckpoint("a", 1);
+    Path b = ensureCheckpoint("b", 2);
+    Path configFile = workDir.resolve("linear.yml");
+    Files.writeString(configFile, "models:\n  - model: a\n    parameters: {weight: 0.3}\n"
+        + "  - model: b\n    parameters: {weight: 0.7}\nmerge_method: linear\ndtype: bfloat16\n"
+        + "parameters: {normalize: true}\n");
+    MergeConfig config = MergeConfig.load(configFile);
+
+    ObjectNode result = new ObjectMapper().createObjectNode();
+    result.put("model_config", modelConfig.toString());
+    boolean cold = IoFloor.dropPageCache();
+    result.put("page_cache", cold ? "cold (dropped before each timing)" : "warm (cannot drop caches here)");
+    List<Path> inputs = List.of(a, b).stream().flatMap(MergeBenchmark::weightFiles).toList();
+    long inputBytes;
+    long outputBytes;
+    try (MergePlan plan = MergePlanner.plan(config)) {
+      inputBytes = plan.inputBytes();
+      outputBytes = plan.outputBytes();
+    }
+    result.put("input_bytes", inputBytes).put("output_bytes", outputBytes);
+    log.accept("timing the I/O floor: read " + inputBytes / 1e9 + " GB, write " + outputBytes / 1e9 + " GB");
+    double read = IoFloor.readSeconds(inputs);
+    double write = IoFloor.writeSeconds(workDir, outputBytes);
+    double floor = read + write;
+    result.putObject("floor").put("read_s", read).put("write_s", write).put("total_s", floor);
+
+    ArrayNode merges = result.putArray("merges");
+    for (DeviceChoice device : devices) {
+      if (cold) {
+        IoFloor.dropPageCache();
+      }
+      Path out = workDir.resolve("merged-" + device.name().toLowerCase());
+      try (MergePlan plan = MergePlanner.plan(config);
+          MergeEngine engine = MergeEngines.open(device, null, log)) {
+        log.accept("merging on " + engine.device());
+        Merger.Result r = Merger.toDisk(plan, engine, new Merger.OutputOptions(out, true, 5_000_000_000L, false),
+            MergeEngine.MergeProgress.NONE);
+        merges.addObject().put("device", r.device()).put("seconds", r.seconds())
+            .put("ratio_to_floor", r.seconds() / floor).put("gb_per_s", r.gigabytesPerSecond());
+      } finally {
+        RecursiveDelete.quietly(out);
+      }
+    }
+    return result;
+  }
+
+  private Path ensureCheckpoint(String name, long seed) throws IOException {
+    Path dir = workDir.resolve(name);
+    String wanted = Files.readString(modelConfig);
+    if (Files.isRegularFile(dir.resolve("config.json")) && Files.readString(dir.resolve("config.json")).equals(wanted)) {
+      return dir;
+    }
+    log.accept("writing random checkpoint " + dir + " (seed " + seed + ")");
+    RandomCheckpoint.write(ModelConfig.read(modelConfig), wanted, dir, seed, 5_000_000_000L, true, bytes -> {});
+    return dir;
+  }
+
+  private static java.util.stream.Stream<Path> weightFiles(Path dir) {
+    try (ModelDirectory model = ModelDirectory.open(dir)) {
+      return model.tensors().stream().map(TensorInfo::file).distinct().toList().stream();
+    }
+  }
+}

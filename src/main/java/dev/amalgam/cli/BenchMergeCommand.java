@@ -1,0 +1,55 @@
+package dev.amalgam.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.UserError;
+import dev.amalgam.backend.DeviceChoice;
+import dev.amalgam.bench.MergeBenchmark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "merge",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Time the seed model's merge (two random checkpoints, 0.3/0.7, normalize, bfloat16) against the",
+      "disk's floor (read both inputs + write the output with fdatasync), measured in the same run.",
+      "Random checkpoints are written once into --work-dir and reused. Page caches are dropped before",
+      "each timing where the OS allows it (root on Linux); the JSON says which."
+    },
+    footer = {"", "Example:", "  amalgam bench merge --devices cpu,cuda --json"})
+final class BenchMergeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model-config", defaultValue = "examples/deepseek-r1-distill-qwen-1.5b.config.json",
+      paramLabel = "CONFIG.json", description = "Shape of the random checkpoints (default: ${DEFAULT-VALUE}).")
+  Path modelConfig;
+
+  @Option(names = "--work-dir", paramLabel = "DIR", description = "Where checkpoints and outputs go (default: <tmp>/amalgam-bench).")
+  Path workDir = Path.of(System.getProperty("java.io.tmpdir"), "amalgam-bench");
+
+  @Option(names = "--devices", split = ",", defaultValue = "auto", paramLabel = "cpu,cuda",
+      converter = DeviceChoiceConverter.class, description = "Devices to merge on (default: ${DEFAULT-VALUE}).")
+  List<DeviceChoice> devices;
+
+  @Option(names = "--json", description = "Print only the JSON result on stdout.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!Files.isRegularFile(modelConfig)) {
+      throw new UserError("model config " + modelConfig + " not found (pass --model-config CONFIG.json)");
+    }
+    ObjectNode result = new MergeBenchmark(workDir, modelConfig, spec.commandLine().getErr()::println).run(devices);
+    ObjectMapper mapper = new ObjectMapper();
+    spec.commandLine().getOut().println(json ? mapper.writeValueAsString(result)
+        : mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+    return ExitCodes.OK;
+  }
+}

@@ -114,7 +114,10 @@ public interface Backend extends AutoCloseable {
   void attention(Tensor q, Tensor k, Tensor v, Tensor kCache, Tensor vCache, Tensor slots, Tensor positions,
       int numHeads, int numKvHeads, int headDim, float scale, Tensor out);
 
-  /** SwiGLU: {@code out = silu(gate) * up} elementwise, {@code silu(x) = x / (1 + exp(-x))}; all {@code [T, n]}. */
+  /**
+   * SwiGLU: {@code out = silu(gate) * up} elementwise, {@code silu(x) = x / (1 + exp(-x))}; all {@code [T, n]}.
+   * {@code out} may alias {@code gate} or {@code up}.
+   */
   void siluMul(Tensor gate, Tensor up, Tensor out);
 
   /** {@code out = a + b} elementwise, same shapes; {@code out} may alias {@code a} (residual add). */

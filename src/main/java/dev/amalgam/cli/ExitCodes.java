@@ -15,7 +15,6 @@ final class ExitCodes {
   private ExitCodes() {}
 
   static CommandLine configure(CommandLine cli) {
-    cli.setExitCodeExceptionMapper(e -> e instanceof UserError ? USAGE : RUNTIME_FAILURE);
     cli.setExecutionExceptionHandler((e, cmd, parseResult) -> {
       if (e instanceof UserError) {
         cmd.getErr().println("error: " + e.getMessage());

@@ -3,9 +3,9 @@ package dev.amalgam.config;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
+import dev.amalgam.io.HfJson;
 import dev.amalgam.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,7 +20,7 @@ import java.util.Optional;
  * kept so that a merge can write it back in the format it came in, changing only the dtype.
  */
 public final class ModelConfig {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path source;
   private final ObjectNode raw;
@@ -185,11 +185,7 @@ public final class ModelConfig {
     if (!hasNew && !hasOld && copy.has("rope_parameters")) {
       copy.put("dtype", dtype.torchName());
     }
-    try {
-      return JSON.writeValueAsString(copy) + "\n";
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("re-serializing a parsed config cannot fail", e);
-    }
+    return HfJson.write(copy);
   }
 
   private int requiredInt(String key) {

@@ -1,0 +1,138 @@
+package dev.amalgam.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.backend.DeviceChoice;
+import dev.amalgam.config.MergeConfig;
+import dev.amalgam.merge.MergeEngine;
+import dev.amalgam.merge.MergeEngines;
+import dev.amalgam.merge.MergePlan;
+import dev.amalgam.merge.MergePlanner;
+import dev.amalgam.merge.Merger;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "merge",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Merge checkpoints as a mergekit YAML config describes, into an HF model folder.",
+      "",
+      "Every element is computed in float32 and rounded once to the output dtype, so the result is the exact",
+      "weighted average (mergekit rounds after every bf16 operation and is up to 1 ulp off).",
+      "Everything is validated before any tensor is read; the output appears complete or not at all."
+    },
+    footer = {
+      "",
+      "Config (paths are relative to the config's folder):",
+      "  models:",
+      "    - model: qwen2-tiny-a",
+      "      parameters: {weight: 0.3}",
+      "    - model: qwen2-tiny-b",
+      "      parameters: {weight: 0.7}       # or a gradient [0.2, 0.8], or [{filter: mlp, value: 0.5}, {value: 0.7}]",
+      "  merge_method: linear",
+      "  dtype: bfloat16",
+      "  parameters: {normalize: true}",
+      "",
+      "Examples:",
+      "  amalgam merge examples/linear.yml /tmp/merged",
+      "  amalgam merge config.yml out --device cuda --out-shard-size 2B --json",
+      "",
+      "Exit status: 0 ok, 2 bad usage or config, 1 runtime failure."
+    })
+final class MergeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "CONFIG", description = "mergekit YAML config.")
+  Path config;
+
+  @Parameters(index = "1", paramLabel = "OUT_DIR", description = "Output model folder (must not exist unless --overwrite).")
+  Path output;
+
+  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cuda|cpu",
+      description = "Where to compute: auto takes the GPU when usable (default: ${DEFAULT-VALUE}).",
+      converter = DeviceChoiceConverter.class)
+  DeviceChoice device;
+
+  @Option(names = "--out-shard-size", defaultValue = "5B", paramLabel = "SIZE", converter = ByteSize.class,
+      description = "Largest shard, in bytes with an optional K/M/B suffix (default: ${DEFAULT-VALUE}).")
+  long shardBytes;
+
+  @Option(names = "--copy-tokenizer", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Copy tokenizer files, chat template and generation_config.json from the base model (default: on).")
+  boolean copyTokenizer;
+
+  @Option(names = "--overwrite", description = "Replace OUT_DIR if it exists (only once the new merge is complete).")
+  boolean overwrite;
+
+  @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+  Integer threads;
+
+  @Option(names = "--dry-run", description = "Validate the config and inputs, print the plan, write nothing.")
+  boolean dryRun;
+
+  @Option(names = "--json", description = "Print a JSON summary on stdout.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    MergeConfig mergeConfig = MergeConfig.load(config);
+    try (MergePlan plan = MergePlanner.plan(mergeConfig)) {
+      if (dryRun) {
+        return printPlan(plan);
+      }
+      try (MergeEngine engine = MergeEngines.open(device, threads, spec.commandLine().getErr()::println)) {
+        ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", plan.tensors().size(), plan.outputBytes());
+        Merger.Result result = Merger.toDisk(plan, engine,
+            new Merger.OutputOptions(output, overwrite, shardBytes, copyTokenizer),
+            bar == null ? MergeEngine.MergeProgress.NONE : t -> bar.advance(t.outBytes()));
+        if (bar != null) {
+          bar.finish();
+        }
+        printResult(result);
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  private int printPlan(MergePlan plan) throws Exception {
+    if (json) {
+      ObjectNode node = new ObjectMapper().createObjectNode();
+      node.put("tensors", plan.tensors().size());
+      node.put("input_bytes", plan.inputBytes());
+      node.put("output_bytes", plan.outputBytes());
+      node.put("out_dtype", plan.outDType().torchName());
+      spec.commandLine().getOut().println(node);
+    } else {
+      spec.commandLine().getOut().printf(Locale.ROOT, "plan: %d tensors, %.3f GB in, %.3f GB out as %s; nothing written (--dry-run)%n",
+          plan.tensors().size(), plan.inputBytes() / 1e9, plan.outputBytes() / 1e9, plan.outDType().torchName());
+    }
+    return ExitCodes.OK;
+  }
+
+  private void printResult(Merger.Result r) {
+    if (json) {
+      ObjectNode node = new ObjectMapper().createObjectNode();
+      node.put("output", r.output().toString());
+      node.put("tensors", r.tensors());
+      node.put("input_bytes", r.inputBytes());
+      node.put("output_bytes", r.outputBytes());
+      node.put("bytes", r.inputBytes() + r.outputBytes());
+      node.put("shards", r.shards());
+      node.put("seconds", r.seconds());
+      node.put("gb_per_s", r.gigabytesPerSecond());
+      node.put("device", r.device());
+      spec.commandLine().getOut().println(node);
+    } else {
+      spec.commandLine().getOut().printf(Locale.ROOT, "merged %d tensors into %s (%d shard%s, %.3f GB) in %.2f s, %.2f GB/s on %s%n",
+          r.tensors(), r.output(), r.shards(), r.shards() == 1 ? "" : "s", r.outputBytes() / 1e9, r.seconds(),
+          r.gigabytesPerSecond(), r.device());
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package dev.amalgam.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.amalgam.UserError;
+import dev.amalgam.merge.MergeMethods;
+import dev.amalgam.tensor.DType;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A mergekit YAML merge config. The schema is declared here, in one place, and anything outside it is an
+ * error with a suggestion: mergekit ignores unknown keys, and its users find their typos hours later.
+ */
+public record MergeConfig(
+    Path file,
+    String yamlText,
+    String mergeMethod,
+    Optional<ModelRef> baseModel,
+    List<ModelEntry> models,
+    Optional<DType> dtype,
+    Optional<DType> outDType,
+    Map<String, ParameterValue> parameters) {
+
+  static final Set<String> TOP_LEVEL_KEYS =
+      Set.of("models", "merge_method", "base_model", "dtype", "out_dtype", "parameters");
+  /** mergekit keys that amalgam understands but does not implement yet: refused, not ignored. */
+  static final Set<String> UNSUPPORTED_KEYS =
+      Set.of("slices", "tokenizer_source", "tokenizer", "chat_template", "modules");
+
+  /** A model as written in the config and the folder it resolves to (relative to the config's folder). */
+  public record ModelRef(String written, Path path) {}
+
+  public record ModelEntry(ModelRef model, Map<String, ParameterValue> parameters) {}
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  public static MergeConfig load(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new UserError("merge config " + file + " does not exist");
+    }
+    try {
+      return parse(file, Files.readString(file, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  public static MergeConfig parse(Path file, String yamlText) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(yamlText);
+    } catch (IOException e) {
+      throw new UserError(file + " is not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+    }
+    if (root == null || !root.isObject()) {
+      throw new UserError(file + " must be a YAML mapping with `models` and `merge_method`");
+    }
+    checkKeys(root);
+    Path folder = file.toAbsolutePath().getParent();
+
+    String method = required(root, "merge_method").asText();
+    if (!MergeMethods.names().contains(method)) {
+      throw new UserError("unknown merge_method `" + method + "`" + Suggestions.hint(method, MergeMethods.names())
+          + " (supported: " + String.join(", ", MergeMethods.names()) + ")");
+    }
+    JsonNode modelsNode = required(root, "models");
+    if (!modelsNode.isArray() || modelsNode.isEmpty()) {
+      throw new UserError("`models` must be a non-empty list of {model, parameters}");
+    }
+    List<ModelEntry> models = new ArrayList<>();
+    for (int i = 0; i < modelsNode.size(); i++) {
+      models.add(modelEntry(modelsNode.get(i), "models[" + i + "]", folder));
+    }
+    Optional<ModelRef> base = root.hasNonNull("base_model")
+        ? Optional.of(modelRef(root.get("base_model"), "base_model", folder))
+        : Optional.empty();
+    Map<String, ParameterValue> parameters = root.has("parameters")
+        ? parameters(root.get("parameters"), "parameters")
+        : Map.of();
+    return new MergeConfig(file, yamlText, method, base, models,
+        dtype(root, "dtype"), dtype(root, "out_dtype"), parameters);
+  }
+
+  /** The dtype the merged tensors are written in: out_dtype, else dtype, else empty (then the inputs'). */
+  public Optional<DType> outputDType() {
+    return outDType.isPresent() ? outDType : dtype;
+  }
+
+  /** Where config.json and the tokenizer come from: the base model, else the first model. */
+  public ModelRef templateModel() {
+    return baseModel.orElse(models.get(0).model());
+  }
+
+  private static void checkKeys(JsonNode root) {
+    root.fieldNames().forEachRemaining(key -> {
+      if (UNSUPPORTED_KEYS.contains(key)) {
+        throw new UserError("`" + key + "` is a mergekit option amalgam does not support yet");
+      }
+      if (!TOP_LEVEL_KEYS.contains(key)) {
+        throw new UserError("unknown key `" + key + "`" + Suggestions.hint(key, TOP_LEVEL_KEYS)
+            + " (known keys: " + String.join(", ", TOP_LEVEL_KEYS.stream().sorted().toList()) + ")");
+      }
+    });
+  }
+
+  private static ModelEntry modelEntry(JsonNode node, String where, Path folder) {
+    if (node.isTextual()) {
+      return new ModelEntry(modelRef(node, where, folder), Map.of());
+    }
+    if (!node.isObject()) {
+      throw new UserError(where + " must be {model: PATH, parameters: {...}}");
+    }
+    node.fieldNames().forEachRemaining(key -> {
+      if (!key.equals("model") && !key.equals("parameters")) {
+        throw new UserError("unknown key `" + key + "` in " + where + Suggestions.hint(key, List.of("model", "parameters")));
+      }
+    });
+    if (!node.hasNonNull("model")) {
+      throw new UserError(where + " has no `model`");
+    }
+    Map<String, ParameterValue> parameters = node.has("parameters")
+        ? parameters(node.get("parameters"), where + ".parameters")
+        : Map.of();
+    return new ModelEntry(modelRef(node.get("model"), where + ".model", folder), parameters);
+  }
+
+  private static ModelRef modelRef(JsonNode node, String where, Path folder) {
+    if (!node.isTextual() || node.asText().isBlank()) {
+      throw new UserError(where + " must be a path to a model folder");
+    }
+    String written = node.asText();
+    Path path = folder.resolve(written).normalize();
+    if (!Files.isDirectory(path)) {
+      throw new UserError(where + ": model folder `" + written + "` not found (looked at " + path + ")");
+    }
+    return new ModelRef(written, path);
+  }
+
+  private static Map<String, ParameterValue> parameters(JsonNode node, String where) {
+    if (node.isNull()) {
+      return Map.of();
+    }
+    if (!node.isObject()) {
+      throw new UserError(where + " must be a mapping of parameter names to values");
+    }
+    Map<String, ParameterValue> values = new LinkedHashMap<>();
+    node.fields().forEachRemaining(f -> values.put(f.getKey(), ParameterValue.parse(f.getValue(), where + "." + f.getKey())));
+    return values;
+  }
+
+  private static Optional<DType> dtype(JsonNode root, String key) {
+    if (!root.hasNonNull(key)) {
+      return Optional.empty();
+    }
+    String name = root.get(key).asText();
+    return Optional.of(DType.fromTorchName(name).orElseThrow(() -> new UserError(
+        "unsupported " + key + " `" + name + "`" + Suggestions.hint(name, List.of("bfloat16", "float16", "float32"))
+            + " (use bfloat16, float16 or float32)")));
+  }
+
+  private static JsonNode required(JsonNode root, String key) {
+    JsonNode node = root.get(key);
+    if (node == null || node.isNull()) {
+      throw new UserError("the config has no `" + key + "`");
+    }
+    return node;
+  }
+}

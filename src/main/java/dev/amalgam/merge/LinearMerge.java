@@ -1,0 +1,58 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.UserError;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * mergekit's {@code linear}: a weighted average of the models' tensors (model soups). With
+ * {@code normalize: true}, the default, the sum is divided by the sum of the weights.
+ */
+public final class LinearMerge implements MergeMethod {
+  @Override
+  public String name() {
+    return "linear";
+  }
+
+  @Override
+  public String displayName() {
+    return "linear (a weighted average, as in model soups, arXiv:2203.05482)";
+  }
+
+  @Override
+  public Set<String> modelParameters() {
+    return Set.of("weight");
+  }
+
+  @Override
+  public Set<String> globalParameters() {
+    return Set.of("normalize");
+  }
+
+  @Override
+  public Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global) {
+    float[] weights = new float[perModel.size()];
+    float sum = 0f;
+    for (int i = 0; i < weights.length; i++) {
+      Object w = perModel.get(i).get("weight");
+      if (w == null) {
+        throw new UserError("models[" + i + "] has no `weight` for tensor `" + tensorName + "`");
+      }
+      if (!(w instanceof Number n) || !Float.isFinite(n.floatValue())) {
+        throw new UserError("models[" + i + "] weight for `" + tensorName + "` must be a finite number, not " + w);
+      }
+      weights[i] = n.floatValue();
+      sum += weights[i];
+    }
+    Object normalizeValue = global.get("normalize");
+    if (normalizeValue != null && !(normalizeValue instanceof Boolean)) {
+      throw new UserError("parameters.normalize must be true or false, not " + normalizeValue);
+    }
+    boolean normalize = normalizeValue == null || (Boolean) normalizeValue;
+    if (normalize && sum == 0f) {
+      throw new UserError("the weights for `" + tensorName + "` sum to 0, so they cannot be normalized "
+          + "(set `normalize: false` or change the weights)");
+    }
+    return new Weights(weights, normalize);
+  }
+}

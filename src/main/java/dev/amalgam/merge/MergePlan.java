@@ -1,0 +1,86 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.config.MergeConfig;
+import dev.amalgam.config.ModelConfig;
+import dev.amalgam.io.ModelDirectory;
+import dev.amalgam.io.TensorInfo;
+import dev.amalgam.tensor.DType;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a merge will do, decided and validated before any tensor data is touched: the output tensors
+ * with their inputs and weights, and the open input folders to read them from.
+ */
+public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable {
+  private final MergeConfig config;
+  private final MergeMethod method;
+  private final List<ModelDirectory> inputs;
+  private final ModelDirectory templateModel;
+  private final ModelConfig templateConfig;
+  private final List<PlannedTensor> tensors;
+  private final DType outDType;
+  private final Map<java.nio.file.Path, ModelDirectory> byFile = new HashMap<>();
+
+  MergePlan(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs, ModelDirectory templateModel,
+      List<PlannedTensor> tensors, DType outDType) {
+    this.config = config;
+    this.method = method;
+    this.inputs = inputs;
+    this.templateModel = templateModel;
+    this.templateConfig = templateModel.config();
+    this.tensors = tensors;
+    this.outDType = outDType;
+    for (ModelDirectory dir : inputs) {
+      dir.tensors().forEach(t -> byFile.put(t.file(), dir));
+    }
+  }
+
+  public MergeConfig config() {
+    return config;
+  }
+
+  public MergeMethod method() {
+    return method;
+  }
+
+  public List<PlannedTensor> tensors() {
+    return tensors;
+  }
+
+  public DType outDType() {
+    return outDType;
+  }
+
+  /** The model whose config.json, tokenizer and chat template the output takes. */
+  public ModelDirectory templateModel() {
+    return templateModel;
+  }
+
+  public ModelConfig templateConfig() {
+    return templateConfig;
+  }
+
+  public long inputBytes() {
+    return tensors.stream().mapToLong(PlannedTensor::inBytes).sum();
+  }
+
+  public long outputBytes() {
+    return tensors.stream().mapToLong(PlannedTensor::outBytes).sum();
+  }
+
+  @Override
+  public ByteBuffer map(TensorInfo tensor) {
+    return byFile.get(tensor.file()).map(tensor);
+  }
+
+  @Override
+  public void close() {
+    inputs.forEach(ModelDirectory::close);
+    if (!inputs.contains(templateModel)) {
+      templateModel.close();
+    }
+  }
+}

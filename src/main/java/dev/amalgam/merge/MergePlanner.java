@@ -1,0 +1,160 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.UserError;
+import dev.amalgam.config.MergeConfig;
+import dev.amalgam.config.ParameterValue;
+import dev.amalgam.config.Suggestions;
+import dev.amalgam.io.ModelDirectory;
+import dev.amalgam.io.TensorInfo;
+import dev.amalgam.tensor.DType;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns a validated config into a {@link MergePlan}. Every check that can fail does so here, before the
+ * first byte of tensor data is read: missing folders, mismatched tensors, unknown parameters, bad weights.
+ */
+public final class MergePlanner {
+  private static final Pattern LAYER = Pattern.compile("(?:^|\\.)layers\\.(\\d+)\\.");
+
+  private MergePlanner() {}
+
+  public static MergePlan plan(MergeConfig config) {
+    MergeMethod method = MergeMethods.byName(config.mergeMethod()).orElseThrow();
+    checkParameterNames(config, method);
+    List<ModelDirectory> inputs = new ArrayList<>();
+    try {
+      for (MergeConfig.ModelEntry entry : config.models()) {
+        inputs.add(ModelDirectory.open(entry.model().path()));
+      }
+      ModelDirectory template = templateModel(config, inputs);
+      int layers = template.config().numLayersIfKnown().orElse(1);
+      checkSameTensors(config, inputs);
+      DType outDType = config.outputDType().orElseGet(() -> inputDType(inputs.get(0)));
+      List<PlannedTensor> tensors = new ArrayList<>();
+      for (TensorInfo first : inputs.get(0).tensors()) {
+        tensors.add(planTensor(config, method, inputs, first, layers, outDType));
+      }
+      return new MergePlan(config, method, inputs, template, tensors, outDType);
+    } catch (RuntimeException e) {
+      inputs.forEach(ModelDirectory::close);
+      throw e;
+    }
+  }
+
+  private static ModelDirectory templateModel(MergeConfig config, List<ModelDirectory> inputs) {
+    MergeConfig.ModelRef ref = config.templateModel();
+    for (int i = 0; i < inputs.size(); i++) {
+      if (config.models().get(i).model().path().equals(ref.path())) {
+        return inputs.get(i);
+      }
+    }
+    return ModelDirectory.open(ref.path());
+  }
+
+  private static PlannedTensor planTensor(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs,
+      TensorInfo first, int layers, DType outDType) {
+    String name = first.name();
+    double t = layerPosition(name, layers);
+    List<TensorInfo> sources = new ArrayList<>();
+    List<MergeMethod.ParameterLookup> perModel = new ArrayList<>();
+    for (int i = 0; i < inputs.size(); i++) {
+      TensorInfo info = inputs.get(i).tensor(name).orElseThrow();
+      if (!info.dtype().isMergeable()) {
+        throw new UserError(inputs.get(i).dir() + ": tensor `" + name + "` is " + info.dtype().safetensorsName()
+            + "; only BF16, F16 and F32 tensors can be merged");
+      }
+      sources.add(info);
+      Map<String, ParameterValue> own = config.models().get(i).parameters();
+      perModel.add(key -> evaluate(own.containsKey(key) ? own.get(key) : config.parameters().get(key), name, t));
+    }
+    MergeMethod.ParameterLookup global = key -> evaluate(config.parameters().get(key), name, t);
+    MergeMethod.Weights w = method.weights(name, perModel, global);
+    return new PlannedTensor(name, first.shape(), sources, w.weights(), w.normalize(), outDType);
+  }
+
+  private static Object evaluate(ParameterValue value, String tensorName, double t) {
+    return value == null ? null : value.evaluate(tensorName, t);
+  }
+
+  /**
+   * Where a tensor sits in the layer stack, from 0 (first layer) to 1 (last), for gradients. Embeddings,
+   * the final norm and lm_head are outside the layers and take the gradient's first value, as in mergekit.
+   */
+  static double layerPosition(String tensorName, int layers) {
+    Matcher m = LAYER.matcher(tensorName);
+    if (!m.find() || layers <= 1) {
+      return 0;
+    }
+    return Math.min(1.0, Integer.parseInt(m.group(1)) / (double) (layers - 1));
+  }
+
+  private static void checkParameterNames(MergeConfig config, MergeMethod method) {
+    Set<String> global = new TreeSet<>(method.modelParameters());
+    global.addAll(method.globalParameters());
+    for (String key : config.parameters().keySet()) {
+      if (!global.contains(key)) {
+        throw new UserError("unknown parameter `" + key + "` for merge_method " + method.name()
+            + Suggestions.hint(key, global) + " (known: " + String.join(", ", global) + ")");
+      }
+    }
+    for (int i = 0; i < config.models().size(); i++) {
+      for (String key : config.models().get(i).parameters().keySet()) {
+        if (!method.modelParameters().contains(key)) {
+          String where = method.globalParameters().contains(key) ? " (it is a top-level parameter)" : "";
+          throw new UserError("unknown parameter `" + key + "` in models[" + i + "].parameters" + where
+              + Suggestions.hint(key, method.modelParameters()));
+        }
+      }
+    }
+  }
+
+  private static void checkSameTensors(MergeConfig config, List<ModelDirectory> inputs) {
+    ModelDirectory first = inputs.get(0);
+    Set<String> expected = new HashSet<>(first.tensorNames());
+    for (int i = 1; i < inputs.size(); i++) {
+      ModelDirectory other = inputs.get(i);
+      Set<String> names = new HashSet<>(other.tensorNames());
+      if (!names.equals(expected)) {
+        throw new UserError("models[0] (" + config.models().get(0).model().written() + ") and models[" + i + "] ("
+            + config.models().get(i).model().written() + ") hold different tensors: "
+            + difference(expected, names, "only in models[0]") + difference(names, expected, "only in models[" + i + "]")
+            + tiedHint(expected, names));
+      }
+      for (TensorInfo a : first.tensors()) {
+        TensorInfo b = other.tensor(a.name()).orElseThrow();
+        if (!a.sameShape(b)) {
+          throw new UserError("tensor `" + a.name() + "` is " + a.shapeString() + " in models[0] but "
+              + b.shapeString() + " in models[" + i + "]; these models cannot be merged");
+        }
+      }
+    }
+  }
+
+  private static String difference(Set<String> a, Set<String> b, String label) {
+    TreeSet<String> only = new TreeSet<>(a);
+    only.removeAll(b);
+    if (only.isEmpty()) {
+      return "";
+    }
+    List<String> shown = only.stream().limit(3).toList();
+    return label + ": " + String.join(", ", shown) + (only.size() > 3 ? " and " + (only.size() - 3) + " more" : "") + "; ";
+  }
+
+  private static String tiedHint(Set<String> a, Set<String> b) {
+    return a.contains("lm_head.weight") != b.contains("lm_head.weight")
+        ? "one model ties lm_head to the embeddings and the other does not"
+        : "";
+  }
+
+  /** Without a dtype in the config, the output keeps the first model's dtype. */
+  private static DType inputDType(ModelDirectory first) {
+    return first.tensors().iterator().next().dtype();
+  }
+}

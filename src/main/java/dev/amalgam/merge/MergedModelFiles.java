@@ -1,0 +1,37 @@
+package dev.amalgam.merge;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The non-tensor files of a merged model folder: config, tokenizer and chat template, card, merge config. */
+final class MergedModelFiles {
+  /** Tokenizer, chat template and generation files HF may look for, copied when the template model has them. */
+  static final List<String> TOKENIZER_FILES = List.of(
+      "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+      "vocab.json", "merges.txt", "tokenizer.model", "chat_template.jinja", "chat_template.json",
+      "generation_config.json");
+
+  private MergedModelFiles() {}
+
+  static void write(MergePlan plan, Path folder, String title, boolean copyTokenizer) {
+    try {
+      Files.writeString(folder.resolve("config.json"), plan.templateConfig().withDType(plan.outDType()));
+      Files.writeString(folder.resolve("mergekit_config.yml"), plan.config().yamlText(), StandardCharsets.UTF_8);
+      Files.writeString(folder.resolve("README.md"), ModelCard.render(plan.config(), plan.method(), title), StandardCharsets.UTF_8);
+      if (copyTokenizer) {
+        for (String name : TOKENIZER_FILES) {
+          Path source = plan.templateModel().dir().resolve(name);
+          if (Files.isRegularFile(source)) {
+            Files.copy(source, folder.resolve(name));
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write model files into " + folder, e);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.io.AtomicOutputDirectory;
+import dev.amalgam.io.SafetensorsLayout;
+import dev.amalgam.io.ShardedSafetensorsWriter;
+import dev.amalgam.tensor.HostTensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Runs a planned merge into an HF model folder on disk, or into memory for generation. */
+public final class Merger {
+  private Merger() {}
+
+  /** What a finished merge did, for the summary line and {@code --json}. */
+  public record Result(int tensors, long inputBytes, long outputBytes, double seconds, String device,
+      Path output, int shards) {
+    public double gigabytesPerSecond() {
+      return (inputBytes + outputBytes) / 1e9 / seconds;
+    }
+  }
+
+  /** Where and how to write the output folder. */
+  public record OutputOptions(Path folder, boolean overwrite, long maxShardBytes, boolean copyTokenizer) {}
+
+  public static Result toDisk(MergePlan plan, MergeEngine engine, OutputOptions options,
+      MergeEngine.MergeProgress progress) {
+    long start = System.nanoTime();
+    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(options.folder(), options.overwrite())) {
+      List<SafetensorsLayout.Entry> entries = plan.tensors().stream()
+          .map(t -> new SafetensorsLayout.Entry(t.name(), t.outDType(), t.shape()))
+          .toList();
+      int shards;
+      try (ShardedSafetensorsWriter writer =
+          new ShardedSafetensorsWriter(out.staging(), entries, options.maxShardBytes())) {
+        engine.run(plan.tensors(), plan, (tensor, bytes) -> writer.write(tensor.name(), bytes), progress);
+        writer.finish();
+        shards = writer.shardCount();
+      }
+      MergedModelFiles.write(plan, out.staging(), out.target().getFileName().toString(), options.copyTokenizer());
+      out.commit();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      return new Result(plan.tensors().size(), plan.inputBytes(), plan.outputBytes(), seconds, engine.device(),
+          out.target(), shards);
+    }
+  }
+
+  /** Merges into host memory: the tensors a model can be built from without touching disk. */
+  public static Map<String, HostTensor> toMemory(MergePlan plan, MergeEngine engine,
+      MergeEngine.MergeProgress progress) {
+    Map<String, HostTensor> merged = new LinkedHashMap<>();
+    engine.run(plan.tensors(), plan, (tensor, bytes) -> {
+      ByteBuffer copy = ByteBuffer.allocateDirect(bytes.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+      copy.put(bytes.duplicate()).flip();
+      synchronized (merged) {
+        merged.put(tensor.name(), new HostTensor(tensor.name(), tensor.outDType(), tensor.shape(), copy));
+      }
+    }, progress);
+    return merged;
+  }
+}

@@ -1,0 +1,166 @@
+package dev.amalgam.cli;
+
+import static dev.amalgam.TestModels.abs;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The merge command end to end: summaries, exit codes and clean errors, and nothing left behind on failure. */
+class MergeCommandTest {
+  @TempDir Path tmp;
+
+  private String models(String weightA, String weightB) {
+    return "models:\n  - model: " + abs(TestModels.A) + "\n    parameters: {weight: " + weightA + "}\n"
+        + "  - model: " + abs(TestModels.B) + "\n    parameters: {weight: " + weightB + "}\n";
+  }
+
+  private CliRun merge(String yaml, String... extra) throws Exception {
+    Path config = TestModels.config(tmp, yaml);
+    String[] args = Stream.concat(Stream.of("merge", config.toString(), tmp.resolve("out").toString()),
+        Stream.of(extra)).toArray(String[]::new);
+    return CliRun.of(args);
+  }
+
+  private void assertRefused(CliRun run, String expectedMessage) throws Exception {
+    assertTrue(run.isCleanUserError(), "exit " + run.exitCode() + ", stderr: " + run.err());
+    assertTrue(run.err().contains(expectedMessage), "stderr: " + run.err());
+    try (var files = Files.list(tmp)) {
+      assertEquals(java.util.List.of(tmp.resolve("merge.yml")), files.toList(), "output left behind");
+    }
+  }
+
+  @Test
+  void jsonSummaryDescribesTheMerge() throws Exception {
+    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\ndtype: bfloat16\n", "--json", "--device", "cpu");
+    assertEquals(0, run.exitCode(), run.err());
+    JsonNode summary = new ObjectMapper().readTree(run.out());
+    assertEquals(51, summary.get("tensors").asInt());
+    assertEquals(1716992, summary.get("output_bytes").asLong());
+    assertEquals(1, summary.get("shards").asInt());
+    assertTrue(summary.get("device").asText().startsWith("cpu"));
+    assertTrue(summary.get("gb_per_s").asDouble() > 0);
+  }
+
+  @Test
+  void shardsByOutShardSizeAndWritesAnIndex() throws Exception {
+    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\n", "--out-shard-size", "300K");
+    assertEquals(0, run.exitCode(), run.err());
+    Path out = tmp.resolve("out");
+    JsonNode index = new ObjectMapper().readTree(out.resolve("model.safetensors.index.json").toFile());
+    assertEquals(1716992, index.get("metadata").get("total_size").asLong());
+    assertTrue(Files.exists(out.resolve("model-00001-of-00007.safetensors")));
+    assertFalse(Files.exists(out.resolve("model.safetensors")));
+    var merged = TestModels.load(out);
+    var expected = TestModels.load(TestModels.MERGED);
+    for (String name : expected.keySet()) {
+      assertEquals(expected.get(name).data(), merged.get(name).data(), name);
+    }
+  }
+
+  @Test
+  void dryRunWritesNothing() throws Exception {
+    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\n", "--dry-run");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.out().contains("51 tensors"), run.out());
+    assertFalse(Files.exists(tmp.resolve("out")));
+  }
+
+  @Test
+  void existingOutputIsRefusedWithoutOverwrite() throws Exception {
+    Files.createDirectory(tmp.resolve("out"));
+    Files.writeString(tmp.resolve("out/keep.txt"), "mine");
+    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\n");
+    assertTrue(run.isCleanUserError(), run.err());
+    assertTrue(run.err().contains("--overwrite"), run.err());
+    assertEquals("mine", Files.readString(tmp.resolve("out/keep.txt")));
+    CliRun again = merge(models("0.3", "0.7") + "merge_method: linear\n", "--overwrite");
+    assertEquals(0, again.exitCode(), again.err());
+    assertFalse(Files.exists(tmp.resolve("out/keep.txt")));
+    assertTrue(Files.exists(tmp.resolve("out/model.safetensors")));
+  }
+
+  @Test
+  void misspelledKeyGetsASuggestion() throws Exception {
+    assertRefused(merge(models("0.3", "0.7") + "merge_metod: linear\n"),
+        "unknown key `merge_metod`; did you mean `merge_method`?");
+  }
+
+  @Test
+  void misspelledMethodGetsASuggestion() throws Exception {
+    assertRefused(merge(models("0.3", "0.7") + "merge_method: linaer\n"), "did you mean `linear`?");
+  }
+
+  @Test
+  void misspelledParameterGetsASuggestion() throws Exception {
+    assertRefused(merge(models("0.3", "0.7") + "merge_method: linear\nparameters: {normalise: true}\n"),
+        "did you mean `normalize`?");
+  }
+
+  @Test
+  void missingModelFolderIsNamed() throws Exception {
+    assertRefused(merge("models:\n  - model: nowhere\n    parameters: {weight: 1}\nmerge_method: linear\n"),
+        "model folder `nowhere` not found");
+  }
+
+  @Test
+  void weightsSummingToZeroCannotBeNormalized() throws Exception {
+    assertRefused(merge(models("0.5", "-0.5") + "merge_method: linear\n"), "sum to 0");
+  }
+
+  @Test
+  void nonFiniteWeightIsRefused() throws Exception {
+    assertRefused(merge(models("1e400", "0.5") + "merge_method: linear\n"), "must be a finite number");
+  }
+
+  @Test
+  void missingWeightIsRefused() throws Exception {
+    assertRefused(merge("models:\n  - model: " + abs(TestModels.A) + "\n  - model: " + abs(TestModels.B)
+        + "\nmerge_method: linear\n"), "has no `weight`");
+  }
+
+  @Test
+  void unsupportedDtypeIsRefused() throws Exception {
+    assertRefused(merge(models("0.3", "0.7") + "merge_method: linear\ndtype: bfloat61\n"),
+        "did you mean `bfloat16`?");
+  }
+
+  @Test
+  void badYamlIsRefused() throws Exception {
+    assertRefused(merge("models: [\n"), "not valid YAML");
+  }
+
+  @Test
+  void missingConfigIsRefused() {
+    CliRun run = CliRun.of("merge", tmp.resolve("none.yml").toString(), tmp.resolve("out").toString());
+    assertTrue(run.isCleanUserError(), run.err());
+    assertTrue(run.err().contains("does not exist"), run.err());
+  }
+
+  @Test
+  void badDeviceAndShardSizeAreUsageErrors() throws Exception {
+    Path config = TestModels.config(tmp, models("0.3", "0.7") + "merge_method: linear\n");
+    CliRun device = CliRun.of("merge", config.toString(), tmp.resolve("o").toString(), "--device", "tpu");
+    assertEquals(2, device.exitCode());
+    assertTrue(device.err().contains("use auto, cuda or cpu"), device.err());
+    CliRun size = CliRun.of("merge", config.toString(), tmp.resolve("o").toString(), "--out-shard-size", "big");
+    assertEquals(2, size.exitCode());
+    assertTrue(size.err().contains("not a size"), size.err());
+  }
+
+  @Test
+  void helpTeachesWithAnExample() {
+    CliRun run = CliRun.of("merge", "--help");
+    assertEquals(0, run.exitCode());
+    assertTrue(run.out().contains("amalgam merge examples/linear.yml"), run.out());
+    assertTrue(run.out().contains("--out-shard-size"), run.out());
+  }
+}

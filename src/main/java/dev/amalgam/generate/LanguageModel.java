@@ -60,10 +60,6 @@ public final class LanguageModel implements AutoCloseable {
     return tokenizer.encode(text);
   }
 
-  public HfTokenizer tokenizer() {
-    return tokenizer;
-  }
-
   public Set<Integer> eosIds() {
     return eosIds;
   }

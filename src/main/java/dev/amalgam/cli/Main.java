@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Merge Hugging Face LLM checkpoints on the GPU (or CPU) and generate text from the result.",
     subcommands = {
       MergeCommand.class,
+      GenerateCommand.class,
       InspectCommand.class,
       RandomModelCommand.class,
       BenchCommand.class,

@@ -1,0 +1,288 @@
+package dev.amalgam.backend.cpu;
+
+import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.SamplingParams;
+import dev.amalgam.backend.Tensor;
+import dev.amalgam.generate.Sampler;
+import dev.amalgam.tensor.DType;
+import dev.amalgam.tensor.HostTensor;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The {@link Backend} on libtorch's CPU kernels, computing everything in float32: weights are widened on
+ * upload, so results match Hugging Face's float32 reference. Each op runs its libtorch calls inside a
+ * {@link PointerScope}, which frees the temporaries' native handles as soon as the op returns instead of
+ * leaving them to the garbage collector.
+ */
+public final class CpuBackend implements Backend {
+  private final Set<CpuTensor> live = Collections.newSetFromMap(new IdentityHashMap<>());
+
+  /**
+   * Creates the backend. The first one in a process loads libtorch (a few seconds, see {@link #loadNatives}).
+   */
+  public CpuBackend() {
+    loadNatives();
+  }
+
+  /** Loads the libtorch natives now and returns how long that took in milliseconds (0 once loaded). */
+  public static synchronized long loadNatives() {
+    long start = System.nanoTime();
+    torch.get_num_threads();
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  @Override
+  public String device() {
+    return "cpu (libtorch float32, " + torch.get_num_threads() + " threads)";
+  }
+
+  // ---- memory -----------------------------------------------------------------------------------------
+
+  @Override
+  public Tensor upload(HostTensor weight) {
+    ScalarType source = switch (weight.dtype()) {
+      case BF16 -> ScalarType.BFloat16;
+      case F16 -> ScalarType.Half;
+      case F32 -> ScalarType.Float;
+      default -> throw new IllegalArgumentException(
+          "tensor `" + weight.name() + "` is " + weight.dtype() + "; weights must be BF16, F16 or F32");
+    };
+    ByteBuffer bytes = weight.data().duplicate();
+    long expected = elementCount(weight.shape()) * weight.dtype().byteSize();
+    if (bytes.remaining() != expected) {
+      throw new IllegalArgumentException("tensor `" + weight.name() + "` has " + bytes.remaining()
+          + " bytes for " + weight.dtype() + " " + Arrays.toString(weight.shape()));
+    }
+    try (PointerScope scope = new PointerScope()) {
+      BytePointer staging = new BytePointer(bytes.remaining());
+      staging.asBuffer().put(bytes);
+      org.bytedeco.pytorch.Tensor view = torch.from_blob(staging, weight.shape(), new TensorOptions(source));
+      // copy=true: a float32 source would otherwise alias the staging memory freed by the scope.
+      return adopt(detached(view.to(ScalarType.Float, false, true, new MemoryFormatOptional())), DType.F32);
+    }
+  }
+
+  @Override
+  public Tensor uploadFloats(float[] values, long... shape) {
+    if (elementCount(shape) != values.length) {
+      throw new IllegalArgumentException(values.length + " values for shape " + Arrays.toString(shape));
+    }
+    try (PointerScope scope = new PointerScope()) {
+      FloatPointer staging = new FloatPointer(values);
+      return adopt(detached(torch.from_blob(staging, shape).clone()), DType.F32);
+    }
+  }
+
+  @Override
+  public Tensor allocate(long... shape) {
+    try (PointerScope scope = new PointerScope()) {
+      return adopt(detached(torch.empty(shape)), DType.F32);
+    }
+  }
+
+  @Override
+  public Tensor allocateInts(int n) {
+    try (PointerScope scope = new PointerScope()) {
+      return adopt(detached(torch.empty(new long[] {n}, new TensorOptions(ScalarType.Int), null)), DType.I32);
+    }
+  }
+
+  @Override
+  public void writeInts(Tensor dst, int[] values) {
+    CpuTensor t = own(dst);
+    if (t.dtype() != DType.I32 || t.shape().length != 1 || t.shape()[0] != values.length) {
+      throw new IllegalArgumentException(values.length + " ints for " + t.dtype() + Arrays.toString(t.shape()));
+    }
+    try (PointerScope scope = new PointerScope()) {
+      t.torch().data_ptr_int().put(values);
+    }
+  }
+
+  @Override
+  public Tensor allocateKvCache(int slots, int maxPositions, int kvDim) {
+    return allocate(slots, maxPositions, kvDim);
+  }
+
+  @Override
+  public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
+    try (PointerScope scope = new PointerScope()) {
+      rowsOf(dst).narrow(0, dstRow, count).copy_(rowsOf(src).narrow(0, srcRow, count));
+    }
+  }
+
+  @Override
+  public float[] download(Tensor t) {
+    CpuTensor c = own(t);
+    try (PointerScope scope = new PointerScope()) {
+      org.bytedeco.pytorch.Tensor floats = c.torch().to(ScalarType.Float).contiguous();
+      float[] values = new float[Math.toIntExact(floats.numel())];
+      floats.data_ptr_float().get(values);
+      return values;
+    }
+  }
+
+  /** An int vector's values, for ops that loop over rows on the host. */
+  int[] ints(Tensor t) {
+    CpuTensor c = own(t);
+    try (PointerScope scope = new PointerScope()) {
+      int[] values = new int[Math.toIntExact(c.shape()[0])];
+      c.torch().data_ptr_int().get(values);
+      return values;
+    }
+  }
+
+  // ---- transformer ops ------------------------------------------------------------------------------
+
+  @Override
+  public void embedding(Tensor table, Tensor ids, Tensor out) {
+    try (PointerScope scope = new PointerScope()) {
+      torchOf(out).copy_(torch.index_select(torchOf(table), 0, torchOf(ids)));
+    }
+  }
+
+  @Override
+  public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+    try (PointerScope scope = new PointerScope()) {
+      org.bytedeco.pytorch.Tensor in = torchOf(x);
+      // The same op sequence as HF's Qwen2RMSNorm, so float32 results agree bit for bit where possible.
+      org.bytedeco.pytorch.Tensor variance = in.pow(new Scalar(2)).mean(new long[] {-1}, true, new ScalarTypeOptional());
+      org.bytedeco.pytorch.Tensor normed = in.mul(torch.rsqrt(variance.add(new Scalar(eps))));
+      torchOf(out).copy_(torchOf(weight).mul(normed));
+    }
+  }
+
+  @Override
+  public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+    try (PointerScope scope = new PointerScope()) {
+      TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(torchOf(bias));
+      torchOf(out).copy_(torch.linear(torchOf(x), torchOf(weight), b));
+    }
+  }
+
+  @Override
+  public void rope(Tensor x, Tensor positions, Tensor invFreq, int headDim) {
+    int[] pos = ints(positions);
+    int half = headDim / 2;
+    try (PointerScope scope = new PointerScope()) {
+      float[] posF = new float[pos.length];
+      for (int i = 0; i < pos.length; i++) {
+        posF[i] = pos[i];
+      }
+      org.bytedeco.pytorch.Tensor angle = torch.from_blob(new FloatPointer(posF), pos.length, 1)
+          .mul(torchOf(invFreq).view(1, half));
+      org.bytedeco.pytorch.Tensor cos = angle.cos().unsqueeze(1);
+      org.bytedeco.pytorch.Tensor sin = angle.sin().unsqueeze(1);
+      org.bytedeco.pytorch.Tensor heads = torchOf(x).view(pos.length, -1, headDim);
+      org.bytedeco.pytorch.Tensor x1 = heads.narrow(2, 0, half);
+      org.bytedeco.pytorch.Tensor x2 = heads.narrow(2, half, half);
+      org.bytedeco.pytorch.Tensor r1 = x1.mul(cos).sub(x2.mul(sin));
+      org.bytedeco.pytorch.Tensor r2 = x2.mul(cos).add(x1.mul(sin));
+      x1.copy_(r1);
+      x2.copy_(r2);
+    }
+  }
+
+  @Override
+  public void attention(Tensor q, Tensor k, Tensor v, Tensor kCache, Tensor vCache, Tensor slots,
+      Tensor positions, int numHeads, int numKvHeads, int headDim, float scale, Tensor out) {
+    new CpuAttention(numHeads, numKvHeads, headDim, scale)
+        .run(torchOf(q), torchOf(k), torchOf(v), torchOf(kCache), torchOf(vCache), ints(slots), ints(positions),
+            torchOf(out));
+  }
+
+  @Override
+  public void siluMul(Tensor gate, Tensor up, Tensor out) {
+    try (PointerScope scope = new PointerScope()) {
+      torchOf(out).copy_(torch.silu(torchOf(gate)).mul(torchOf(up)));
+    }
+  }
+
+  @Override
+  public void add(Tensor a, Tensor b, Tensor out) {
+    try (PointerScope scope = new PointerScope()) {
+      torchOf(out).copy_(torchOf(a).add(torchOf(b)));
+    }
+  }
+
+  @Override
+  public int[] sample(Tensor logits, SamplingParams params, int[][] history, double[] uniforms) {
+    float[] all = download(logits);
+    int rows = Math.toIntExact(logits.rows());
+    int vocab = Math.toIntExact(logits.cols());
+    int[] tokens = new int[rows];
+    for (int r = 0; r < rows; r++) {
+      float[] row = Arrays.copyOfRange(all, r * vocab, (r + 1) * vocab);
+      tokens[r] = Sampler.pick(row, params, history[r], uniforms[r]);
+    }
+    return tokens;
+  }
+
+  @Override
+  public void close() {
+    List<CpuTensor> open = new ArrayList<>(live);
+    open.forEach(CpuTensor::close);
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------------
+
+  void forget(CpuTensor t) {
+    live.remove(t);
+  }
+
+  private CpuTensor adopt(org.bytedeco.pytorch.Tensor t, DType dtype) {
+    long[] shape = new long[(int) t.dim()];
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = t.size(i);
+    }
+    CpuTensor tensor = new CpuTensor(this, t, dtype, shape);
+    live.add(tensor);
+    return tensor;
+  }
+
+  /** Takes a tensor out of the current scope so that it lives until its handle is closed. */
+  private static org.bytedeco.pytorch.Tensor detached(org.bytedeco.pytorch.Tensor t) {
+    t.retainReference(); // the scope's detach drops the reference it held; this one is the handle's
+    PointerScope.getInnerScope().detach(t);
+    return t;
+  }
+
+  private CpuTensor own(Tensor t) {
+    if (!(t instanceof CpuTensor c) || c.owner() != this) {
+      throw new IllegalArgumentException("tensor does not belong to this CPU backend");
+    }
+    return c;
+  }
+
+  private org.bytedeco.pytorch.Tensor torchOf(Tensor t) {
+    return own(t).torch();
+  }
+
+  /** The tensor as 2-D rows (all leading dimensions flattened), viewing the same memory. */
+  private org.bytedeco.pytorch.Tensor rowsOf(Tensor t) {
+    return torchOf(t).view(-1, t.cols());
+  }
+
+  private static long elementCount(long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n = Math.multiplyExact(n, d);
+    }
+    return n;
+  }
+}

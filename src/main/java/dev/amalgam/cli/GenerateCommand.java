@@ -1,0 +1,167 @@
+package dev.amalgam.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.UserError;
+import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.DeviceChoice;
+import dev.amalgam.backend.GenerationBackends;
+import dev.amalgam.backend.SamplingParams;
+import dev.amalgam.generate.GenerationResult;
+import dev.amalgam.generate.GenerationSettings;
+import dev.amalgam.generate.LanguageModel;
+import dev.amalgam.generate.TokenListener;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Generate text from a Hugging Face model folder (Qwen2, Llama, Mistral).",
+      "",
+      "The prompt is taken as is: no special tokens are added. Text streams to stdout as it is generated;",
+      "statistics go to stderr. With --temperature 0 (the default) decoding is greedy."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  amalgam generate examples/qwen2-tiny-a --prompt 'The smith kept'",
+      "  echo '12 + 7 =' | amalgam generate examples/qwen2-tiny-b --max-new-tokens 16 --json",
+      "  amalgam generate MODEL --prompt-file p.txt --temperature 0.7 --top-p 0.9 --seed 1 --stop '\\n\\n'",
+      "",
+      "Exit status: 0 ok, 2 bad usage, model or prompt, 1 runtime failure."
+    })
+final class GenerateCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "Model folder: config.json, safetensors, tokenizer.json.")
+  Path modelDir;
+
+  @ArgGroup(exclusive = true)
+  PromptSource prompt;
+
+  static final class PromptSource {
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt (default: read stdin).")
+    String text;
+
+    @Option(names = "--prompt-file", paramLabel = "FILE", description = "Read the prompt from a UTF-8 file.")
+    Path file;
+  }
+
+  @Option(names = "--max-new-tokens", defaultValue = "256", paramLabel = "N",
+      description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+  int maxNewTokens;
+
+  @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
+      description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE}).")
+  float temperature;
+
+  @Option(names = "--top-k", defaultValue = "0", paramLabel = "K", description = "Keep the K most likely tokens; 0 keeps all.")
+  int topK;
+
+  @Option(names = "--top-p", defaultValue = "1", paramLabel = "P", description = "Nucleus sampling mass; 1 keeps all.")
+  float topP;
+
+  @Option(names = "--min-p", defaultValue = "0", paramLabel = "P",
+      description = "Drop tokens below P times the top probability; 0 keeps all.")
+  float minP;
+
+  @Option(names = "--repetition-penalty", defaultValue = "1", paramLabel = "R",
+      description = "HF-style penalty on tokens already seen; 1 is none.")
+  float repetitionPenalty;
+
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Random seed: same seed, same tokens.")
+  long seed;
+
+  @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when the text contains TEXT (repeatable); not printed.")
+  List<String> stops = new ArrayList<>();
+
+  @Option(names = "--max-context", defaultValue = "0", paramLabel = "N",
+      description = "Prompt plus generated tokens at most (default: min(model limit, 4096)).")
+  int maxContext;
+
+  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cuda|cpu",
+      description = "Where to compute (default: ${DEFAULT-VALUE}).", converter = DeviceChoiceConverter.class)
+  DeviceChoice device;
+
+  @Option(names = "--json", description = "Print one JSON object (text, tokens, statistics) instead of streaming.")
+  boolean json;
+
+  @Override
+  public Integer call() throws IOException {
+    String promptText = readPrompt();
+    GenerationSettings settings = new GenerationSettings(maxNewTokens,
+        new SamplingParams(temperature, topK, topP, minP, repetitionPenalty), seed, stops, maxContext);
+    PrintWriter out = spec.commandLine().getOut();
+    try (Backend backend = GenerationBackends.open(device);
+        LanguageModel model = LanguageModel.open(backend, modelDir)) {
+      int[] ids = model.encode(promptText);
+      GenerationResult result = model.generate(ids, settings, json ? TokenListener.NONE : streamingTo(out));
+      if (json) {
+        out.println(summary(result, model.device()));
+      } else {
+        out.println();
+        spec.commandLine().getErr().printf(Locale.ROOT,
+            "%d prompt tokens, %d generated (%s), first token after %.1f ms, %.1f tokens/s on %s%n",
+            result.promptTokens(), result.tokens().length, result.finishReason().name().toLowerCase(Locale.ROOT),
+            result.ttftMillis(), result.tokensPerSecond(), model.device());
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  private String readPrompt() throws IOException {
+    if (prompt != null && prompt.text != null) {
+      return prompt.text;
+    }
+    if (prompt != null && prompt.file != null) {
+      if (!Files.isRegularFile(prompt.file)) {
+        throw new UserError("prompt file " + prompt.file + " does not exist");
+      }
+      return Files.readString(prompt.file, StandardCharsets.UTF_8);
+    }
+    return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+  }
+
+  private static TokenListener streamingTo(PrintWriter out) {
+    return new TokenListener() {
+      @Override
+      public void onToken(int id, String text) {
+        out.print(text);
+        out.flush();
+      }
+
+      @Override
+      public void onEnd(String remainingText) {
+        out.print(remainingText);
+        out.flush();
+      }
+    };
+  }
+
+  private static ObjectNode summary(GenerationResult result, String device) {
+    ObjectNode node = new ObjectMapper().createObjectNode();
+    node.put("text", result.text());
+    node.putPOJO("tokens", result.tokens());
+    node.put("prompt_tokens", result.promptTokens());
+    node.put("ttft_ms", result.ttftMillis());
+    node.put("tokens_per_s", result.tokensPerSecond());
+    node.put("finish_reason", result.finishReason().name().toLowerCase(Locale.ROOT));
+    node.put("device", device);
+    return node;
+  }
+}

@@ -1,0 +1,45 @@
+package dev.amalgam.generate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.UserError;
+import dev.amalgam.config.ModelConfig;
+import dev.amalgam.tokenizer.HfTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The ids that end generation. Checkpoints spread them over three files (chat models often list extra ones,
+ * such as {@code <|im_end|>} next to {@code <|endoftext|>}, only in generation_config.json), so all are taken.
+ */
+public final class EosTokens {
+  private EosTokens() {}
+
+  public static Set<Integer> of(Path modelDir, ModelConfig config, HfTokenizer tokenizer) {
+    Set<Integer> ids = new TreeSet<>(config.eosTokenIds());
+    Path generationConfig = modelDir.resolve("generation_config.json");
+    if (Files.isRegularFile(generationConfig)) {
+      try {
+        addIds(new ObjectMapper().readTree(generationConfig.toFile()).get("eos_token_id"), ids);
+      } catch (IOException e) {
+        throw new UserError("cannot parse " + generationConfig + ": " + e.getMessage(), e);
+      }
+    }
+    tokenizer.eosTokenId().ifPresent(ids::add);
+    return ids;
+  }
+
+  private static void addIds(JsonNode node, Set<Integer> ids) {
+    if (node == null || node.isNull()) {
+      return;
+    }
+    if (node.isArray()) {
+      node.forEach(n -> ids.add(n.asInt()));
+    } else {
+      ids.add(node.asInt());
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package dev.amalgam.generate;
+
+import dev.amalgam.backend.Backend;
+import dev.amalgam.config.ModelConfig;
+import dev.amalgam.io.ModelDirectory;
+import dev.amalgam.model.Transformer;
+import dev.amalgam.model.WeightSource;
+import dev.amalgam.tensor.HostTensor;
+import dev.amalgam.tokenizer.HfTokenizer;
+import dev.amalgam.tokenizer.StreamingDecoder;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A model ready to generate text: weights on a backend, its tokenizer and its EOS ids. Weights come from a
+ * checkpoint folder, or from a merge held in memory with the folder supplying config.json and the tokenizer.
+ */
+public final class LanguageModel implements AutoCloseable {
+  private final Transformer transformer;
+  private final HfTokenizer tokenizer;
+  private final Set<Integer> eosIds;
+
+  private LanguageModel(Transformer transformer, HfTokenizer tokenizer, Set<Integer> eosIds) {
+    this.transformer = transformer;
+    this.tokenizer = tokenizer;
+    this.eosIds = eosIds;
+  }
+
+  /** Loads config.json, the safetensors weights and the tokenizer of a Hugging Face model folder. */
+  public static LanguageModel open(Backend backend, Path modelDir) {
+    // The backend copies every weight on upload, so the mapped files can be closed once loading is done.
+    try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
+      return assemble(backend, modelDir, dir.config(), WeightSource.of(dir));
+    }
+  }
+
+  /**
+   * Generates from weights already in memory, such as a merge result ({@code tensors} by HF name), with
+   * {@code modelDir} supplying config.json, the tokenizer and generation_config.json. The tensors are copied to
+   * the backend, so the caller may release them once this returns.
+   */
+  public static LanguageModel fromWeights(Backend backend, Path modelDir, Map<String, HostTensor> tensors) {
+    ModelConfig config = ModelConfig.read(modelDir.resolve("config.json"));
+    return assemble(backend, modelDir, config, WeightSource.of(tensors, "the merged weights"));
+  }
+
+  private static LanguageModel assemble(Backend backend, Path modelDir, ModelConfig config, WeightSource weights) {
+    HfTokenizer tokenizer = HfTokenizer.load(modelDir);
+    try {
+      Transformer transformer = Transformer.load(backend, config, weights);
+      return new LanguageModel(transformer, tokenizer, EosTokens.of(modelDir, config, tokenizer));
+    } catch (RuntimeException e) {
+      tokenizer.close();
+      throw e;
+    }
+  }
+
+  public int[] encode(String text) {
+    return tokenizer.encode(text);
+  }
+
+  public Set<Integer> eosIds() {
+    return eosIds;
+  }
+
+  public String device() {
+    return transformer.backend().device();
+  }
+
+  /** Generates a continuation of {@code prompt} (token ids, special tokens already in place). */
+  public GenerationResult generate(int[] prompt, GenerationSettings settings, TokenListener listener) {
+    StreamingDecoder decoder = tokenizer.streamingDecoder();
+    TokenText text = new TokenText() {
+      @Override
+      public String accept(int id) {
+        return decoder.accept(id);
+      }
+
+      @Override
+      public String flush() {
+        return decoder.flush();
+      }
+    };
+    return new Generator(transformer, eosIds).generate(prompt, settings, text, listener);
+  }
+
+  @Override
+  public void close() {
+    transformer.close();
+    tokenizer.close();
+  }
+}

@@ -1,0 +1,59 @@
+package dev.amalgam.model;
+
+import dev.amalgam.UserError;
+import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.Tensor;
+import dev.amalgam.tensor.HostTensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A model's tensors uploaded to a backend, each checked against the shape its architecture requires before
+ * upload, so a mismatched checkpoint fails at load naming the tensor rather than deep inside a matmul.
+ */
+public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor finalNorm, Tensor lmHead) {
+
+  public static ModelWeights load(Backend backend, ModelSpec spec, WeightSource source) {
+    Loader loader = new Loader(backend, source);
+    int hidden = spec.hiddenSize();
+    Tensor embed = loader.tensor("model.embed_tokens.weight", spec.vocabSize(), hidden);
+    List<LayerWeights> layers = new ArrayList<>();
+    for (int i = 0; i < spec.numLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      layers.add(new LayerWeights(
+          loader.tensor(p + "input_layernorm.weight", hidden),
+          loader.linear(p + "self_attn.q_proj", spec.qDim(), hidden, spec.qkvBias()),
+          loader.linear(p + "self_attn.k_proj", spec.kvDim(), hidden, spec.qkvBias()),
+          loader.linear(p + "self_attn.v_proj", spec.kvDim(), hidden, spec.qkvBias()),
+          loader.linear(p + "self_attn.o_proj", hidden, spec.qDim(), spec.outputBias()),
+          loader.tensor(p + "post_attention_layernorm.weight", hidden),
+          loader.linear(p + "mlp.gate_proj", spec.intermediateSize(), hidden, spec.mlpBias()),
+          loader.linear(p + "mlp.up_proj", spec.intermediateSize(), hidden, spec.mlpBias()),
+          loader.linear(p + "mlp.down_proj", hidden, spec.intermediateSize(), spec.mlpBias())));
+    }
+    Tensor norm = loader.tensor("model.norm.weight", hidden);
+    Tensor head = spec.tiedEmbeddings() ? embed : loader.tensor("lm_head.weight", spec.vocabSize(), hidden);
+    return new ModelWeights(embed, List.copyOf(layers), norm, head);
+  }
+
+  private record Loader(Backend backend, WeightSource source) {
+    Tensor tensor(String name, long... shape) {
+      HostTensor host = source.find(name).orElseThrow(() -> new UserError(
+          "tensor `" + name + "` is missing from " + source.description()));
+      if (!Arrays.equals(host.shape(), shape)) {
+        throw new UserError("tensor `" + name + "` in " + source.description() + " has shape "
+            + Arrays.toString(host.shape()) + ", but config.json implies " + Arrays.toString(shape));
+      }
+      if (!host.dtype().isMergeable()) {
+        throw new UserError("tensor `" + name + "` in " + source.description() + " is " + host.dtype()
+            + "; weights must be BF16, F16 or F32");
+      }
+      return backend.upload(host);
+    }
+
+    Linear linear(String prefix, int out, int in, boolean bias) {
+      return new Linear(tensor(prefix + ".weight", out, in), bias ? tensor(prefix + ".bias", out) : null);
+    }
+  }
+}

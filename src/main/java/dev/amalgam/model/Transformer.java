@@ -1,0 +1,148 @@
+package dev.amalgam.model;
+
+import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.Tensor;
+import dev.amalgam.config.ModelConfig;
+
+/**
+ * The Qwen2 / Llama / Mistral decoder, written once against {@link Backend}:
+ * <pre>
+ *   x = embed(tokens)
+ *   for each layer:  x += o_proj(attention(rope(q(norm(x))), rope(k(norm(x))), v(norm(x))))
+ *                    x += down(silu(gate(norm(x))) * up(norm(x)))
+ *   logits = lm_head(norm(x))
+ * </pre>
+ * Each call to {@link #forward} processes a set of rows, each a token of some sequence (a KV-cache slot) at
+ * some position: a prefill is one slot at consecutive positions, a batched decode step one row per slot.
+ */
+public final class Transformer implements AutoCloseable {
+  private final Backend backend;
+  private final ModelSpec spec;
+  private final ModelWeights weights;
+  private final Tensor invFreq;
+  private final float attentionScale;
+  private Activations scratch;
+  private Tensor logits;
+
+  public Transformer(Backend backend, ModelSpec spec, ModelWeights weights) {
+    this.backend = backend;
+    this.spec = spec;
+    this.weights = weights;
+    this.invFreq = backend.uploadFloats(spec.rope().inverseFrequencies(), spec.headDim() / 2);
+    this.attentionScale = (float) (1.0 / Math.sqrt(spec.headDim()));
+  }
+
+  /** Validates {@code config} against the supported architectures, then uploads and checks every weight. */
+  public static Transformer load(Backend backend, ModelConfig config, WeightSource weights) {
+    ModelSpec spec = ModelSpec.from(config);
+    return new Transformer(backend, spec, ModelWeights.load(backend, spec, weights));
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  public KvCache newCache(int slots, int maxPositions) {
+    return new KvCache(backend, spec, slots, maxPositions);
+  }
+
+  /** Prefills {@code tokens} into one slot from {@code start}; returns the last row's logits {@code [1, vocab]}. */
+  public Tensor prefill(int[] tokens, KvCache cache, int slot, int start) {
+    int[] slots = new int[tokens.length];
+    int[] positions = new int[tokens.length];
+    for (int i = 0; i < tokens.length; i++) {
+      slots[i] = slot;
+      positions[i] = start + i;
+    }
+    return forward(tokens, slots, positions, cache, true);
+  }
+
+  /**
+   * Runs the rows {@code (tokens[t], slots[t], positions[t])}, storing their keys and values in {@code cache}.
+   * Returns logits {@code [rows, vocab]}, or {@code [1, vocab]} for the last row only when
+   * {@code lastRowOnly} (a prefill needs no more). The tensor is reused by the next call.
+   */
+  public Tensor forward(int[] tokens, int[] slots, int[] positions, KvCache cache, boolean lastRowOnly) {
+    Activations a = scratch(tokens.length);
+    backend.writeInts(a.ids, tokens);
+    backend.writeInts(a.slots, slots);
+    backend.writeInts(a.positions, positions);
+    backend.embedding(weights.embedTokens(), a.ids, a.residual);
+    for (int i = 0; i < spec.numLayers(); i++) {
+      LayerWeights layer = weights.layers().get(i);
+      attentionBlock(a, layer, cache.keys(i), cache.values(i));
+      mlpBlock(a, layer);
+    }
+    backend.rmsNorm(a.residual, weights.finalNorm(), spec.rmsNormEps(), a.normed);
+    int rows = lastRowOnly ? 1 : tokens.length;
+    Tensor out = logits(rows);
+    if (lastRowOnly && tokens.length > 1) {
+      backend.copyRows(a.normed, tokens.length - 1, a.lastRow, 0, 1);
+      backend.linear(a.lastRow, weights.lmHead(), null, out);
+    } else {
+      backend.linear(a.normed, weights.lmHead(), null, out);
+    }
+    return out;
+  }
+
+  private void attentionBlock(Activations a, LayerWeights layer, Tensor kCache, Tensor vCache) {
+    backend.rmsNorm(a.residual, layer.inputNorm(), spec.rmsNormEps(), a.normed);
+    linear(a.normed, layer.q(), a.q);
+    linear(a.normed, layer.k(), a.k);
+    linear(a.normed, layer.v(), a.v);
+    backend.rope(a.q, a.positions, invFreq, spec.headDim());
+    backend.rope(a.k, a.positions, invFreq, spec.headDim());
+    backend.attention(a.q, a.k, a.v, kCache, vCache, a.slots, a.positions, spec.numHeads(), spec.numKvHeads(),
+        spec.headDim(), attentionScale, a.attention);
+    linear(a.attention, layer.o(), a.projected);
+    backend.add(a.residual, a.projected, a.residual);
+  }
+
+  private void mlpBlock(Activations a, LayerWeights layer) {
+    backend.rmsNorm(a.residual, layer.postAttentionNorm(), spec.rmsNormEps(), a.normed);
+    linear(a.normed, layer.gate(), a.gate);
+    linear(a.normed, layer.up(), a.up);
+    backend.siluMul(a.gate, a.up, a.gate);
+    linear(a.gate, layer.down(), a.projected);
+    backend.add(a.residual, a.projected, a.residual);
+  }
+
+  private void linear(Tensor x, Linear layer, Tensor out) {
+    backend.linear(x, layer.weight(), layer.bias(), out);
+  }
+
+  private Activations scratch(int rows) {
+    if (scratch == null || scratch.rows != rows) {
+      if (scratch != null) {
+        scratch.close();
+      }
+      scratch = new Activations(backend, spec, rows);
+    }
+    return scratch;
+  }
+
+  private Tensor logits(int rows) {
+    if (logits == null || logits.rows() != rows) {
+      if (logits != null) {
+        logits.close();
+      }
+      logits = backend.allocate(rows, spec.vocabSize());
+    }
+    return logits;
+  }
+
+  @Override
+  public void close() {
+    if (scratch != null) {
+      scratch.close();
+    }
+    if (logits != null) {
+      logits.close();
+    }
+    invFreq.close();
+  }
+}

@@ -1,0 +1,77 @@
+package dev.amalgam.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.model.Golden;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The generate command end to end on the tiny models. */
+class GenerateCommandTest {
+  @TempDir Path tmp;
+
+  private static JsonNode goldenTexts() throws Exception {
+    return new ObjectMapper().readTree(GenerateCommandTest.class.getResource("/golden/qwen2-tiny-golden.json"));
+  }
+
+  @Test
+  void jsonGreedyMatchesTransformers() throws Exception {
+    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "The smith kept", "--max-new-tokens", "48",
+        "--device", "cpu", "--json");
+    assertEquals(0, run.exitCode(), run.err());
+    JsonNode result = new ObjectMapper().readTree(run.out());
+    assertEquals(goldenTexts().get("a.p0.text").asText(), result.get("text").asText());
+    int[] expected = Golden.of("a").ints("p0.greedy");
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], result.get("tokens").get(i).asInt(), "token " + i);
+    }
+    assertEquals(3, result.get("prompt_tokens").asInt());
+    assertTrue(result.get("ttft_ms").asDouble() > 0 && result.get("tokens_per_s").asDouble() > 0);
+  }
+
+  @Test
+  void streamsTextToStdoutAndStatsToStderr() throws Exception {
+    Path prompt = tmp.resolve("prompt.txt");
+    Files.writeString(prompt, "12 + 7 =");
+    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-b", "--prompt-file", prompt.toString(),
+        "--max-new-tokens", "48", "--stop", "\n");
+    assertEquals(0, run.exitCode(), run.err());
+    String full = goldenTexts().get("b.p1.text").asText();
+    assertEquals(full.substring(0, full.indexOf('\n')) + "\n", run.out());
+    assertTrue(run.err().contains("6 prompt tokens") && run.err().contains("(stop)"), run.err());
+  }
+
+  @Test
+  void promptOverTheContextIsAUserError() {
+    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "When the alloy cooled, the apprentice",
+        "--max-context", "4");
+    assertTrue(run.isCleanUserError(), run.err());
+    assertTrue(run.err().contains("context"), run.err());
+  }
+
+  @Test
+  void cudaIsRefusedCleanlyUntilItsBackendExists() {
+    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--device", "cuda");
+    assertTrue(run.isCleanUserError(), run.err());
+    assertTrue(run.err().contains("CUDA generation backend not available yet"), run.err());
+  }
+
+  @Test
+  void missingModelOrPromptFileAreUserErrors() {
+    assertTrue(CliRun.of("generate", tmp.resolve("nope").toString(), "--prompt", "x").isCleanUserError());
+    assertTrue(CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt-file", tmp.resolve("nope.txt").toString())
+        .isCleanUserError());
+  }
+
+  @Test
+  void badSamplingValuesAreUserErrors() {
+    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--top-p", "1.5");
+    assertTrue(run.isCleanUserError(), run.err());
+    assertTrue(run.err().contains("top-p"), run.err());
+  }
+}

@@ -1,0 +1,32 @@
+package dev.amalgam.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.amalgam.TestModels;
+import dev.amalgam.backend.cpu.CpuBackend;
+import dev.amalgam.model.Golden;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class LanguageModelTest {
+  /** The seam for merge-then-generate: merged tensors in memory, config and tokenizer from a folder. */
+  @Test
+  void generatesFromInMemoryWeights() {
+    Golden golden = Golden.of("merged");
+    try (CpuBackend backend = new CpuBackend();
+        LanguageModel model = LanguageModel.fromWeights(backend, TestModels.A, TestModels.load(TestModels.MERGED))) {
+      int[] prompt = model.encode("The smith kept");
+      assertArrayEquals(golden.ints("p0.ids"), prompt);
+      GenerationResult result = model.generate(prompt, GenerationSettings.greedy(48), TokenListener.NONE);
+      assertArrayEquals(golden.ints("p0.greedy"), result.tokens());
+    }
+  }
+
+  @Test
+  void eosIdsComeFromConfigGenerationConfigAndTokenizer() {
+    try (CpuBackend backend = new CpuBackend(); LanguageModel model = LanguageModel.open(backend, TestModels.A)) {
+      assertEquals(Set.of(464), model.eosIds());
+    }
+  }
+}

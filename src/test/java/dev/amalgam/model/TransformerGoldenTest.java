@@ -1,0 +1,95 @@
+package dev.amalgam.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.amalgam.backend.cpu.CpuBackend;
+import dev.amalgam.generate.GenerationResult;
+import dev.amalgam.generate.GenerationSettings;
+import dev.amalgam.generate.Generator;
+import dev.amalgam.generate.TokenListener;
+import dev.amalgam.generate.TokenText;
+import dev.amalgam.io.ModelDirectory;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The CPU float32 path against transformers' float32 outputs on the tiny Qwen2 models. */
+class TransformerGoldenTest {
+  private static final TokenText NO_TEXT = new TokenText() {
+    @Override
+    public String accept(int id) {
+      return "";
+    }
+
+    @Override
+    public String flush() {
+      return "";
+    }
+  };
+
+  private static CpuBackend backend;
+
+  @BeforeAll
+  static void start() {
+    long ms = CpuBackend.loadNatives();
+    System.out.println("libtorch load: " + ms + " ms");
+    backend = new CpuBackend();
+  }
+
+  @AfterAll
+  static void stop() {
+    backend.close();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", "b", "merged"})
+  void promptLogitsMatchWithinRelativeL2(String name) {
+    Golden golden = Golden.of(name);
+    try (ModelDirectory dir = ModelDirectory.open(Golden.modelDir(name));
+        Transformer model = Transformer.load(backend, dir.config(), WeightSource.of(dir))) {
+      double worst = 0;
+      for (int p = 0; p < Golden.PROMPTS; p++) {
+        int[] ids = golden.ints("p" + p + ".ids");
+        try (KvCache cache = model.newCache(1, ids.length)) {
+          int[] slots = new int[ids.length];
+          int[] positions = java.util.stream.IntStream.range(0, ids.length).toArray();
+          float[] logits = backend.download(model.forward(ids, slots, positions, cache, false));
+          worst = Math.max(worst, relativeL2(logits, golden.floats("p" + p + ".logits")));
+        }
+      }
+      System.out.printf("%s: max relative L2 error of prompt logits %.3g%n", name, worst);
+      assertTrue(worst < 1e-4, name + ": relative L2 error " + worst);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", "b", "merged"})
+  void greedyTokensMatchExactly(String name) {
+    Golden golden = Golden.of(name);
+    try (ModelDirectory dir = ModelDirectory.open(Golden.modelDir(name));
+        Transformer model = Transformer.load(backend, dir.config(), WeightSource.of(dir))) {
+      Generator generator = new Generator(model, Set.copyOf(dir.config().eosTokenIds()));
+      for (int p = 0; p < Golden.PROMPTS; p++) {
+        int[] expected = golden.ints("p" + p + ".greedy");
+        GenerationResult result = generator.generate(golden.ints("p" + p + ".ids"),
+            GenerationSettings.greedy(expected.length), NO_TEXT, TokenListener.NONE);
+        assertArrayEquals(expected, result.tokens(), name + " prompt " + p);
+      }
+    }
+  }
+
+  static double relativeL2(float[] actual, float[] expected) {
+    assertTrue(actual.length == expected.length, actual.length + " logits, expected " + expected.length);
+    double diff = 0;
+    double norm = 0;
+    for (int i = 0; i < actual.length; i++) {
+      double d = actual[i] - expected[i];
+      diff += d * d;
+      norm += (double) expected[i] * expected[i];
+    }
+    return Math.sqrt(diff / norm);
+  }
+}

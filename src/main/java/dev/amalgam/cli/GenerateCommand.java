@@ -7,10 +7,16 @@ import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.DeviceChoice;
 import dev.amalgam.backend.GenerationBackends;
 import dev.amalgam.backend.SamplingParams;
+import dev.amalgam.config.MergeConfig;
 import dev.amalgam.generate.GenerationResult;
 import dev.amalgam.generate.GenerationSettings;
 import dev.amalgam.generate.LanguageModel;
 import dev.amalgam.generate.TokenListener;
+import dev.amalgam.merge.MergeEngine;
+import dev.amalgam.merge.MergeEngines;
+import dev.amalgam.merge.MergePlan;
+import dev.amalgam.merge.MergePlanner;
+import dev.amalgam.merge.Merger;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +37,9 @@ import picocli.CommandLine.Spec;
     name = "generate",
     mixinStandardHelpOptions = true,
     description = {
-      "Generate text from a Hugging Face model folder (Qwen2, Llama, Mistral).",
+      "Generate text from a Hugging Face model folder (Qwen2, Llama, Mistral), or from a merge described by a",
+      "mergekit YAML config: the merge is computed in memory on the chosen device and never written to disk",
+      "(unless --save asks for it).",
       "",
       "The prompt is taken as is: no special tokens are added. Text streams to stdout as it is generated;",
       "statistics go to stderr. With --temperature 0 (the default) decoding is greedy."
@@ -40,6 +48,8 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  amalgam generate examples/qwen2-tiny-a --prompt 'The smith kept'",
+      "  amalgam generate examples/linear.yml --prompt 'The smith kept' --max-new-tokens 48",
+      "  amalgam generate examples/linear.yml --prompt 'The smith kept' --save /tmp/merged",
       "  echo '12 + 7 =' | amalgam generate examples/qwen2-tiny-b --max-new-tokens 16 --json",
       "  amalgam generate MODEL --prompt-file p.txt --temperature 0.7 --top-p 0.9 --seed 1 --stop '\\n\\n'",
       "",
@@ -48,8 +58,17 @@ import picocli.CommandLine.Spec;
 final class GenerateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "MODEL_DIR", description = "Model folder: config.json, safetensors, tokenizer.json.")
-  Path modelDir;
+  @Parameters(index = "0", paramLabel = "MODEL", description = {
+      "A model folder (config.json, safetensors, tokenizer.json),",
+      "or a merge config (.yml/.yaml) to merge in memory first."})
+  Path model;
+
+  @Option(names = "--save", paramLabel = "OUT_DIR",
+      description = "With a merge config: also write the merge to OUT_DIR, exactly as `amalgam merge` would.")
+  Path save;
+
+  @Option(names = "--overwrite", description = "With --save: replace OUT_DIR if it exists.")
+  boolean overwrite;
 
   @ArgGroup(exclusive = true)
   PromptSource prompt;
@@ -108,7 +127,7 @@ final class GenerateCommand implements Callable<Integer> {
         new SamplingParams(temperature, topK, topP, minP, repetitionPenalty), seed, stops, maxContext);
     PrintWriter out = spec.commandLine().getOut();
     try (Backend backend = GenerationBackends.open(device);
-        LanguageModel model = LanguageModel.open(backend, modelDir)) {
+        LanguageModel model = openModel(backend)) {
       int[] ids = model.encode(promptText);
       GenerationResult result = model.generate(ids, settings, json ? TokenListener.NONE : streamingTo(out));
       if (json) {
@@ -122,6 +141,36 @@ final class GenerateCommand implements Callable<Integer> {
       }
     }
     return ExitCodes.OK;
+  }
+
+  /** A model folder is loaded as is; a merge config is merged first, on the same device as generation. */
+  private LanguageModel openModel(Backend backend) {
+    if (Files.isDirectory(model)) {
+      if (save != null) {
+        throw new UserError("--save needs a merge config, not a model folder");
+      }
+      return LanguageModel.open(backend, model);
+    }
+    if (!Files.isRegularFile(model)) {
+      throw new UserError("model " + model + " does not exist");
+    }
+    try (MergePlan plan = MergePlanner.plan(MergeConfig.load(model));
+        MergeEngine engine = MergeEngines.open(device, null, spec.commandLine().getErr()::println)) {
+      long start = System.nanoTime();
+      LanguageModel merged;
+      if (save != null) {
+        Merger.toDisk(plan, engine, new Merger.OutputOptions(save, overwrite, MergeCommand.DEFAULT_SHARD_BYTES, true),
+            MergeEngine.MergeProgress.NONE);
+        merged = LanguageModel.open(backend, save);
+      } else {
+        merged = LanguageModel.fromWeights(backend, plan.templateModel().dir(),
+            Merger.toMemory(plan, engine, MergeEngine.MergeProgress.NONE));
+      }
+      spec.commandLine().getErr().printf(Locale.ROOT, "merged %d tensors in %.2f s on %s%s%n", plan.tensors().size(),
+          (System.nanoTime() - start) / 1e9, engine.device(), save == null ? ", in memory" : " into " + save);
+      spec.commandLine().getErr().flush();
+      return merged;
+    }
   }
 
   private String readPrompt() throws IOException {

@@ -47,6 +47,9 @@ import picocli.CommandLine.Parameters;
       "Exit status: 0 ok, 2 bad usage or config, 1 runtime failure."
     })
 final class MergeCommand implements Callable<Integer> {
+  /** mergekit's default --out-shard-size: 5 billion bytes. */
+  static final long DEFAULT_SHARD_BYTES = 5_000_000_000L;
+
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "CONFIG", description = "mergekit YAML config.")

@@ -35,6 +35,31 @@ class GenerateCommandTest {
   }
 
   @Test
+  void mergeConfigGeneratesInMemoryLikeTheMergedFolder() throws Exception {
+    CliRun run = CliRun.of("generate", "examples/linear.yml", "--prompt", "The smith kept", "--max-new-tokens", "48",
+        "--device", "cpu", "--json");
+    assertEquals(0, run.exitCode(), run.err());
+    JsonNode result = new ObjectMapper().readTree(run.out());
+    assertEquals(goldenTexts().get("merged.p0.text").asText(), result.get("text").asText());
+    int[] expected = Golden.of("merged").ints("p0.greedy");
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], result.get("tokens").get(i).asInt(), "token " + i);
+    }
+    assertTrue(run.err().contains("in memory"), run.err());
+  }
+
+  @Test
+  void saveWritesTheMergeAsMergeWould() throws Exception {
+    Path out = tmp.resolve("saved");
+    CliRun run = CliRun.of("generate", "examples/linear.yml", "--prompt", "12 + 7 =", "--max-new-tokens", "8",
+        "--device", "cpu", "--save", out.toString());
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals(Files.mismatch(out.resolve("model.safetensors"),
+        Path.of("examples/qwen2-tiny-merged-linear/model.safetensors")), -1L);
+    assertTrue(Files.exists(out.resolve("mergekit_config.yml")));
+  }
+
+  @Test
   void streamsTextToStdoutAndStatsToStderr() throws Exception {
     Path prompt = tmp.resolve("prompt.txt");
     Files.writeString(prompt, "12 + 7 =");

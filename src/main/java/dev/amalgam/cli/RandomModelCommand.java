@@ -2,10 +2,13 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.config.ModelConfig;
+import dev.amalgam.io.TensorInfo;
 import dev.amalgam.model.DecoderLayout;
+import dev.amalgam.model.ModelSpec;
 import dev.amalgam.model.RandomCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,9 +51,9 @@ final class RandomModelCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ModelConfig modelConfig = ModelConfig.read(config);
-    long bytes = DecoderLayout.of(modelConfig).stream()
-        .mapToLong(t -> dev.amalgam.io.TensorInfo.elementCount(t.shape()) * 2).sum();
-    ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", DecoderLayout.of(modelConfig).size(), bytes);
+    List<DecoderLayout.Tensor> layout = DecoderLayout.of(ModelSpec.from(modelConfig));
+    long bytes = layout.stream().mapToLong(t -> TensorInfo.elementCount(t.shape()) * 2).sum();
+    ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", layout.size(), bytes);
     long start = System.nanoTime();
     RandomCheckpoint.write(modelConfig, Files.readString(config), output, seed, shardBytes, overwrite,
         written -> {

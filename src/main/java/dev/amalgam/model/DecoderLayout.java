@@ -1,12 +1,11 @@
 package dev.amalgam.model;
 
-import dev.amalgam.config.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The tensors a Qwen2 / Llama-family decoder checkpoint holds, with HF names and shapes, derived from its
- * config.json. Qwen2 adds q/k/v biases (Llama only with {@code attention_bias}); tied models have no lm_head.
+ * The tensors a Qwen2 / Llama-family decoder checkpoint holds, with HF names and shapes, in checkpoint order.
+ * Which biases exist is the {@link ModelSpec}'s decision; tied models have no lm_head.
  */
 public final class DecoderLayout {
   /** One expected tensor; {@code isNorm} marks RMSNorm weights, which are initialised to one. */
@@ -14,41 +13,34 @@ public final class DecoderLayout {
 
   private DecoderLayout() {}
 
-  public static List<Tensor> of(ModelConfig config) {
-    long hidden = config.hiddenSize();
-    long qDim = (long) config.numHeads() * config.headDim();
-    long kvDim = (long) config.numKvHeads() * config.headDim();
-    long intermediate = config.intermediateSize();
-    long vocab = config.vocabSize();
-    boolean bias = hasQkvBias(config);
+  public static List<Tensor> of(ModelSpec spec) {
+    long hidden = spec.hiddenSize();
+    long intermediate = spec.intermediateSize();
     List<Tensor> tensors = new ArrayList<>();
-    tensors.add(new Tensor("model.embed_tokens.weight", new long[] {vocab, hidden}, false));
-    for (int i = 0; i < config.numLayers(); i++) {
+    tensors.add(new Tensor("model.embed_tokens.weight", new long[] {spec.vocabSize(), hidden}, false));
+    for (int i = 0; i < spec.numLayers(); i++) {
       String p = "model.layers." + i + ".";
       tensors.add(new Tensor(p + "input_layernorm.weight", new long[] {hidden}, true));
-      tensors.add(new Tensor(p + "self_attn.q_proj.weight", new long[] {qDim, hidden}, false));
-      tensors.add(new Tensor(p + "self_attn.k_proj.weight", new long[] {kvDim, hidden}, false));
-      tensors.add(new Tensor(p + "self_attn.v_proj.weight", new long[] {kvDim, hidden}, false));
-      if (bias) {
-        tensors.add(new Tensor(p + "self_attn.q_proj.bias", new long[] {qDim}, false));
-        tensors.add(new Tensor(p + "self_attn.k_proj.bias", new long[] {kvDim}, false));
-        tensors.add(new Tensor(p + "self_attn.v_proj.bias", new long[] {kvDim}, false));
-      }
-      tensors.add(new Tensor(p + "self_attn.o_proj.weight", new long[] {hidden, qDim}, false));
+      linear(tensors, p + "self_attn.q_proj", spec.qDim(), hidden, spec.qkvBias());
+      linear(tensors, p + "self_attn.k_proj", spec.kvDim(), hidden, spec.qkvBias());
+      linear(tensors, p + "self_attn.v_proj", spec.kvDim(), hidden, spec.qkvBias());
+      linear(tensors, p + "self_attn.o_proj", hidden, spec.qDim(), spec.outputBias());
       tensors.add(new Tensor(p + "post_attention_layernorm.weight", new long[] {hidden}, true));
-      tensors.add(new Tensor(p + "mlp.gate_proj.weight", new long[] {intermediate, hidden}, false));
-      tensors.add(new Tensor(p + "mlp.up_proj.weight", new long[] {intermediate, hidden}, false));
-      tensors.add(new Tensor(p + "mlp.down_proj.weight", new long[] {hidden, intermediate}, false));
+      linear(tensors, p + "mlp.gate_proj", intermediate, hidden, spec.mlpBias());
+      linear(tensors, p + "mlp.up_proj", intermediate, hidden, spec.mlpBias());
+      linear(tensors, p + "mlp.down_proj", hidden, intermediate, spec.mlpBias());
     }
     tensors.add(new Tensor("model.norm.weight", new long[] {hidden}, true));
-    if (!config.tieWordEmbeddings()) {
-      tensors.add(new Tensor("lm_head.weight", new long[] {vocab, hidden}, false));
+    if (!spec.tiedEmbeddings()) {
+      tensors.add(new Tensor("lm_head.weight", new long[] {spec.vocabSize(), hidden}, false));
     }
     return tensors;
   }
 
-  /** Qwen2 always has q/k/v biases; Llama and Mistral only when {@code attention_bias} is set. */
-  public static boolean hasQkvBias(ModelConfig config) {
-    return config.modelType().equals("qwen2") || config.raw().path("attention_bias").asBoolean(false);
+  private static void linear(List<Tensor> tensors, String prefix, long out, long in, boolean bias) {
+    tensors.add(new Tensor(prefix + ".weight", new long[] {out, in}, false));
+    if (bias) {
+      tensors.add(new Tensor(prefix + ".bias", new long[] {out}, false));
+    }
   }
 }

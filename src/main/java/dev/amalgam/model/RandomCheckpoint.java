@@ -32,7 +32,7 @@ public final class RandomCheckpoint {
 
   public static void write(ModelConfig config, String configJson, Path target, long seed, long maxShardBytes,
       boolean overwrite, LongConsumer bytesWritten) {
-    List<DecoderLayout.Tensor> layout = DecoderLayout.of(config);
+    List<DecoderLayout.Tensor> layout = DecoderLayout.of(ModelSpec.from(config));
     float halfWidth = (float) (config.raw().path("initializer_range").asDouble(0.02) * Math.sqrt(3));
     try (AtomicOutputDirectory out = AtomicOutputDirectory.create(target, overwrite)) {
       List<SafetensorsLayout.Entry> entries =

@@ -306,6 +306,11 @@ final class Filters {
     register((r, v, a) -> {
       String name = a.string(0, "name", null, false);
       a.done();
+      // jinja2's attr filter looks up Python attributes only, never dict keys.
+      if (v instanceof Map) {
+        PyCallable method = PyMethods.lookup(v, name, a.line());
+        return method != null ? method : Undefined.attribute(v, name);
+      }
       return r.getattr(v, name, a.line());
     }, "attr");
   }

@@ -78,7 +78,12 @@ final class Renderer {
     if (s instanceof Node.Text t) {
       out.append(t.text());
     } else if (s instanceof Node.Output o) {
-      out.append(Py.str(eval(o.expr(), scope)));
+      Object value = eval(o.expr(), scope);
+      if (value instanceof PyCallable) {
+        // Python would print "<built-in method ... at 0x...>": never meaningful, so refuse it.
+        throw new TemplateError("cannot print a function or method (missing parentheses?)", o.line());
+      }
+      out.append(Py.str(value));
     } else if (s instanceof Node.If i) {
       for (int k = 0; k < i.conditions().size(); k++) {
         if (Py.truthy(eval(i.conditions().get(k), scope))) {

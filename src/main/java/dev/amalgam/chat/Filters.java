@@ -30,7 +30,7 @@ final class Filters {
       "batch", "center", "dictsort", "filesizeformat", "forceescape", "format", "groupby", "max", "min",
       "pprint", "random", "slice", "striptags", "truncate", "urlencode", "urlize", "wordcount", "wordwrap",
       "xmlattr");
-  private static final Pattern WORD_BEGINNING = Pattern.compile("([-\\s({\\[<]+)");
+  private static final Pattern WORD_BEGINNING = Pattern.compile("([-\\s({\\[<]+)", Pattern.UNICODE_CHARACTER_CLASS);
 
   static boolean exists(String name) {
     return FILTERS.containsKey(name);

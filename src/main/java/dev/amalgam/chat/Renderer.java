@@ -246,7 +246,10 @@ final class Renderer {
     if (e instanceof Node.DictLit d) {
       Map<Object, Object> map = new LinkedHashMap<>();
       for (int i = 0; i < d.keys().size(); i++) {
-        map.put(eval(d.keys().get(i), scope), eval(d.values().get(i), scope));
+        // Python keeps the first of equal keys (1 and True are one key) and the last value.
+        Object key = eval(d.keys().get(i), scope);
+        Object existing = Py.findKey(map, key);
+        map.put(existing == Py.MISSING ? key : existing, eval(d.values().get(i), scope));
       }
       return map;
     }

@@ -414,6 +414,51 @@ STMT = [
 for i, t in enumerate(STMT):
     case(f"stmt/{i}", t, messages=CONVERSATIONS["system"])
 
+# --- lexer and value-printing corner cases ---
+MORE = [
+    "text {% if true %}x{% endif %}\n  {{ 'var not lstripped' }}\n  {# c #}after",
+    "{ not a tag } {{ '}}' }} {{ {'a': {'b': 1}} }} {{ {'a':{'b':1}}}}",
+    "{% set x = '%}' %}{{ x }}{% set y = \"{{ }}\" %}{{ y }}",
+    "{{ missing|default('a')|upper }} {{ {'k': 'é'}|tojson|safe }} {{ ('a' ~ 'b')|upper }}",
+    "{{ not missing is defined }} {{ missing is defined and missing.x }} {{ x is none or 'y' }} {{ x is divisibleby 2 and true }}",
+    "{{ 1e-7 }} {{ 123456789012345678.0 }} {{ 0.1 * 3 }} {{ 2 / 3 }} {{ 1e22 }} {{ 1.7976931348623157e308 }} {{ 5e-324 }} {{ 100.0 }} {{ 1.5e300 * 1.5e300 }} {{ -1e-5 }}",
+    "{{ [1e100, -0.0, 1.5e-10, 3.0]|tojson }} {{ {'f': 0.1}|tojson }}",
+    "{{ [\"it's\", 'say \"hi\"', 'both \\' \"', 'back\\\\slash', 'nl\\n'] }}",
+    "{{ ['é', '\u200b', '\x7f', '🤖', '\u00a0', '\t'] }} {{ {'k': none, 1: 2.5, true: false} }}",
+    "{{ [1, 2] == [1, 2] }} {{ [1, 2] == (1, 2) }} {{ {'a': 1} == {'a': 1} }} {{ none == none }} {{ missing == none }} {{ 'a' == 'a' }}",
+    "{% set l = [0,1,2,3,4,5,6,7,8,9] %}{{ l[-3:-1] }} {{ l[8:100] }} {{ l[-100:2] }} {{ l[::-3] }} {{ l[7:2:-2] }} {{ l[:] }} {{ l[::] }}",
+    "{{ {'role': 'user'} in [{'role': 'user'}] }} {{ [1] in [[1], [2]] }}",
+    "{%- set x = {\n    'a': 1,\n    'b': [1,\n 2]\n} %}{{ x.b[1] }}",
+    "{{ 'a' if x is defined else 'b' }} {{ 'a' if missing is defined else 'b' }}",
+    "{{ 'xyxhixyx'.strip('xy') }} {{ '..a..'.lstrip('.') }} {{ '  \\t\\n'.strip() }}|",
+    "a\u00a0{{- 'x' -}}\u00a0b c\u2003 {%- if true %}em{% endif %}",
+    "{{ 'hello\u00a0world foo-bar'|title }} {{ 'ǆemal'|title }}",
+    "{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}{{ v }}{{ ',' if not loop.last }}{% endfor %}",
+    "{% macro outer() %}{% for i in [1,2] %}{{ inner(i) }}{% endfor %}{% endmacro %}{% macro inner(i) %}<{{ i }}>{% endmacro %}{{ outer() }}",
+    "{% set ns = namespace(items=[]) %}{% for i in [1,2,3] %}{% set ns.items = ns.items + [i * 2] %}{% endfor %}{{ ns.items }} {{ ns.items|length }}",
+    "{% for m in messages %}{% set role = m.role %}{% endfor %}{{ role is defined }}",
+    "{% set msgs = messages|selectattr('role', 'equalto', 'user')|list %}{{ (msgs|last).content }} {{ (msgs|first)['content'] }}",
+    "{{ messages[0]['role'] + ': ' + messages[0].content|upper }}",
+    "{{ 10 // 3 * 3 + 10 % 3 }} {{ 2 ** 3 ** 2 }} {{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 1 - -1 }} {{ +3 }}",
+    "{{ 'abc' ~ 'def' | upper }} {{ 1 ~ 2 + 3 }}",
+    "{% if messages %}{% for m in messages %}{% if loop.first %}[{% endif %}{{ m.role[0] }}{% if loop.last %}]{% endif %}{% endfor %}{% endif %}",
+    "{{ messages|length > 2 and messages[-1].role == 'user' }} {{ messages[1:]|map(attribute='role')|join(',') }}",
+    "{{ 'A' < 'a' }} {{ 'é' > 'z' }} {{ [1, 'a'] < [1, 'b'] }} {{ 1.5 >= 1 }}",
+    "{% for i in range(3) %}{% for j in range(3) %}{% if j > i %}{% break %}{% endif %}{{ i }}{{ j }} {% endfor %}{% endfor %}",
+    "{{ loop is defined }}{% for i in [1] %}{{ loop is defined }}{% endfor %}",
+    "{% set x = 'a' %}{% macro m() %}{{ x }}{% endmacro %}{% set x = 'b' %}{{ m() }}",
+    "{% for item in ['x'] %}{% set item = 'reassigned' %}{{ item }}{% endfor %}",
+    "{{ ''.join(['a', 'b']) }} {{ ', '.join(messages|map(attribute='role')) }}",
+    "{% if true %}\n    indented text keeps its indent\n{% endif %}",
+    "{% for i in [1, 2] %}\n    {{ i }}\n{% endfor %}",
+    "{%- for i in [1, 2] %}\n    {{- i }}\n{%- endfor %}",
+    "<<{% if false %}x{% endif %}>>\n<<{%- if false %}x{% endif -%}>>",
+    "{{ messages | tojson }}",
+    "{{ messages[0] }} {{ messages[0].items()|list }}",
+]
+for i, t in enumerate(MORE):
+    case(f"more/{i}", t, messages=CONVERSATIONS["system"], x=4)
+
 # --- errors (jinja2 raises; so must the Java renderer) ---
 ERR = [
     "{{ raise_exception('custom failure: ' ~ 42) }}",

@@ -1,5 +1,8 @@
 package dev.amalgam.cli;
 
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "amalgam 0.1.0",
     description = "Merge Hugging Face LLM checkpoints on the GPU (or CPU) and generate text from the result.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, TemplateCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -25,6 +28,11 @@ public final class Main implements Runnable {
 
   /** The configured command line, shared by {@link #main} and the tests. */
   public static CommandLine commandLine() {
-    return ExitCodes.configure(new CommandLine(new Main()));
+    CommandLine cli = new CommandLine(new Main());
+    // Prompts and model output are UTF-8 whatever the platform's default charset (Java 17 on a POSIX
+    // locale would otherwise turn non-ASCII text into '?').
+    cli.setOut(new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
+    cli.setErr(new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
+    return ExitCodes.configure(cli);
   }
 }

@@ -89,7 +89,8 @@ public final class ChatTemplate {
   /**
    * Renders a conversation. Each message is a map such as {@code {"role": "user", "content": "hi"}};
    * {@code extraVars} (may be null) adds template variables such as {@code tools}, {@code documents} or
-   * {@code enable_thinking}, and overrides the defaults.
+   * {@code enable_thinking}, and overrides the defaults. Maps should keep insertion order (LinkedHashMap,
+   * or what Jackson produces): {@code tojson} and dict iteration follow it, as they follow a Python dict's.
    */
   public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> extraVars) {
     Objects.requireNonNull(messages, "messages");

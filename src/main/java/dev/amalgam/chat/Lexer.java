@@ -22,6 +22,10 @@ final class Lexer {
   private static final Pattern NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
   private static final Pattern STRING =
       Pattern.compile("('([^'\\\\]*(?:\\\\.[^'\\\\]*)*)'|\"([^\"\\\\]*(?:\\\\.[^\"\\\\]*)*)\")", Pattern.DOTALL);
+  // jinja2's raw_begin (matched right after "{%" and its sign) and its raw-state end rule.
+  private static final Pattern RAW_BEGIN = Pattern.compile("\\s*raw\\s*(?:-%}\\s*|%})");
+  private static final Pattern RAW_END =
+      Pattern.compile("\\{%([-+]?)\\s*endraw\\s*(?:\\+%}|-%}\\s*|%}\\n?)", Pattern.DOTALL);
   /** Longest first, as jinja2 sorts them. */
   private static final String[] OPERATORS = {
     "//", "**", "==", "!=", ">=", "<=",
@@ -101,6 +105,12 @@ final class Lexer {
       }
       emitText(text, pos);
       pos = after;
+      Matcher raw = kind == '%' ? match(RAW_BEGIN) : null;
+      if (raw != null) {
+        pos = raw.end();
+        lexRawBody(tag);
+        continue;
+      }
       if (kind == '#') {
         skipComment(tag);
       } else {
@@ -109,6 +119,30 @@ final class Lexer {
       }
     }
     tokens.add(new Token(Type.EOF, "", lineAt(src.length())));
+  }
+
+  /**
+   * {@code {% raw %}...{% endraw %}}: the body is text, tags and all. The closing tag gets the same
+   * whitespace control as any block tag ('-', '+', lstrip_blocks before it, trim_blocks after it).
+   */
+  private void lexRawBody(int tagStart) {
+    Matcher end = RAW_END.matcher(src);
+    if (!end.find(pos)) {
+      throw new TemplateError("missing {% endraw %} for the raw block opened here", lineAt(tagStart));
+    }
+    String text = src.substring(pos, end.start());
+    String sign = end.group(1);
+    if (sign.equals("-")) {
+      text = Py.rstrip(text, null);
+    } else if (!sign.equals("+")) {
+      boolean lineStarting = pos == 0 || src.charAt(pos - 1) == '\n';
+      int lineStart = text.lastIndexOf('\n') + 1;
+      if ((lineStart > 0 || lineStarting) && lineStart < text.length() && Py.isAllSpace(text, lineStart)) {
+        text = text.substring(0, lineStart);
+      }
+    }
+    emitText(text, pos);
+    pos = end.end();
   }
 
   private int nextTagStart(int from) {

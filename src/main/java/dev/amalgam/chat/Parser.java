@@ -15,7 +15,7 @@ import java.util.Set;
 final class Parser {
   /** Tags jinja2 has but this renderer does not; named in the error so the cause is obvious. */
   private static final Set<String> UNSUPPORTED_TAGS = Set.of(
-      "raw", "call", "filter", "with", "include", "import", "from", "extends", "block", "autoescape", "do",
+      "call", "filter", "with", "include", "import", "from", "extends", "block", "autoescape", "do",
       "trans", "pluralize");
 
   private final List<Token> tokens;

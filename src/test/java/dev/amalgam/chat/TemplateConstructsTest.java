@@ -6,17 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.amalgam.UserError;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** One focused check per construct chat templates rely on (expected values are what jinja2 prints). */
 class TemplateConstructsTest {
-  private static final List<Map<String, Object>> MESSAGES = List.of(
-      Map.of("role", "system", "content", "S"),
-      Map.of("role", "user", "content", "U1"),
-      Map.of("role", "assistant", "content", "A1"),
-      Map.of("role", "user", "content", "U2"));
+  private static final List<Map<String, Object>> MESSAGES =
+      List.of(message("system", "S"), message("user", "U1"), message("assistant", "A1"), message("user", "U2"));
+
+  /** Insertion-ordered, like a Python dict (Map.of's order is unspecified and changes between runs). */
+  private static Map<String, Object> message(String role, String content) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("role", role);
+    m.put("content", content);
+    return m;
+  }
 
   private static String render(String template) {
     return Template.compile(template).render(Map.of("messages", MESSAGES, "x", 5));

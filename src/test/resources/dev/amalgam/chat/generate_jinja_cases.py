@@ -455,6 +455,10 @@ MORE = [
     "<<{% if false %}x{% endif %}>>\n<<{%- if false %}x{% endif -%}>>",
     "{{ messages | tojson }}",
     "{{ messages[0] }} {{ messages[0].items()|list }}",
+    "a {% raw %}{{ not rendered }} {% if %}{% endraw %} b",
+    "x\n  {% raw -%}\n  {{ raw }}\n  {%- endraw %}\ny",
+    "x\n  {% raw %}\n  {{ raw }}\n  {% endraw %}\ny",
+    "{%+ raw %} kept {%+ endraw +%}\nz",
 ]
 for i, t in enumerate(MORE):
     case(f"more/{i}", t, messages=CONVERSATIONS["system"], x=4)

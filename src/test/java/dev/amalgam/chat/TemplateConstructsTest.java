@@ -132,6 +132,19 @@ class TemplateConstructsTest {
   }
 
   @Test
+  void transformersGenerationTagRendersItsBody() {
+    assertEquals("<a>A1</a>", render("{% for m in messages if m.role == 'assistant' %}<a>{% generation %}{{ m.content }}"
+        + "{% endgeneration %}</a>{% endfor %}"));
+  }
+
+  @Test
+  void runtimeErrorsCarryTheirLine() {
+    TemplateError e = failure("ok\n{% set n = 1 %}\n{{ n + 'x' }}");
+    assertEquals(3, e.line());
+    assertTrue(e.getMessage().startsWith("chat template line 3: unsupported operand"), e.getMessage());
+  }
+
+  @Test
   void raiseExceptionIsAUserErrorCarryingTheMessage() {
     TemplateError e = failure("{% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}");
     assertInstanceOf(TemplateError.Raised.class, e);

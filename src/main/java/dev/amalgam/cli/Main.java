@@ -1,5 +1,8 @@
 package dev.amalgam.cli;
 
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,6 +15,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       MergeCommand.class,
       GenerateCommand.class,
+      TemplateCommand.class,
       InspectCommand.class,
       RandomModelCommand.class,
       BenchCommand.class,
@@ -32,6 +36,11 @@ public final class Main implements Runnable {
 
   /** The configured command line, shared by {@link #main} and the tests. */
   public static CommandLine commandLine() {
-    return ExitCodes.configure(new CommandLine(new Main()));
+    CommandLine cli = new CommandLine(new Main());
+    // Prompts and model output are UTF-8 whatever the platform's default charset (Java 17 on a POSIX
+    // locale would otherwise turn non-ASCII text into '?').
+    cli.setOut(new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
+    cli.setErr(new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
+    return ExitCodes.configure(cli);
   }
 }

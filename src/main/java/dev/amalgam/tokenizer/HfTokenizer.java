@@ -49,6 +49,9 @@ public final class HfTokenizer implements AutoCloseable {
     TokenizerConfig config = TokenizerConfig.load(modelDir);
     Map<String, String> options = new HashMap<>();
     options.put("addSpecialTokens", "false");
+    // DJL defaults to truncating at 512 tokens and padding, which suit a BERT encoder, not a prompt.
+    options.put("truncation", "false");
+    options.put("padding", "false");
     // Reading the stream ourselves keeps DJL from looking at tokenizer_config.json on its own and from
     // treating the path as a hub model id.
     try (InputStream in = Files.newInputStream(file)) {

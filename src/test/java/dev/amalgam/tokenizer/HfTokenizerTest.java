@@ -70,6 +70,15 @@ class HfTokenizerTest {
   }
 
   @Test
+  void longTextIsNeitherTruncatedNorPadded() {
+    String text = "word ".repeat(20_000);
+    int[] ids = qwen3.encode(text);
+    assertTrue(ids.length >= 10_000, "got " + ids.length + " ids");
+    assertEquals(text, qwen3.decode(ids));
+    assertArrayEquals(new int[0], qwen3.encode(""));
+  }
+
+  @Test
   void tokenIdsOfSpecialAndPlainTokens() {
     assertEquals(OptionalInt.of(151645), qwen3.tokenId("<|im_end|>"));
     assertEquals(OptionalInt.of(151643), qwen3.tokenId("<|endoftext|>"));

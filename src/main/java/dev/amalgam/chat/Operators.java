@@ -1,0 +1,218 @@
+package dev.amalgam.chat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Python's operators on template values: arithmetic, {@code ~}, comparisons, {@code in}, indexing, slicing. */
+final class Operators {
+  private Operators() {}
+
+  static Object binary(String op, Object a, Object b, int line) {
+    if (op.equals("~")) {
+      // jinja2's concat converts both sides with str(); Undefined becomes "".
+      return Py.str(a) + Py.str(b);
+    }
+    if (a instanceof Undefined u) throw u.error(line);
+    if (b instanceof Undefined u) throw u.error(line);
+    if (Py.isNumber(a) && Py.isNumber(b)) {
+      return arithmetic(op, a, b, line);
+    }
+    switch (op) {
+      case "+":
+        if (a instanceof String x && b instanceof String y) return x + y;
+        if (a instanceof List<?> x && b instanceof List<?> y && (a instanceof PyTuple) == (b instanceof PyTuple)) {
+          List<Object> out = new ArrayList<>(x);
+          out.addAll(y);
+          return a instanceof PyTuple ? new PyTuple(out) : out;
+        }
+        break;
+      case "*":
+        if (a instanceof String || a instanceof List) return repeat(a, b, line);
+        if (b instanceof String || b instanceof List) return repeat(b, a, line);
+        break;
+      case "%":
+        if (a instanceof String) {
+          throw new TemplateError("printf-style string formatting ('...' % value) is not supported by this renderer",
+              line);
+        }
+        break;
+      default:
+        break;
+    }
+    throw new TemplateError("unsupported operand type(s) for " + op + ": '" + Py.typeName(a) + "' and '"
+        + Py.typeName(b) + "'", line);
+  }
+
+  private static Object repeat(Object seq, Object times, int line) {
+    if (!Py.isInt(times)) {
+      throw new TemplateError("can't multiply sequence by non-int of type '" + Py.typeName(times) + "'", line);
+    }
+    long n = Py.asLong(times);
+    if (seq instanceof String s) {
+      return n <= 0 ? "" : s.repeat(Math.toIntExact(n));
+    }
+    List<Object> out = new ArrayList<>();
+    for (long i = 0; i < n; i++) {
+      out.addAll((List<?>) seq);
+    }
+    return seq instanceof PyTuple ? new PyTuple(out) : out;
+  }
+
+  private static Object arithmetic(String op, Object a, Object b, int line) {
+    boolean ints = Py.isInt(a) && Py.isInt(b);
+    try {
+      if (ints) {
+        long x = Py.asLong(a);
+        long y = Py.asLong(b);
+        switch (op) {
+          case "+": return Math.addExact(x, y);
+          case "-": return Math.subtractExact(x, y);
+          case "*": return Math.multiplyExact(x, y);
+          case "/":
+            if (y == 0) throw new TemplateError("division by zero", line);
+            return (double) x / (double) y;
+          case "//":
+            if (y == 0) throw new TemplateError("integer division or modulo by zero", line);
+            return Math.floorDiv(x, y);
+          case "%":
+            if (y == 0) throw new TemplateError("integer division or modulo by zero", line);
+            return Math.floorMod(x, y);
+          case "**":
+            if (y < 0) return Math.pow(x, y);
+            long r = 1;
+            for (long i = 0; i < y; i++) r = Math.multiplyExact(r, x);
+            return r;
+          default:
+            break;
+        }
+      } else {
+        double x = Py.asDouble(a);
+        double y = Py.asDouble(b);
+        switch (op) {
+          case "+": return x + y;
+          case "-": return x - y;
+          case "*": return x * y;
+          case "/":
+            if (y == 0) throw new TemplateError("float division by zero", line);
+            return x / y;
+          case "//":
+            if (y == 0) throw new TemplateError("float floor division by zero", line);
+            return Math.floor(x / y);
+          case "%": {
+            if (y == 0) throw new TemplateError("float modulo", line);
+            double m = x % y;
+            return m != 0 && (m < 0) != (y < 0) ? m + y : m;
+          }
+          case "**": return Math.pow(x, y);
+          default:
+            break;
+        }
+      }
+    } catch (ArithmeticException overflow) {
+      throw new TemplateError("integer overflow in '" + op + "' (Python ints are unbounded; this renderer's are 64-bit)",
+          line);
+    }
+    throw new TemplateError("unknown operator " + op, line);
+  }
+
+  static Object unary(String op, Object v, int line) {
+    if (v instanceof Undefined u) throw u.error(line);
+    if (!Py.isNumber(v)) {
+      throw new TemplateError("bad operand type for unary " + op + ": '" + Py.typeName(v) + "'", line);
+    }
+    if (op.equals("+")) return v instanceof Boolean ? Py.asLong(v) : v;
+    if (v instanceof Double d) return -d;
+    return Math.negateExact(Py.asLong(v));
+  }
+
+  static boolean compare(String op, Object a, Object b, int line) {
+    switch (op) {
+      case "==": return Py.eq(a, b);
+      case "!=": return !Py.eq(a, b);
+      case "<": return Py.compare(a, b, op, line) < 0;
+      case "<=": return Py.compare(a, b, op, line) <= 0;
+      case ">": return Py.compare(a, b, op, line) > 0;
+      case ">=": return Py.compare(a, b, op, line) >= 0;
+      case "in": return contains(b, a, line);
+      case "notin": return !contains(b, a, line);
+      default: throw new TemplateError("unknown comparison " + op, line);
+    }
+  }
+
+  /** Python's {@code item in container}. */
+  static boolean contains(Object container, Object item, int line) {
+    if (container instanceof String s) {
+      if (item instanceof String sub) return s.contains(sub);
+      if (item instanceof Undefined u) throw u.error(line);
+      throw new TemplateError("'in <string>' requires string as left operand, not " + Py.typeName(item), line);
+    }
+    if (container instanceof List<?> list) {
+      for (Object x : list) {
+        if (Py.eq(x, item)) return true;
+      }
+      return false;
+    }
+    if (container instanceof Map<?, ?> map) return Py.findKey(map, item) != Py.MISSING;
+    if (container instanceof Undefined) return false; // iterates as empty
+    throw new TemplateError("argument of type '" + Py.typeName(container) + "' is not iterable", line);
+  }
+
+  /** {@code seq[i]} for a list or string, negative from the end; out of range is Undefined, as in jinja2. */
+  static Object index(Object seq, long i) {
+    if (seq instanceof String s) {
+      int[] cps = s.codePoints().toArray();
+      long k = i < 0 ? i + cps.length : i;
+      if (k < 0 || k >= cps.length) return Undefined.item(seq, i);
+      return Character.toString(cps[(int) k]);
+    }
+    List<?> list = (List<?>) seq;
+    long k = i < 0 ? i + list.size() : i;
+    if (k < 0 || k >= list.size()) return Undefined.item(seq, i);
+    return list.get((int) k);
+  }
+
+  /** {@code seq[start:stop:step]} with Python's index adjustment; null parts take their defaults. */
+  static Object slice(Object seq, Long start, Long stop, Long step, int line) {
+    long st = step == null ? 1 : step;
+    if (st == 0) throw new TemplateError("slice step cannot be zero", line);
+    int[] cps = null;
+    int length;
+    if (seq instanceof String s) {
+      cps = s.codePoints().toArray();
+      length = cps.length;
+    } else if (seq instanceof List<?> list) {
+      length = list.size();
+    } else {
+      throw new TemplateError("'" + Py.typeName(seq) + "' object is not subscriptable", line);
+    }
+    long lo;
+    long hi;
+    if (st > 0) {
+      lo = start == null ? 0 : clamp(start, length, 0, length);
+      hi = stop == null ? length : clamp(stop, length, 0, length);
+    } else {
+      lo = start == null ? length - 1 : clamp(start, length, -1, length - 1);
+      hi = stop == null ? -1 : clamp(stop, length, -1, length - 1);
+    }
+    List<Integer> picks = new ArrayList<>();
+    for (long i = lo; st > 0 ? i < hi : i > hi; i += st) {
+      picks.add((int) i);
+    }
+    if (cps != null) {
+      StringBuilder sb = new StringBuilder();
+      for (int i : picks) sb.appendCodePoint(cps[i]);
+      return sb.toString();
+    }
+    List<?> list = (List<?>) seq;
+    List<Object> out = new ArrayList<>(picks.size());
+    for (int i : picks) out.add(list.get(i));
+    return seq instanceof PyTuple ? new PyTuple(out) : out;
+  }
+
+  /** PySlice_AdjustIndices: negative counts from the end, then clamp into [lower, upper]. */
+  private static long clamp(long index, int length, long lower, long upper) {
+    long i = index < 0 ? index + length : index;
+    return Math.max(lower, Math.min(upper, i));
+  }
+}

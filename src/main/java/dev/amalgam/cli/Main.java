@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "amalgam 0.1.0",
     description = "Merge Hugging Face LLM checkpoints on the GPU (or CPU) and generate text from the result.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {DoctorCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
     name = "doctor",
     mixinStandardHelpOptions = true,
     description = {
-      "Show what amalgam can run on here: Java, the CUDA driver and GPUs, the CUDA libraries and where they",
-      "were found, NVRTC, and the CPU backend (libtorch). A machine without a GPU is a normal answer."
+      "Show what this machine can run: Java, CUDA driver, GPUs, CUDA libraries, NVRTC, libtorch.",
+      "Each CUDA library is shown with the folder it was found in. A machine without a GPU is a normal",
+      "answer (exit 0), with the reason the GPU backend is unavailable."
     })
 final class DoctorCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -1,14 +1,11 @@
 package dev.amalgam.backend.cuda;
 
 import static org.bytedeco.cuda.global.cudart.cuCtxSetCurrent;
-import static org.bytedeco.cuda.global.cudart.cuCtxSynchronize;
 import static org.bytedeco.cuda.global.cudart.cuDeviceGet;
 import static org.bytedeco.cuda.global.cudart.cuDevicePrimaryCtxRelease;
 import static org.bytedeco.cuda.global.cudart.cuDevicePrimaryCtxRetain;
-import static org.bytedeco.cuda.global.cudart.cuMemGetInfo;
 
 import org.bytedeco.cuda.cudart.CUctx_st;
-import org.bytedeco.javacpp.SizeTPointer;
 
 /**
  * The device's primary context, retained for this object's lifetime. The primary context is the one the
@@ -51,19 +48,6 @@ public final class CudaContext implements AutoCloseable {
   /** Every thread that calls the driver API must do this first; a context is current per thread. */
   public void makeCurrent() {
     CudaException.check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
-  }
-
-  /** Waits for all work in the context; surfaces errors of asynchronous launches. */
-  public void synchronize() {
-    CudaException.check(cuCtxSynchronize(), "cuCtxSynchronize");
-  }
-
-  /** Free device memory in bytes, as the driver sees it now. */
-  public long freeMemoryBytes() {
-    try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
-      CudaException.check(cuMemGetInfo(free, total), "cuMemGetInfo");
-      return free.get();
-    }
   }
 
   @Override

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       TemplateCommand.class,
       InspectCommand.class,
+      DoctorCommand.class,
       RandomModelCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

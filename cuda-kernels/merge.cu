@@ -1,0 +1,223 @@
+// Weighted sum of up to 8 tensors: out = (x0*w0 + x1*w1 + ...) [/ divisor], computed in float32 and
+// rounded once to the output dtype (round to nearest even, NaN stays NaN).
+//
+// The arithmetic must be bit-identical to the Java reference (dev.amalgam.tensor.FloatBits and the
+// test's MergeReference), so:
+//   * every product and sum is an explicit __fmul_rn / __fadd_rn: the compiler may not contract them
+//     into an FMA, whose single rounding would differ from Java's two;
+//   * the dtype conversions are the same integer recipes as FloatBits, with no CUDA headers, which also
+//     keeps NVRTC compiles fast.
+//
+// Layout contract with dev.amalgam.backend.cuda.MergeKernel: MergeArgs is passed by value and its
+// offsets are asserted below; change both sides together.
+
+#define AMALGAM_MAX_INPUTS 8
+
+// Element type codes shared with MergeKernel.dtypeCode.
+#define AMALGAM_F32 0
+#define AMALGAM_F16 1
+#define AMALGAM_BF16 2
+
+struct MergeArgs {
+  const void* inputs[AMALGAM_MAX_INPUTS];  // 16-byte aligned for the vector path, else the scalar path runs
+  void* output;
+  unsigned long long count;                // elements
+  float weights[AMALGAM_MAX_INPUTS];
+  int input_dtypes[AMALGAM_MAX_INPUTS];
+  int input_count;
+  int output_dtype;
+  float divisor;
+  int normalize;                           // nonzero: divide the sum by divisor
+};
+
+static_assert(sizeof(MergeArgs) == 160, "MergeArgs layout is shared with MergeKernel.java");
+// NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
+// check (CudaKernelsCompileTest), and the size by both compilers.
+#ifndef __CUDACC_RTC__
+static_assert(__builtin_offsetof(MergeArgs, output) == 64, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, count) == 72, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, weights) == 80, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, input_dtypes) == 112, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, input_count) == 144, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, output_dtype) == 148, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, divisor) == 152, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, normalize) == 156, "MergeArgs layout");
+#endif
+
+// One 16-byte load or store: 8 half-width elements or 4 float32.
+struct alignas(16) Vec16 {
+  unsigned int x, y, z, w;
+};
+
+__device__ __forceinline__ float bf16_to_float(unsigned int h) {
+  return __uint_as_float((h & 0xffffu) << 16);
+}
+
+__device__ __forceinline__ unsigned int float_to_bf16(float f) {
+  unsigned int bits = __float_as_uint(f);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) {
+    return ((bits >> 16) | 0x0040u) & 0xffffu;
+  }
+  unsigned int rounding_bias = 0x7fffu + ((bits >> 16) & 1u);
+  return ((bits + rounding_bias) >> 16) & 0xffffu;
+}
+
+__device__ __forceinline__ float f16_to_float(unsigned int half) {
+  unsigned int h = half & 0xffffu;
+  unsigned int sign = (h & 0x8000u) << 16;
+  unsigned int exponent = (h >> 10) & 0x1fu;
+  unsigned int mantissa = h & 0x3ffu;
+  if (exponent == 0x1fu) {
+    return __uint_as_float(sign | 0x7f800000u | (mantissa << 13));
+  }
+  if (exponent == 0u) {
+    // Subnormal: mantissa * 2^-24, exact in float32 (0x33800000 is 2^-24).
+    float magnitude = __fmul_rn((float)mantissa, __uint_as_float(0x33800000u));
+    return sign == 0u ? magnitude : -magnitude;
+  }
+  return __uint_as_float(sign | ((exponent + 112u) << 23) | (mantissa << 13));
+}
+
+__device__ __forceinline__ unsigned int float_to_f16(float f) {
+  unsigned int bits = __float_as_uint(f);
+  unsigned int sign = (bits >> 16) & 0x8000u;
+  unsigned int abs = bits & 0x7fffffffu;
+  if (abs > 0x7f800000u) {
+    return sign | 0x7e00u | ((abs >> 13) & 0x3ffu);
+  }
+  if (abs >= 0x477ff000u) {  // rounds to 65536 or more: infinity
+    return sign | 0x7c00u;
+  }
+  if (abs < 0x38800000u) {  // below the smallest normal half: round the subnormal in integer arithmetic
+    int shift = 126 - (int)(abs >> 23);
+    if (shift > 24) {
+      return sign;
+    }
+    unsigned int mantissa = (abs & 0x7fffffu) | 0x800000u;
+    unsigned int truncated = mantissa >> shift;
+    unsigned int rest = mantissa & ((1u << shift) - 1u);
+    unsigned int halfway = 1u << (shift - 1);
+    unsigned int round_up = (rest > halfway || (rest == halfway && (truncated & 1u) == 1u)) ? 1u : 0u;
+    return sign | (truncated + round_up);
+  }
+  unsigned int rounded = abs - 0x38000000u + 0xfffu + ((abs >> 13) & 1u);
+  return sign | (rounded >> 13);
+}
+
+__device__ __forceinline__ float half_width_to_float(unsigned int bits, int dtype) {
+  return dtype == AMALGAM_BF16 ? bf16_to_float(bits) : f16_to_float(bits);
+}
+
+__device__ __forceinline__ unsigned int float_to_half_width(float value, int dtype) {
+  return dtype == AMALGAM_BF16 ? float_to_bf16(value) : float_to_f16(value);
+}
+
+__device__ __forceinline__ float load_element(const void* base, int dtype, unsigned long long i) {
+  if (dtype == AMALGAM_F32) {
+    return static_cast<const float*>(base)[i];
+  }
+  return half_width_to_float(static_cast<const unsigned short*>(base)[i], dtype);
+}
+
+__device__ __forceinline__ void store_element(void* base, int dtype, unsigned long long i, float value) {
+  if (dtype == AMALGAM_F32) {
+    static_cast<float*>(base)[i] = value;
+  } else {
+    static_cast<unsigned short*>(base)[i] = (unsigned short)float_to_half_width(value, dtype);
+  }
+}
+
+// Loads elements 8g .. 8g+7 with 16-byte loads.
+__device__ __forceinline__ void load_group(const void* base, int dtype, unsigned long long g, float x[8]) {
+  const Vec16* v = static_cast<const Vec16*>(base);
+  if (dtype == AMALGAM_F32) {
+    Vec16 a = v[2 * g];
+    Vec16 b = v[2 * g + 1];
+    x[0] = __uint_as_float(a.x); x[1] = __uint_as_float(a.y);
+    x[2] = __uint_as_float(a.z); x[3] = __uint_as_float(a.w);
+    x[4] = __uint_as_float(b.x); x[5] = __uint_as_float(b.y);
+    x[6] = __uint_as_float(b.z); x[7] = __uint_as_float(b.w);
+  } else {
+    Vec16 a = v[g];
+    unsigned int words[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {  // little-endian: the lower element sits in the low half-word
+      x[2 * k] = half_width_to_float(words[k] & 0xffffu, dtype);
+      x[2 * k + 1] = half_width_to_float(words[k] >> 16, dtype);
+    }
+  }
+}
+
+__device__ __forceinline__ void store_group(void* base, int dtype, unsigned long long g, const float y[8]) {
+  Vec16* v = static_cast<Vec16*>(base);
+  if (dtype == AMALGAM_F32) {
+    Vec16 a = {__float_as_uint(y[0]), __float_as_uint(y[1]), __float_as_uint(y[2]), __float_as_uint(y[3])};
+    Vec16 b = {__float_as_uint(y[4]), __float_as_uint(y[5]), __float_as_uint(y[6]), __float_as_uint(y[7])};
+    v[2 * g] = a;
+    v[2 * g + 1] = b;
+  } else {
+    unsigned int words[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      words[k] = float_to_half_width(y[2 * k], dtype) | (float_to_half_width(y[2 * k + 1], dtype) << 16);
+    }
+    Vec16 a = {words[0], words[1], words[2], words[3]};
+    v[g] = a;
+  }
+}
+
+// The reference order: acc = x0*w0; acc = acc + xi*wi for i = 1..; then one division when normalizing.
+__device__ __forceinline__ float combine(float acc, float x, float w, int input) {
+  float product = __fmul_rn(x, w);
+  return input == 0 ? product : __fadd_rn(acc, product);
+}
+
+__device__ __forceinline__ bool all_aligned(const MergeArgs& args) {
+  unsigned long long bits = (unsigned long long)args.output;
+  for (int i = 0; i < args.input_count; ++i) {
+    bits |= (unsigned long long)args.inputs[i];
+  }
+  return (bits & 15ull) == 0ull;
+}
+
+extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
+  const unsigned long long n = args.count;
+  const unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+  const unsigned long long first = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+
+  unsigned long long scalar_start = 0ull;
+  if (all_aligned(args)) {
+    const unsigned long long groups = n / 8ull;
+    for (unsigned long long g = first; g < groups; g += stride) {
+      float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+      for (int i = 0; i < args.input_count; ++i) {
+        float x[8];
+        load_group(args.inputs[i], args.input_dtypes[i], g, x);
+#pragma unroll
+        for (int k = 0; k < 8; ++k) {
+          acc[k] = combine(acc[k], x[k], args.weights[i], i);
+        }
+      }
+      if (args.normalize) {
+#pragma unroll
+        for (int k = 0; k < 8; ++k) {
+          acc[k] = __fdiv_rn(acc[k], args.divisor);
+        }
+      }
+      store_group(args.output, args.output_dtype, g, acc);
+    }
+    scalar_start = groups * 8ull;
+  }
+
+  // The tail after the last whole group, or everything when a pointer is not 16-byte aligned.
+  for (unsigned long long e = scalar_start + first; e < n; e += stride) {
+    float acc = 0.0f;
+    for (int i = 0; i < args.input_count; ++i) {
+      acc = combine(acc, load_element(args.inputs[i], args.input_dtypes[i], e), args.weights[i], i);
+    }
+    if (args.normalize) {
+      acc = __fdiv_rn(acc, args.divisor);
+    }
+    store_element(args.output, args.output_dtype, e, acc);
+  }
+}

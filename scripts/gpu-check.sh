@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The GPU check, in two halves (see /work/shared/gpu/README.md for the machine):
+#   scripts/gpu-check.sh stage   on the build machine: build, then stage a self-contained bundle (jlink
+#                                runtime, jars, test classes, JUnit console) into build/gpu-bundle/.
+#   scripts/gpu-check.sh run     on the GPU machine, from the repository root, with build/gpu-bundle carried:
+#                                doctor, the gpu-tagged tests, the merge benchmark; results under $OUT.
+# The GPU machine has no JDK and no Maven, and at most 64 MiB travel to it (bundle + tracked files).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUNDLE=build/gpu-bundle
+BUNDLE_LIMIT_MIB=60
+CARRY_LIMIT_MIB=63
+JUNIT_PLATFORM_VERSION=1.14.1
+# jdeps also names java.desktop (java.beans, optional in Jackson) and java.sql (optional in Jackson): left out
+# to keep the runtime small; doctor --json in the run half proves Jackson works without them. java.xml (4 MB)
+# would only serve the JUnit console's XML reports, so the tree log stands in for them.
+MODULES=java.base,jdk.unsupported,java.logging,java.management
+
+mib() { echo $(( ($1 + 1048575) / 1048576 )); }
+
+# Drops the natives a jar bundles for other platforms (tokenizers, jna); this is linux-x86_64 only.
+strip_other_platforms() {
+  python3 - "$1" <<'PY'
+import re, sys, zipfile, os
+path = sys.argv[1]
+native = re.compile(r'\.(so|dll|dylib|jnilib|a)$')
+ours = re.compile(r'(^|/)linux[-_]x86[-_]64(/|$)')
+tmp = path + '.tmp'
+with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED) as dst:
+    for item in src.infolist():
+        if native.search(item.filename) and not ours.search(item.filename):
+            continue
+        dst.writestr(item, src.read(item.filename))
+os.replace(tmp, path)
+PY
+}
+
+stage() {
+  mvn -o -q package -DskipTests
+  rm -rf "$BUNDLE"
+  mkdir -p "$BUNDLE/lib"
+  jlink --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages --compress=2 \
+    --output "$BUNDLE/runtime"
+  # jlink's --strip-debug leaves the native symbols of libjvm.so (4 MB) in place.
+  if command -v strip >/dev/null; then strip --strip-unneeded "$BUNDLE/runtime/lib/server/libjvm.so"; fi
+  cp target/amalgam-*.jar "$BUNDLE/amalgam.jar"
+  for jar in target/lib/*.jar; do
+    case "$(basename "$jar")" in
+      pytorch-*|openblas-*) continue ;; # the CPU backend's libtorch and OpenBLAS: 110 MB, not needed on the GPU
+    esac
+    cp "$jar" "$BUNDLE/lib/"
+    strip_other_platforms "$BUNDLE/lib/$(basename "$jar")"
+  done
+  cp -r target/test-classes "$BUNDLE/test-classes"
+  cp "$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone/$JUNIT_PLATFORM_VERSION/junit-platform-console-standalone-$JUNIT_PLATFORM_VERSION.jar" \
+    "$BUNDLE/junit-console.jar"
+
+  local bundle_bytes tracked_bytes
+  bundle_bytes=$(du -sb "$BUNDLE" | cut -f1)
+  # Tracked files travel too (the tests read examples/ and cuda-kernels/ from the working tree).
+  tracked_bytes=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+  echo "bundle $BUNDLE: $(mib "$bundle_bytes") MiB (limit $BUNDLE_LIMIT_MIB); with tracked files: $(mib $((bundle_bytes + tracked_bytes))) MiB (limit $CARRY_LIMIT_MIB)"
+  du -sh "$BUNDLE"/* | sort -h
+  if (( bundle_bytes > BUNDLE_LIMIT_MIB * 1048576 )); then
+    echo "error: bundle is over $BUNDLE_LIMIT_MIB MiB" >&2; exit 1
+  fi
+  if (( bundle_bytes + tracked_bytes > CARRY_LIMIT_MIB * 1048576 )); then
+    echo "error: bundle plus tracked files are over $CARRY_LIMIT_MIB MiB" >&2; exit 1
+  fi
+}
+
+run() {
+  [[ -x "$BUNDLE/runtime/bin/java" ]] || { echo "error: no $BUNDLE; run '$0 stage' and carry it" >&2; exit 1; }
+  OUT=${OUT:-$(mktemp -d /tmp/gpu-check.XXXX)}
+  mkdir -p "$OUT"
+  export LD_LIBRARY_PATH=/usr/local/cuda-13.0/targets/x86_64-linux/lib:/usr/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export AMALGAM_CACHE_DIR="$OUT/cubin-cache"
+  local java="$BUNDLE/runtime/bin/java"
+  local cp="$BUNDLE/amalgam.jar"
+  for jar in "$BUNDLE"/lib/*.jar; do cp="$cp:$jar"; done
+  local status=0
+
+  # The machine facts the README records, checked first.
+  { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+    ls -l /usr/lib/libcuda.so.1 /usr/local/cuda-13.0/targets/x86_64-linux/lib/lib{cudart,nvrtc,cublas,cublasLt}.so.13 || true
+  } > "$OUT/machine.txt" 2>&1
+
+  "$java" -cp "$cp" dev.amalgam.cli.Main doctor --json > "$OUT/doctor.json" 2> "$OUT/doctor.err" || status=1
+
+  "$java" -Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes" org.junit.platform.console.ConsoleLauncher \
+    execute --scan-class-path "$BUNDLE/test-classes" --include-tag gpu --details=tree --disable-banner --disable-ansi-colors \
+    > "$OUT/gpu-tests.log" 2>&1 || status=1
+
+  # Only where the build has `amalgam bench merge` (its help names --devices).
+  if "$java" -cp "$cp" dev.amalgam.cli.Main bench merge --help 2>/dev/null | grep -q -- --devices; then
+    timeout 300 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench merge --devices cuda --json \
+      --work-dir /tmp/amalgam-bench > "$OUT/bench-merge.json" 2> "$OUT/bench-merge.log" || status=1
+  else
+    echo "amalgam bench merge is not in this build; skipped" > "$OUT/bench-merge.log"
+  fi
+
+  summary "$OUT"
+  return $status
+}
+
+summary() {
+  local out=$1
+  echo
+  echo "== gpu-check results in $out =="
+  grep -E "GPU|H100|H200|NVIDIA" "$out/machine.txt" | head -2 || true
+  python3 - "$out" <<'PY' || true
+import json, os, sys
+out = sys.argv[1]
+try:
+    doctor = json.load(open(os.path.join(out, "doctor.json")))
+    cuda = doctor["cuda"]
+    gpus = ", ".join(f'{g["name"]} (sm {g["computeMajor"]}.{g["computeMinor"]})' for g in cuda["gpus"])
+    print(f'doctor        cuda {"available" if cuda["available"] else "UNAVAILABLE: " + str(cuda["reason"])}, '
+          f'driver {cuda["driverVersion"]}, nvrtc {cuda["nvrtcVersion"]}, {gpus}')
+except Exception as e:
+    print(f"doctor        no report ({e})")
+bench = os.path.join(out, "bench-merge.json")
+if os.path.exists(bench) and os.path.getsize(bench) > 0:
+    print("bench merge  ", open(bench).read().strip()[:600])
+PY
+  grep -E "merge kernel:" "$out/gpu-tests.log" | sed 's/^[^m]*merge/kernel        merge/' | head -3 || true
+  grep -E "(tests|containers) (successful|failed|found)" "$out/gpu-tests.log" | tr -d '[]' \
+    | sed -E 's/^ *([0-9]+) (tests|containers) (.*[a-z]) *$/\2 \3: \1/' || true
+}
+
+case "${1:-}" in
+  stage) stage ;;
+  run) run ;;
+  *) echo "usage: $0 stage|run" >&2; exit 2 ;;
+esac

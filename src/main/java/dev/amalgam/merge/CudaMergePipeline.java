@@ -1,0 +1,213 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.backend.cuda.CudaContext;
+import dev.amalgam.backend.cuda.MergeKernel;
+import dev.amalgam.backend.cuda.MergeKernelArgs;
+import dev.amalgam.backend.cuda.PinnedBuffer;
+import dev.amalgam.io.TensorInfo;
+import dev.amalgam.tensor.DType;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Streams tensors through the GPU in fixed-size chunks. The calling thread reads each chunk from the mapped
+ * inputs into a free {@link StagingSlot} and enqueues upload, kernel and (optionally) download on the slot's
+ * stream; a completion thread waits for each chunk in order, frees its slot, and hands finished tensors on.
+ * With several slots, chunk k+1 is read and uploaded while chunk k computes and downloads and an earlier
+ * tensor is being written. Memory is the slots plus, when downloading, a few whole-tensor host buffers.
+ */
+final class CudaMergePipeline implements AutoCloseable {
+
+  /** Where one tensor's chunks go and what happens when all of them are done. */
+  interface TensorTarget {
+    /** Device address the kernel writes element {@code start} to, or -1 to use the slot's output chunk. */
+    long deviceOutput(long start);
+
+    /** Pinned host memory to download the finished chunks into, or null to leave them on the device. */
+    PinnedBuffer hostOutput();
+
+    /** Runs on the completion thread once every chunk of the tensor has finished, unless something failed. */
+    void finished();
+
+    /** Runs on the completion thread after {@link #finished}, or instead of it after a failure. */
+    void release();
+  }
+
+  private record Completion(StagingSlot slot, TensorTarget target, boolean lastOfTensor) {}
+
+  private static final Completion END = new Completion(null, null, false);
+
+  private final CudaContext context;
+  private final MergeKernel kernel;
+  private final long chunkElements;
+  private final List<StagingSlot> slots;
+  private final BlockingQueue<StagingSlot> freeSlots;
+  private final BlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private final Thread completionThread;
+
+  CudaMergePipeline(CudaContext context, MergeKernel kernel, long chunkElements, List<StagingSlot> slots) {
+    this.context = context;
+    this.kernel = kernel;
+    this.chunkElements = chunkElements;
+    this.slots = slots;
+    this.freeSlots = new ArrayBlockingQueue<>(slots.size(), false, slots);
+    this.completionThread = new Thread(this::completeInOrder, "amalgam-cuda-merge-completion");
+    this.completionThread.setDaemon(true);
+    this.completionThread.start();
+  }
+
+  /** Enqueues every chunk of {@code tensor}; returns once the last one is on its stream. */
+  void submit(PlannedTensor tensor, List<ByteBuffer> mapped, TensorTarget target) throws InterruptedException {
+    long n = tensor.elementCount();
+    if (n == 0) {
+      completions.put(new Completion(null, target, true));
+      return;
+    }
+    DType[] inputTypes = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
+    int outputBytes = tensor.outDType().byteSize();
+    for (long start = 0; start < n; start += chunkElements) {
+      rethrowFailure();
+      long count = Math.min(chunkElements, n - start);
+      StagingSlot slot = freeSlots.take();
+      try {
+        long[] inputs = slot.upload(tensor.inputs(), mapped, start, count);
+        long requested = target.deviceOutput(start);
+        long output = requested >= 0 ? requested : slot.deviceOutputAddress();
+        kernel.launch(slot.stream, new MergeKernelArgs(inputs, inputTypes, tensor.weights(), tensor.divisor(),
+            tensor.normalize(), output, tensor.outDType(), count));
+        PinnedBuffer host = target.hostOutput();
+        if (host != null) {
+          slot.stream.copyToHost(host.at(start * outputBytes), output, count * outputBytes);
+        }
+        slot.done.record(slot.stream);
+        completions.put(new Completion(slot, target, start + count == n));
+      } catch (RuntimeException | InterruptedException e) {
+        // The chunk never reached the completion thread: settle its stream here before reusing the slot.
+        try {
+          slot.stream.synchronize();
+        } catch (RuntimeException secondary) {
+          e.addSuppressed(secondary);
+        }
+        freeSlots.add(slot);
+        throw e;
+      }
+    }
+  }
+
+  /** Waits until every submitted tensor is finished, then throws the first failure of the completion side. */
+  void drain() throws InterruptedException {
+    CountDownLatch reached = new CountDownLatch(1);
+    completions.put(new Completion(null, new TensorTarget() {
+      @Override
+      public long deviceOutput(long start) {
+        throw new IllegalStateException("a drain marker has no chunks");
+      }
+
+      @Override
+      public PinnedBuffer hostOutput() {
+        return null;
+      }
+
+      @Override
+      public void finished() {}
+
+      @Override
+      public void release() {
+        reached.countDown();
+      }
+    }, true));
+    reached.await();
+    rethrowFailure();
+  }
+
+  private void completeInOrder() {
+    try {
+      context.makeCurrent();
+    } catch (RuntimeException e) {
+      failure.compareAndSet(null, e);
+    }
+    while (true) {
+      Completion completion;
+      try {
+        completion = completions.take();
+      } catch (InterruptedException e) {
+        failure.compareAndSet(null, e);
+        return;
+      }
+      if (completion == END) {
+        return;
+      }
+      complete(completion);
+    }
+  }
+
+  /** Never throws: after a failure it keeps freeing slots, so the submitting thread cannot block forever. */
+  private void complete(Completion completion) {
+    if (completion.slot() != null) {
+      try {
+        completion.slot().done.synchronize();
+      } catch (RuntimeException e) {
+        failure.compareAndSet(null, e);
+      } finally {
+        freeSlots.add(completion.slot());
+      }
+    }
+    if (completion.lastOfTensor()) {
+      try {
+        if (failure.get() == null) {
+          completion.target().finished();
+        }
+      } catch (RuntimeException | Error e) {
+        failure.compareAndSet(null, e);
+      } finally {
+        completion.target().release();
+      }
+    }
+  }
+
+  private void rethrowFailure() {
+    Throwable first = failure.get();
+    if (first instanceof RuntimeException e) {
+      throw e;
+    }
+    if (first instanceof Error e) {
+      throw e;
+    }
+    if (first != null) {
+      throw new IllegalStateException("CUDA merge completion failed", first);
+    }
+  }
+
+  /** Stops the completion thread after it has finished what was submitted, then frees the slots. */
+  @Override
+  public void close() {
+    RuntimeException failure = null;
+    try {
+      completions.put(END);
+      completionThread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failure = new IllegalStateException("interrupted while stopping the CUDA merge pipeline", e);
+    }
+    for (StagingSlot slot : slots) {
+      try {
+        slot.close();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.backend.cuda.CudaEvent;
+import dev.amalgam.backend.cuda.CudaStream;
+import dev.amalgam.backend.cuda.DeviceBuffer;
+import dev.amalgam.backend.cuda.PinnedBuffer;
+import dev.amalgam.io.TensorInfo;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One chunk in flight: pinned staging for the inputs, their device copy, an optional device output chunk,
+ * and a stream with an event marking when the chunk's last command has finished. Inputs sit one after
+ * another, each starting on a 256-byte boundary so the kernel's 16-byte vector loads stay aligned.
+ */
+final class StagingSlot implements AutoCloseable {
+  private static final long REGION_ALIGNMENT = 256;
+
+  final CudaStream stream;
+  final CudaEvent done;
+  private final PinnedBuffer hostInputs;
+  private final DeviceBuffer deviceInputs;
+  private final DeviceBuffer deviceOutput;
+
+  private StagingSlot(CudaStream stream, CudaEvent done, PinnedBuffer hostInputs, DeviceBuffer deviceInputs,
+      DeviceBuffer deviceOutput) {
+    this.stream = stream;
+    this.done = done;
+    this.hostInputs = hostInputs;
+    this.deviceInputs = deviceInputs;
+    this.deviceOutput = deviceOutput;
+  }
+
+  /** {@code outputBytes} 0 means the kernel writes somewhere else (a device-resident tensor). */
+  static StagingSlot allocate(long inputBytes, long outputBytes) {
+    List<AutoCloseable> made = new ArrayList<>();
+    try {
+      CudaStream stream = keep(made, CudaStream.create());
+      CudaEvent done = keep(made, CudaEvent.create(false));
+      PinnedBuffer hostInputs = keep(made, PinnedBuffer.allocate(inputBytes));
+      DeviceBuffer deviceInputs = keep(made, DeviceBuffer.allocate(inputBytes));
+      DeviceBuffer deviceOutput = outputBytes == 0 ? null : keep(made, DeviceBuffer.allocate(outputBytes));
+      return new StagingSlot(stream, done, hostInputs, deviceInputs, deviceOutput);
+    } catch (RuntimeException e) {
+      for (AutoCloseable resource : made) {
+        try {
+          resource.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static <T extends AutoCloseable> T keep(List<AutoCloseable> made, T resource) {
+    made.add(resource);
+    return resource;
+  }
+
+  /** Staging bytes that {@code count} elements of every input need, alignment padding included. */
+  static long stagingBytes(List<TensorInfo> inputs, long count) {
+    long total = 0;
+    for (TensorInfo input : inputs) {
+      total += alignUp(count * input.dtype().byteSize());
+    }
+    return total;
+  }
+
+  private static long alignUp(long bytes) {
+    return (bytes + REGION_ALIGNMENT - 1) / REGION_ALIGNMENT * REGION_ALIGNMENT;
+  }
+
+  /**
+   * Copies elements {@code [start, start + count)} of every input from the mapped files into pinned staging
+   * (the page faults of a cold read happen here) and enqueues one upload. Returns each input's device address.
+   */
+  long[] upload(List<TensorInfo> inputs, List<ByteBuffer> mapped, long start, long count) {
+    ByteBuffer staging = hostInputs.buffer();
+    long[] addresses = new long[inputs.size()];
+    long offset = 0;
+    for (int i = 0; i < inputs.size(); i++) {
+      int elementBytes = inputs.get(i).dtype().byteSize();
+      int length = Math.toIntExact(count * elementBytes);
+      staging.put(Math.toIntExact(offset), mapped.get(i), Math.toIntExact(start * elementBytes), length);
+      addresses[i] = deviceInputs.address() + offset;
+      offset += alignUp(length);
+    }
+    stream.copyToDevice(deviceInputs.address(), hostInputs.at(0), offset);
+    return addresses;
+  }
+
+  /** The device output chunk; only slots allocated with output bytes have one. */
+  long deviceOutputAddress() {
+    if (deviceOutput == null) {
+      throw new IllegalStateException("this staging slot has no device output chunk");
+    }
+    return deviceOutput.address();
+  }
+
+  @Override
+  public void close() {
+    RuntimeException failure = null;
+    // Nothing may be freed while the stream could still be copying from or into it.
+    for (AutoCloseable step : new AutoCloseable[] {stream::synchronize, done, hostInputs, deviceInputs,
+        deviceOutput, stream}) {
+      try {
+        if (step != null) {
+          step.close();
+        }
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}

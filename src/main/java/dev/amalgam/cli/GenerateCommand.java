@@ -50,6 +50,7 @@ import picocli.CommandLine.Spec;
       "  amalgam generate examples/qwen2-tiny-a --prompt 'The smith kept'",
       "  amalgam generate examples/linear.yml --prompt 'The smith kept' --max-new-tokens 48",
       "  amalgam generate examples/linear.yml --prompt 'The smith kept' --save /tmp/merged",
+      "  amalgam generate examples/qwen2-tiny-a --chat --system 'Be brief.' --prompt 'How much tin?'",
       "  echo '12 + 7 =' | amalgam generate examples/qwen2-tiny-b --max-new-tokens 16 --json",
       "  amalgam generate MODEL --prompt-file p.txt --temperature 0.7 --top-p 0.9 --seed 1 --stop '\\n\\n'",
       "",
@@ -80,6 +81,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt-file", paramLabel = "FILE", description = "Read the prompt from a UTF-8 file.")
     Path file;
   }
+
+  @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
+  boolean chat;
+
+  @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: a system message before the user's.")
+  String system;
 
   @Option(names = "--max-new-tokens", defaultValue = "256", paramLabel = "N",
       description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
@@ -122,13 +129,16 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (system != null && !chat) {
+      throw new UserError("--system needs --chat");
+    }
     String promptText = readPrompt();
     GenerationSettings settings = new GenerationSettings(maxNewTokens,
         new SamplingParams(temperature, topK, topP, minP, repetitionPenalty), seed, stops, maxContext);
     PrintWriter out = spec.commandLine().getOut();
     try (Backend backend = GenerationBackends.open(device);
         LanguageModel model = openModel(backend)) {
-      int[] ids = model.encode(promptText);
+      int[] ids = model.encode(chat ? model.chatPrompt(system, promptText) : promptText);
       GenerationResult result = model.generate(ids, settings, json ? TokenListener.NONE : streamingTo(out));
       if (json) {
         out.println(summary(result, model.device()));

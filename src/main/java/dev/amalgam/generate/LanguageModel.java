@@ -8,7 +8,11 @@ import dev.amalgam.model.WeightSource;
 import dev.amalgam.tensor.HostTensor;
 import dev.amalgam.tokenizer.HfTokenizer;
 import dev.amalgam.tokenizer.StreamingDecoder;
+import dev.amalgam.chat.ChatTemplate;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -17,11 +21,13 @@ import java.util.Set;
  * checkpoint folder, or from a merge held in memory with the folder supplying config.json and the tokenizer.
  */
 public final class LanguageModel implements AutoCloseable {
+  private final Path folder;
   private final Transformer transformer;
   private final HfTokenizer tokenizer;
   private final Set<Integer> eosIds;
 
-  private LanguageModel(Transformer transformer, HfTokenizer tokenizer, Set<Integer> eosIds) {
+  private LanguageModel(Path folder, Transformer transformer, HfTokenizer tokenizer, Set<Integer> eosIds) {
+    this.folder = folder;
     this.transformer = transformer;
     this.tokenizer = tokenizer;
     this.eosIds = eosIds;
@@ -49,11 +55,31 @@ public final class LanguageModel implements AutoCloseable {
     HfTokenizer tokenizer = HfTokenizer.load(modelDir);
     try {
       Transformer transformer = Transformer.load(backend, config, weights);
-      return new LanguageModel(transformer, tokenizer, EosTokens.of(modelDir, config, tokenizer));
+      return new LanguageModel(modelDir, transformer, tokenizer, EosTokens.of(modelDir, config, tokenizer));
     } catch (RuntimeException e) {
       tokenizer.close();
       throw e;
     }
+  }
+
+  /**
+   * A chat prompt in this model's own template: an optional system message, then the user's, then the
+   * assistant's turn opened. Special tokens are already in the text, so {@link #encode} adds none.
+   */
+  public String chatPrompt(String system, String user) {
+    List<Map<String, Object>> messages = new ArrayList<>();
+    if (system != null) {
+      messages.add(message("system", system));
+    }
+    messages.add(message("user", user));
+    return ChatTemplate.load(folder).render(messages, true, Map.of());
+  }
+
+  private static Map<String, Object> message(String role, String content) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("role", role);
+    m.put("content", content);
+    return m;
   }
 
   public int[] encode(String text) {

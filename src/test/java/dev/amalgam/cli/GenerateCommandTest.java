@@ -48,6 +48,27 @@ class GenerateCommandTest {
     assertTrue(run.err().contains("in memory"), run.err());
   }
 
+  /** Golden prompt 3 is the tiny chat template's rendering of one user message. */
+  @Test
+  void chatWrapsThePromptInTheModelsTemplate() throws Exception {
+    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--chat", "--prompt", "How much tin?",
+        "--max-new-tokens", "48", "--device", "cpu", "--json");
+    assertEquals(0, run.exitCode(), run.err());
+    JsonNode result = new ObjectMapper().readTree(run.out());
+    assertEquals(Golden.of("a").ints("p3.ids").length, result.get("prompt_tokens").asInt());
+    int[] expected = Golden.of("a").ints("p3.greedy");
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], result.get("tokens").get(i).asInt(), "token " + i);
+    }
+  }
+
+  @Test
+  void systemWithoutChatIsAUserError() {
+    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--system", "Be brief.", "--prompt", "x");
+    assertTrue(run.isCleanUserError(), run.err());
+    assertTrue(run.err().contains("--system needs --chat"), run.err());
+  }
+
   @Test
   void saveWritesTheMergeAsMergeWould() throws Exception {
     Path out = tmp.resolve("saved");

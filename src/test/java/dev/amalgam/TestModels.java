@@ -91,7 +91,7 @@ public final class TestModels {
     List<SafetensorsLayout.Entry> entries =
         tensors.stream().map(t -> new SafetensorsLayout.Entry(t.name(), t.dtype(), t.shape())).toList();
     try (ShardedSafetensorsWriter writer = new ShardedSafetensorsWriter(folder, entries, shardBytes)) {
-      tensors.forEach(t -> writer.write(t.name(), t.data().duplicate()));
+      tensors.forEach(t -> writer.write(t.name(), 0, t.data().duplicate()));
       writer.finish();
     }
   }

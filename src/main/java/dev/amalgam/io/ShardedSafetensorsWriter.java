@@ -77,10 +77,11 @@ public final class ShardedSafetensorsWriter implements AutoCloseable {
     return shards;
   }
 
-  public void write(String tensorName, ByteBuffer bytes) {
+  /** Writes {@code bytes} at {@code byteOffset} within the tensor's data. */
+  public void write(String tensorName, long byteOffset, ByteBuffer bytes) {
     int shard = shardOf.get(tensorName);
     try {
-      writeFully(channels.get(shard), bytes.duplicate(), offsetOf.get(tensorName));
+      writeFully(channels.get(shard), bytes.duplicate(), offsetOf.get(tensorName) + byteOffset);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write `" + tensorName + "` to " + folder.resolve(shardNames.get(shard)), e);
     }

@@ -8,7 +8,6 @@ import dev.amalgam.backend.cuda.KernelCache;
 import dev.amalgam.backend.cuda.KernelCompiler;
 import dev.amalgam.backend.cuda.MergeKernel;
 import dev.amalgam.backend.cuda.MergeKernelArgs;
-import dev.amalgam.backend.cuda.PinnedBuffer;
 import dev.amalgam.io.TensorInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,13 +15,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 
 /**
  * Merges on one GPU with {@code cuda-kernels/merge.cu}, streaming every tensor through fixed-size chunks
- * (see {@link CudaMergePipeline}). {@link #run} downloads each finished tensor and hands it to the output on
- * a writer thread; {@link #mergeToDevice} keeps the results in GPU memory for generation.
+ * (see {@link CudaMergePipeline}). {@link #run} downloads each finished chunk and hands it to the output on
+ * the pipeline's completion thread; {@link #mergeToDevice} keeps the results in GPU memory for generation.
  *
  * <p>The engine borrows its {@link CudaContext}: closing the engine frees its kernel and staging, while the
  * context, and any {@link DeviceTensor} made with it, stay valid until their owner closes them.
@@ -30,10 +27,8 @@ import java.util.concurrent.BlockingQueue;
 public final class CudaMergeEngine implements MergeEngine {
   /** 16 Mi elements per chunk: 64 MiB of float32 or 32 MiB of bf16 output, whatever the model size. */
   public static final long DEFAULT_CHUNK_ELEMENTS = 16L << 20;
-  /** Chunks in flight: one being read and uploaded, one computing, one downloading. */
+  /** Chunks in flight: one being read and uploaded, one computing, one downloading or being written. */
   private static final int SLOTS = 3;
-  /** Whole-tensor host buffers: one being written, one complete and waiting, one being filled. */
-  private static final int HOST_OUTPUTS = 3;
 
   private final CudaContext context;
   private final MergeKernel kernel;
@@ -67,25 +62,16 @@ public final class CudaMergeEngine implements MergeEngine {
   public void run(List<PlannedTensor> tensors, TensorSource inputs, MergeOutput output, MergeProgress progress) {
     tensors.forEach(CudaMergeEngine::validate);
     context.makeCurrent();
-    long largestOutput = tensors.stream().mapToLong(PlannedTensor::outBytes).max().orElse(0);
     long outputChunkBytes = tensors.stream()
         .mapToLong(t -> Math.min(t.elementCount(), chunkElements) * t.outDType().byteSize()).max().orElse(0);
-    List<PinnedBuffer> hostOutputs = new ArrayList<>();
     try (CudaMergePipeline pipeline = openPipeline(tensors, Math.max(outputChunkBytes, 1))) {
-      for (int i = 0; i < HOST_OUTPUTS; i++) {
-        hostOutputs.add(PinnedBuffer.allocate(largestOutput));
-      }
-      BlockingQueue<PinnedBuffer> free = new ArrayBlockingQueue<>(HOST_OUTPUTS, false, hostOutputs);
       for (PlannedTensor tensor : tensors) {
-        PinnedBuffer host = free.take();
-        pipeline.submit(tensor, map(tensor, inputs), new DownloadTarget(tensor, host, free, output, progress));
+        pipeline.submit(tensor, map(tensor, inputs), new DownloadTarget(tensor, output, progress));
       }
       pipeline.drain();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted during the CUDA merge", e);
-    } finally {
-      hostOutputs.forEach(PinnedBuffer::close);
     }
   }
 
@@ -173,9 +159,9 @@ public final class CudaMergeEngine implements MergeEngine {
     kernel.close();
   }
 
-  /** Downloads into a pinned whole-tensor buffer, then writes it on the completion thread. */
-  private record DownloadTarget(PlannedTensor tensor, PinnedBuffer host, BlockingQueue<PinnedBuffer> free,
-      MergeOutput output, MergeProgress progress) implements CudaMergePipeline.TensorTarget {
+  /** Downloads each chunk into its slot's pinned memory and writes it out on the completion thread. */
+  private record DownloadTarget(PlannedTensor tensor, MergeOutput output, MergeProgress progress)
+      implements CudaMergePipeline.TensorTarget {
 
     @Override
     public long deviceOutput(long start) {
@@ -183,22 +169,17 @@ public final class CudaMergeEngine implements MergeEngine {
     }
 
     @Override
-    public PinnedBuffer hostOutput() {
-      return host;
+    public void downloaded(long start, ByteBuffer bytes) {
+      output.accept(tensor, start * tensor.outDType().byteSize(), bytes);
     }
 
     @Override
     public void finished() {
-      ByteBuffer bytes = host.buffer().slice(0, Math.toIntExact(tensor.outBytes()))
-          .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      output.accept(tensor, bytes);
       progress.tensorDone(tensor);
     }
 
     @Override
-    public void release() {
-      free.add(host);
-    }
+    public void release() {}
   }
 
   /** Has the kernel write straight into the tensor's device buffer; nothing comes back to the host. */
@@ -211,8 +192,8 @@ public final class CudaMergeEngine implements MergeEngine {
     }
 
     @Override
-    public PinnedBuffer hostOutput() {
-      return null;
+    public void downloaded(long start, ByteBuffer bytes) {
+      throw new IllegalStateException("a device-resident tensor is never downloaded");
     }
 
     @Override

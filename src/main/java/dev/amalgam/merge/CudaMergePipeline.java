@@ -3,7 +3,6 @@ package dev.amalgam.merge;
 import dev.amalgam.backend.cuda.CudaContext;
 import dev.amalgam.backend.cuda.MergeKernel;
 import dev.amalgam.backend.cuda.MergeKernelArgs;
-import dev.amalgam.backend.cuda.PinnedBuffer;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import java.nio.ByteBuffer;
@@ -18,18 +17,21 @@ import java.util.concurrent.atomic.AtomicReference;
  * Streams tensors through the GPU in fixed-size chunks. The calling thread reads each chunk from the mapped
  * inputs into a free {@link StagingSlot} and enqueues upload, kernel and (optionally) download on the slot's
  * stream; a completion thread waits for each chunk in order, frees its slot, and hands finished tensors on.
- * With several slots, chunk k+1 is read and uploaded while chunk k computes and downloads and an earlier
- * tensor is being written. Memory is the slots plus, when downloading, a few whole-tensor host buffers.
+ * With several slots, chunk k+1 is read and uploaded while chunk k computes and downloads and chunk k-1 is
+ * being written. Memory is the slots alone, whatever the model size.
  */
 final class CudaMergePipeline implements AutoCloseable {
 
   /** Where one tensor's chunks go and what happens when all of them are done. */
   interface TensorTarget {
-    /** Device address the kernel writes element {@code start} to, or -1 to use the slot's output chunk. */
+    /**
+     * Device address the kernel writes element {@code start} to, or -1 to use the slot's output chunk,
+     * which is then downloaded and handed to {@link #downloaded}.
+     */
     long deviceOutput(long start);
 
-    /** Pinned host memory to download the finished chunks into, or null to leave them on the device. */
-    PinnedBuffer hostOutput();
+    /** Runs on the completion thread with a downloaded chunk (valid during the call), unless something failed. */
+    void downloaded(long start, ByteBuffer bytes);
 
     /** Runs on the completion thread once every chunk of the tensor has finished, unless something failed. */
     void finished();
@@ -38,9 +40,11 @@ final class CudaMergePipeline implements AutoCloseable {
     void release();
   }
 
-  private record Completion(StagingSlot slot, TensorTarget target, boolean lastOfTensor) {}
+  /** A chunk on its way; {@code downloadBytes} is 0 when the result stays on the device. */
+  private record Completion(StagingSlot slot, TensorTarget target, long start, long downloadBytes,
+      boolean lastOfTensor) {}
 
-  private static final Completion END = new Completion(null, null, false);
+  private static final Completion END = new Completion(null, null, 0, 0, false);
 
   private final CudaContext context;
   private final MergeKernel kernel;
@@ -66,7 +70,7 @@ final class CudaMergePipeline implements AutoCloseable {
   void submit(PlannedTensor tensor, List<ByteBuffer> mapped, TensorTarget target) throws InterruptedException {
     long n = tensor.elementCount();
     if (n == 0) {
-      completions.put(new Completion(null, target, true));
+      completions.put(new Completion(null, target, 0, 0, true));
       return;
     }
     DType[] inputTypes = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
@@ -81,12 +85,12 @@ final class CudaMergePipeline implements AutoCloseable {
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
         kernel.launch(slot.stream, new MergeKernelArgs(inputs, inputTypes, tensor.weights(), tensor.divisor(),
             tensor.normalize(), output, tensor.outDType(), count));
-        PinnedBuffer host = target.hostOutput();
-        if (host != null) {
-          slot.stream.copyToHost(host.at(start * outputBytes), output, count * outputBytes);
+        long downloadBytes = requested >= 0 ? 0 : count * outputBytes;
+        if (downloadBytes > 0) {
+          slot.download(downloadBytes);
         }
         slot.done.record(slot.stream);
-        completions.put(new Completion(slot, target, start + count == n));
+        completions.put(new Completion(slot, target, start, downloadBytes, start + count == n));
       } catch (RuntimeException | InterruptedException e) {
         // The chunk never reached the completion thread: settle its stream here before reusing the slot.
         try {
@@ -110,8 +114,8 @@ final class CudaMergePipeline implements AutoCloseable {
       }
 
       @Override
-      public PinnedBuffer hostOutput() {
-        return null;
+      public void downloaded(long start, ByteBuffer bytes) {
+        throw new IllegalStateException("a drain marker has no chunks");
       }
 
       @Override
@@ -121,7 +125,7 @@ final class CudaMergePipeline implements AutoCloseable {
       public void release() {
         reached.countDown();
       }
-    }, true));
+    }, 0, 0, true));
     reached.await();
     rethrowFailure();
   }
@@ -147,12 +151,18 @@ final class CudaMergePipeline implements AutoCloseable {
     }
   }
 
-  /** Never throws: after a failure it keeps freeing slots, so the submitting thread cannot block forever. */
+  /**
+   * Never throws: after a failure it keeps freeing slots, so the submitting thread cannot block forever. A
+   * downloaded chunk is handed on before its slot is freed, since the slot's pinned memory holds it.
+   */
   private void complete(Completion completion) {
     if (completion.slot() != null) {
       try {
         completion.slot().done.synchronize();
-      } catch (RuntimeException e) {
+        if (completion.downloadBytes() > 0 && failure.get() == null) {
+          completion.target().downloaded(completion.start(), completion.slot().downloaded(completion.downloadBytes()));
+        }
+      } catch (RuntimeException | Error e) {
         failure.compareAndSet(null, e);
       } finally {
         freeSlots.add(completion.slot());

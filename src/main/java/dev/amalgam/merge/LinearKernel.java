@@ -3,7 +3,6 @@ package dev.amalgam.merge;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * The CPU arithmetic of a linear-family merge: {@code acc = x₀·w₀; acc += xᵢ·wᵢ ...; acc /= divisor}, all in
@@ -21,7 +20,11 @@ public final class LinearKernel {
   private final float[] acc = new float[BLOCK];
   private final short[] rounded = new short[BLOCK];
 
-  /** Merges elements {@code [from, to)} of the inputs into {@code out}; one instance per thread. */
+  /**
+   * Merges elements {@code [from, to)} of the inputs into {@code out}, element {@code from} going to the start
+   * of {@code out}. All buffers must be little-endian; they are only read and written by absolute index, so
+   * threads may share the inputs. One instance per thread.
+   */
   public void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor,
       ByteBuffer out, DType outType, long from, long to) {
     for (long start = from; start < to; start += BLOCK) {
@@ -36,25 +39,25 @@ public final class LinearKernel {
           acc[i] = acc[i] / divisor;
         }
       }
-      store(out, outType, offset, n);
+      store(out, outType, offset - (int) from, n);
     }
   }
 
   private void load(ByteBuffer buffer, DType type, int offset, int n) {
     switch (type) {
       case BF16 -> {
-        buffer.order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(offset, halves, 0, n);
+        buffer.asShortBuffer().get(offset, halves, 0, n);
         for (int i = 0; i < n; i++) {
           floats[i] = Float.intBitsToFloat(halves[i] << 16);
         }
       }
       case F16 -> {
-        buffer.order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(offset, halves, 0, n);
+        buffer.asShortBuffer().get(offset, halves, 0, n);
         for (int i = 0; i < n; i++) {
           floats[i] = FloatBits.f16ToFloat(halves[i]);
         }
       }
-      case F32 -> buffer.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(offset, floats, 0, n);
+      case F32 -> buffer.asFloatBuffer().get(offset, floats, 0, n);
       default -> throw new IllegalArgumentException("not a merge input type: " + type);
     }
   }
@@ -74,18 +77,22 @@ public final class LinearKernel {
   private void store(ByteBuffer buffer, DType type, int offset, int n) {
     switch (type) {
       case BF16 -> {
+        // FloatBits.floatToBf16 written without a branch, which lets the JIT vectorize the loop.
         for (int i = 0; i < n; i++) {
-          rounded[i] = FloatBits.floatToBf16(acc[i]);
+          int bits = Float.floatToRawIntBits(acc[i]);
+          int nearestEven = (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16;
+          int quietNaN = (bits >>> 16) | 0x40;
+          rounded[i] = (short) ((bits & 0x7fffffff) > 0x7f800000 ? quietNaN : nearestEven);
         }
-        buffer.order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().put(offset, rounded, 0, n);
+        buffer.asShortBuffer().put(offset, rounded, 0, n);
       }
       case F16 -> {
         for (int i = 0; i < n; i++) {
           rounded[i] = FloatBits.floatToF16(acc[i]);
         }
-        buffer.order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().put(offset, rounded, 0, n);
+        buffer.asShortBuffer().put(offset, rounded, 0, n);
       }
-      case F32 -> buffer.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(offset, acc, 0, n);
+      case F32 -> buffer.asFloatBuffer().put(offset, acc, 0, n);
       default -> throw new IllegalArgumentException("not a merge output type: " + type);
     }
   }

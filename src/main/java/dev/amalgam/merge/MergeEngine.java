@@ -10,8 +10,9 @@ public interface MergeEngine extends AutoCloseable {
   String device();
 
   /**
-   * Merges every tensor. {@code inputs} maps input byte ranges; {@code output} may be called from several
-   * threads, once per tensor, with little-endian bytes of the tensor's output dtype valid only during the call.
+   * Merges every tensor. {@code inputs} maps input byte ranges. {@code output} receives each tensor in
+   * chunks, possibly from several threads and in any order; all of a tensor's chunks arrive before
+   * {@code progress} hears that it is done.
    */
   void run(List<PlannedTensor> tensors, TensorSource inputs, MergeOutput output, MergeProgress progress);
 
@@ -23,9 +24,13 @@ public interface MergeEngine extends AutoCloseable {
     ByteBuffer map(dev.amalgam.io.TensorInfo tensor);
   }
 
-  /** Receives merged tensors. */
+  /**
+   * Receives merged tensors chunk by chunk, so memory stays flat whatever the tensor size: {@code bytes}
+   * (little-endian, the tensor's output dtype) belong at {@code byteOffset} in the tensor and are valid only
+   * during the call.
+   */
   interface MergeOutput {
-    void accept(PlannedTensor tensor, ByteBuffer bytes);
+    void accept(PlannedTensor tensor, long byteOffset, ByteBuffer bytes);
   }
 
   /** Told after each tensor is written, for progress display. */

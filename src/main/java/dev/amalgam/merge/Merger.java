@@ -36,7 +36,8 @@ public final class Merger {
       int shards;
       try (ShardedSafetensorsWriter writer =
           new ShardedSafetensorsWriter(out.staging(), entries, options.maxShardBytes())) {
-        engine.run(plan.tensors(), plan, (tensor, bytes) -> writer.write(tensor.name(), bytes), progress);
+        engine.run(plan.tensors(), plan, (tensor, offset, bytes) -> writer.write(tensor.name(), offset, bytes),
+            progress);
         writer.finish();
         shards = writer.shardCount();
       }
@@ -52,13 +53,13 @@ public final class Merger {
   public static Map<String, HostTensor> toMemory(MergePlan plan, MergeEngine engine,
       MergeEngine.MergeProgress progress) {
     Map<String, HostTensor> merged = new LinkedHashMap<>();
-    engine.run(plan.tensors(), plan, (tensor, bytes) -> {
-      ByteBuffer copy = ByteBuffer.allocateDirect(bytes.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-      copy.put(bytes.duplicate()).flip();
-      synchronized (merged) {
-        merged.put(tensor.name(), new HostTensor(tensor.name(), tensor.outDType(), tensor.shape(), copy));
-      }
-    }, progress);
+    for (PlannedTensor t : plan.tensors()) {
+      ByteBuffer data = ByteBuffer.allocateDirect(Math.toIntExact(t.outBytes())).order(ByteOrder.LITTLE_ENDIAN);
+      merged.put(t.name(), new HostTensor(t.name(), t.outDType(), t.shape(), data));
+    }
+    engine.run(plan.tensors(), plan, (tensor, offset, bytes) ->
+        merged.get(tensor.name()).data().put(Math.toIntExact(offset), bytes, bytes.position(), bytes.remaining()),
+        progress);
     return merged;
   }
 }

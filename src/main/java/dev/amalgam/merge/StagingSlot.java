@@ -6,12 +6,14 @@ import dev.amalgam.backend.cuda.DeviceBuffer;
 import dev.amalgam.backend.cuda.PinnedBuffer;
 import dev.amalgam.io.TensorInfo;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One chunk in flight: pinned staging for the inputs, their device copy, an optional device output chunk,
- * and a stream with an event marking when the chunk's last command has finished. Inputs sit one after
+ * One chunk in flight: pinned staging for the inputs, their device copy, an optional output chunk (on the
+ * device, and pinned on the host to download it into), and a stream with an event marking when the chunk's
+ * last command has finished. Inputs sit one after
  * another, each starting on a 256-byte boundary so the kernel's 16-byte vector loads stay aligned.
  */
 final class StagingSlot implements AutoCloseable {
@@ -22,14 +24,16 @@ final class StagingSlot implements AutoCloseable {
   private final PinnedBuffer hostInputs;
   private final DeviceBuffer deviceInputs;
   private final DeviceBuffer deviceOutput;
+  private final PinnedBuffer hostOutput;
 
   private StagingSlot(CudaStream stream, CudaEvent done, PinnedBuffer hostInputs, DeviceBuffer deviceInputs,
-      DeviceBuffer deviceOutput) {
+      DeviceBuffer deviceOutput, PinnedBuffer hostOutput) {
     this.stream = stream;
     this.done = done;
     this.hostInputs = hostInputs;
     this.deviceInputs = deviceInputs;
     this.deviceOutput = deviceOutput;
+    this.hostOutput = hostOutput;
   }
 
   /** {@code outputBytes} 0 means the kernel writes somewhere else (a device-resident tensor). */
@@ -41,7 +45,8 @@ final class StagingSlot implements AutoCloseable {
       PinnedBuffer hostInputs = keep(made, PinnedBuffer.allocate(inputBytes));
       DeviceBuffer deviceInputs = keep(made, DeviceBuffer.allocate(inputBytes));
       DeviceBuffer deviceOutput = outputBytes == 0 ? null : keep(made, DeviceBuffer.allocate(outputBytes));
-      return new StagingSlot(stream, done, hostInputs, deviceInputs, deviceOutput);
+      PinnedBuffer hostOutput = outputBytes == 0 ? null : keep(made, PinnedBuffer.allocate(outputBytes));
+      return new StagingSlot(stream, done, hostInputs, deviceInputs, deviceOutput, hostOutput);
     } catch (RuntimeException e) {
       for (AutoCloseable resource : made) {
         try {
@@ -99,12 +104,22 @@ final class StagingSlot implements AutoCloseable {
     return deviceOutput.address();
   }
 
+  /** Enqueues the download of the first {@code bytes} of the device output chunk into pinned host memory. */
+  void download(long bytes) {
+    stream.copyToHost(hostOutput.at(0), deviceOutputAddress(), bytes);
+  }
+
+  /** The downloaded chunk, once {@link #done} has completed: valid until the slot is reused. */
+  ByteBuffer downloaded(long bytes) {
+    return hostOutput.buffer().slice(0, Math.toIntExact(bytes)).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
   @Override
   public void close() {
     RuntimeException failure = null;
     // Nothing may be freed while the stream could still be copying from or into it.
     for (AutoCloseable step : new AutoCloseable[] {stream::synchronize, done, hostInputs, deviceInputs,
-        deviceOutput, stream}) {
+        deviceOutput, hostOutput, stream}) {
       try {
         if (step != null) {
           step.close();

@@ -41,7 +41,7 @@ public final class RandomCheckpoint {
         for (int i = 0; i < layout.size(); i++) {
           DecoderLayout.Tensor t = layout.get(i);
           ByteBuffer data = t.isNorm() ? ones(t.shape()) : uniform(t.shape(), halfWidth, seed * 1_000_003L + i);
-          writer.write(t.name(), data);
+          writer.write(t.name(), 0, data);
           bytesWritten.accept(data.capacity());
         }
         writer.finish();

@@ -63,7 +63,7 @@ class CudaMergeEngineGpuTest {
     Map<String, byte[]> written = new ConcurrentHashMap<>();
     AtomicInteger done = new AtomicInteger();
     try (CudaMergeEngine engine = new CudaMergeEngine(context, compiler, chunkElements)) {
-      engine.run(plan, this::map, (tensor, bytes) -> written.put(tensor.name(), toArray(bytes)),
+      engine.run(plan, this::map, collectInto(written),
           tensor -> done.incrementAndGet());
     }
     assertEquals(plan.size(), written.size());
@@ -109,7 +109,7 @@ class CudaMergeEngineGpuTest {
     Map<String, byte[]> written = new ConcurrentHashMap<>();
     try (CudaMergeEngine engine = new CudaMergeEngine(context, compiler, 2048)) {
       engine.run(plan, info -> widened.containsKey(info.name()) ? widened.get(info.name()).duplicate() : map(info),
-          (tensor, bytes) -> written.put(tensor.name(), toArray(bytes)), MergeEngine.MergeProgress.NONE);
+          collectInto(written), MergeEngine.MergeProgress.NONE);
     }
     for (PlannedTensor tensor : plan) {
       assertEquals(oracle(tensor.name()), ByteBuffer.wrap(written.get(tensor.name())), tensor.name());
@@ -123,14 +123,14 @@ class CudaMergeEngineGpuTest {
     UserError failure = new UserError("disk full");
     AtomicInteger calls = new AtomicInteger();
     try (CudaMergeEngine engine = new CudaMergeEngine(context, compiler, 1024)) {
-      UserError thrown = assertThrows(UserError.class, () -> engine.run(plan, this::map, (tensor, bytes) -> {
+      UserError thrown = assertThrows(UserError.class, () -> engine.run(plan, this::map, (tensor, offset, bytes) -> {
         if (calls.incrementAndGet() == 3) {
           throw failure;
         }
       }, MergeEngine.MergeProgress.NONE));
       assertSame(failure, thrown);
       Map<String, byte[]> written = new ConcurrentHashMap<>();
-      engine.run(plan, this::map, (tensor, bytes) -> written.put(tensor.name(), toArray(bytes)),
+      engine.run(plan, this::map, collectInto(written),
           MergeEngine.MergeProgress.NONE);
       assertEquals(plan.size(), written.size());
     }
@@ -144,10 +144,11 @@ class CudaMergeEngineGpuTest {
     return expected.map(expected.tensor(name).orElseThrow());
   }
 
-  private static byte[] toArray(ByteBuffer bytes) {
-    byte[] copy = new byte[bytes.remaining()];
-    bytes.duplicate().get(copy);
-    return copy;
+  /** Assembles each tensor from its chunks; a chunk written twice or out of bounds fails the copy. */
+  private static MergeEngine.MergeOutput collectInto(Map<String, byte[]> written) {
+    return (tensor, offset, bytes) -> bytes.duplicate().get(
+        written.computeIfAbsent(tensor.name(), n -> new byte[Math.toIntExact(tensor.outBytes())]),
+        Math.toIntExact(offset), bytes.remaining());
   }
 
   private static ByteBuffer widen(ByteBuffer bf16) {

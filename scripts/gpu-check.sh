@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The GPU check, in two halves (see /work/shared/gpu/README.md for the machine):
 #   scripts/gpu-check.sh stage   on the build machine: build, then stage a self-contained bundle (jlink
-#                                runtime, jars, test classes, JUnit console) into build/gpu-bundle/.
-#   scripts/gpu-check.sh run     on the GPU machine, from the repository root, with build/gpu-bundle carried:
+#                                runtime, jars, test classes, JUnit console) into build/gpu-bundle/ and pack
+#                                it as build/gpu-carry/bundle.tar.xz.
+#   scripts/gpu-check.sh run     on the GPU machine, from the repository root, with build/gpu-carry carried:
 #                                doctor, the gpu-tagged tests, the merge benchmark; results under $OUT.
-# The GPU machine has no JDK and no Maven, and at most 64 MiB travel to it (bundle + tracked files).
+# The GPU machine has no JDK and no Maven, and at most 64 MiB travel to it (carried files + tracked files),
+# hence the xz archive: the JVM's own library alone is 20 MB unpacked and 5 MB packed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUNDLE=build/gpu-bundle
-BUNDLE_LIMIT_MIB=60
+CARRY=build/gpu-carry
 CARRY_LIMIT_MIB=63
 JUNIT_PLATFORM_VERSION=1.14.1
 # jdeps also names java.desktop (java.beans, optional in Jackson) and java.sql (optional in Jackson): left out
@@ -52,26 +54,29 @@ stage() {
     cp "$jar" "$BUNDLE/lib/"
     strip_other_platforms "$BUNDLE/lib/$(basename "$jar")"
   done
-  cp -r target/test-classes "$BUNDLE/test-classes"
+  # Only the test classes: their resources are tracked under src/test/resources and travel with the tree.
+  (cd target/test-classes && find . -name '*.class' -exec install -D -m 644 {} "../../$BUNDLE/test-classes/{}" \;)
   cp "$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone/$JUNIT_PLATFORM_VERSION/junit-platform-console-standalone-$JUNIT_PLATFORM_VERSION.jar" \
     "$BUNDLE/junit-console.jar"
 
-  local bundle_bytes tracked_bytes
-  bundle_bytes=$(du -sb "$BUNDLE" | cut -f1)
-  # Tracked files travel too (the tests read examples/ and cuda-kernels/ from the working tree).
+  rm -rf "$CARRY"
+  mkdir -p "$CARRY"
+  tar -C build -cf - gpu-bundle | xz -9 -T0 > "$CARRY/bundle.tar.xz"
+
+  local carry_bytes tracked_bytes
+  carry_bytes=$(du -sb "$CARRY" | cut -f1)
+  # Tracked files travel too (the tests read examples/, cuda-kernels/ and src/test/resources/ from the tree).
   tracked_bytes=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
-  echo "bundle $BUNDLE: $(mib "$bundle_bytes") MiB (limit $BUNDLE_LIMIT_MIB); with tracked files: $(mib $((bundle_bytes + tracked_bytes))) MiB (limit $CARRY_LIMIT_MIB)"
   du -sh "$BUNDLE"/* | sort -h
-  if (( bundle_bytes > BUNDLE_LIMIT_MIB * 1048576 )); then
-    echo "error: bundle is over $BUNDLE_LIMIT_MIB MiB" >&2; exit 1
-  fi
-  if (( bundle_bytes + tracked_bytes > CARRY_LIMIT_MIB * 1048576 )); then
-    echo "error: bundle plus tracked files are over $CARRY_LIMIT_MIB MiB" >&2; exit 1
+  echo "carry $CARRY: $(mib "$carry_bytes") MiB packed; with tracked files: $(mib $((carry_bytes + tracked_bytes))) MiB (limit $CARRY_LIMIT_MIB)"
+  if (( carry_bytes + tracked_bytes > CARRY_LIMIT_MIB * 1048576 )); then
+    echo "error: carried bundle plus tracked files are over $CARRY_LIMIT_MIB MiB" >&2; exit 1
   fi
 }
 
 run() {
-  [[ -x "$BUNDLE/runtime/bin/java" ]] || { echo "error: no $BUNDLE; run '$0 stage' and carry it" >&2; exit 1; }
+  [[ -f "$CARRY/bundle.tar.xz" ]] || { echo "error: no $CARRY; run '$0 stage' and carry it" >&2; exit 1; }
+  rm -rf "$BUNDLE" && mkdir -p build && xz -dc "$CARRY/bundle.tar.xz" | tar -C build -xf -
   OUT=${OUT:-$(mktemp -d /tmp/gpu-check.XXXX)}
   mkdir -p "$OUT"
   export LD_LIBRARY_PATH=/usr/local/cuda-13.0/targets/x86_64-linux/lib:/usr/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -88,7 +93,7 @@ run() {
 
   "$java" -cp "$cp" dev.amalgam.cli.Main doctor --json > "$OUT/doctor.json" 2> "$OUT/doctor.err" || status=1
 
-  "$java" -Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes" org.junit.platform.console.ConsoleLauncher \
+  "$java" -Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes:src/test/resources" org.junit.platform.console.ConsoleLauncher \
     execute --scan-class-path "$BUNDLE/test-classes" --include-tag gpu --details=tree --disable-banner --disable-ansi-colors \
     > "$OUT/gpu-tests.log" 2>&1 || status=1
 

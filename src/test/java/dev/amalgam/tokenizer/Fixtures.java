@@ -3,12 +3,17 @@ package dev.amalgam.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
 
 /** The reference tokenizers and their golden outputs, copied from the oracle into test resources. */
 public final class Fixtures {
+  private static Path qwen3;
+
   private Fixtures() {}
 
   public static Path dir(String name) {
@@ -23,8 +28,28 @@ public final class Fixtures {
     return dir("tiny-tokenizer");
   }
 
-  public static Path qwen3Tokenizer() {
-    return dir("qwen3-tokenizer");
+  /**
+   * The real Qwen3 tokenizer. Its 11 MB tokenizer.json is stored gzipped (everything tracked travels to the
+   * GPU test machine, under a size limit), so it is unpacked once per test run into a temporary folder.
+   */
+  public static synchronized Path qwen3Tokenizer() {
+    if (qwen3 == null) {
+      try {
+        Path packed = dir("qwen3-tokenizer");
+        Path folder = Files.createTempDirectory("amalgam-qwen3-tokenizer");
+        folder.toFile().deleteOnExit();
+        Files.copy(packed.resolve("tokenizer_config.json"), folder.resolve("tokenizer_config.json"));
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(packed.resolve("tokenizer.json.gz")))) {
+          Files.copy(in, folder.resolve("tokenizer.json"));
+        }
+        folder.resolve("tokenizer_config.json").toFile().deleteOnExit();
+        folder.resolve("tokenizer.json").toFile().deleteOnExit();
+        qwen3 = folder;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return qwen3;
   }
 
   /** {@code tiny-tokenizer-golden.json} or {@code qwen3-tokenizer-golden.json}. */

@@ -49,7 +49,9 @@ class CudaTransformerGoldenGpuTest {
 
   @AfterAll
   static void stop() {
-    backend.close();
+    if (backend != null) {
+      backend.close();
+    }
   }
 
   @ParameterizedTest

@@ -339,7 +339,7 @@ public final class CudaBackend implements Backend {
    * and few heads (flash decoding), one part when the rows alone fill the GPU (prefill). It depends only on
    * shapes, never on the positions, so a decode step always launches the same grid.
    */
-  int attentionSplits(int rows, int numHeads, int maxPositions) {
+  private int attentionSplits(int rows, int numHeads, int maxPositions) {
     long wanted = 4L * context.device().multiprocessors();
     long perPart = (long) rows * numHeads;
     long splits = (wanted + perPart - 1) / perPart;

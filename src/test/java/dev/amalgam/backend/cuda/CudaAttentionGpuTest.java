@@ -32,8 +32,12 @@ class CudaAttentionGpuTest {
 
   @AfterAll
   static void close() {
-    backend.close();
-    context.close();
+    if (backend != null) {
+      backend.close();
+    }
+    if (context != null) {
+      context.close();
+    }
   }
 
   /** The cache and the reference, one attention call at a time. */

@@ -38,8 +38,12 @@ class CudaBackendOpsGpuTest {
 
   @AfterAll
   static void close() {
-    backend.close();
-    context.close();
+    if (backend != null) {
+      backend.close();
+    }
+    if (context != null) {
+      context.close();
+    }
   }
 
   // ---- helpers shared with the other CUDA backend tests ---------------------------------------------

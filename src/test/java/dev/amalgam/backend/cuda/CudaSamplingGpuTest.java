@@ -38,8 +38,12 @@ class CudaSamplingGpuTest {
 
   @AfterAll
   static void close() {
-    backend.close();
-    context.close();
+    if (backend != null) {
+      backend.close();
+    }
+    if (context != null) {
+      context.close();
+    }
   }
 
   static Stream<Arguments> cases() {

@@ -7,16 +7,20 @@ import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.DeviceChoice;
 import dev.amalgam.backend.GenerationBackends;
 import dev.amalgam.backend.SamplingParams;
+import dev.amalgam.backend.cuda.CudaBackend;
+import dev.amalgam.backend.cuda.ResidentWeights;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.generate.GenerationResult;
 import dev.amalgam.generate.GenerationSettings;
 import dev.amalgam.generate.LanguageModel;
 import dev.amalgam.generate.TokenListener;
+import dev.amalgam.merge.CudaMergeEngine;
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergeEngines;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
+import dev.amalgam.model.WeightSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -136,7 +140,7 @@ final class GenerateCommand implements Callable<Integer> {
     GenerationSettings settings = new GenerationSettings(maxNewTokens,
         new SamplingParams(temperature, topK, topP, minP, repetitionPenalty), seed, stops, maxContext);
     PrintWriter out = spec.commandLine().getOut();
-    try (Backend backend = GenerationBackends.open(device);
+    try (Backend backend = GenerationBackends.open(device, spec.commandLine().getErr()::println);
         LanguageModel model = openModel(backend)) {
       int[] ids = model.encode(chat ? model.chatPrompt(system, promptText) : promptText);
       GenerationResult result = model.generate(ids, settings, json ? TokenListener.NONE : streamingTo(out));
@@ -153,7 +157,11 @@ final class GenerateCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  /** A model folder is loaded as is; a merge config is merged first, on the same device as generation. */
+  /**
+   * A model folder is loaded as is; a merge config is merged first, on the device that generates. On the GPU
+   * the merge runs on the backend's own context and its results stay there: the backend takes them over as
+   * its weights ({@link ResidentWeights}), with no copy back to the host.
+   */
   private LanguageModel openModel(Backend backend) {
     if (Files.isDirectory(model)) {
       if (save != null) {
@@ -165,22 +173,39 @@ final class GenerateCommand implements Callable<Integer> {
       throw new UserError("model " + model + " does not exist");
     }
     try (MergePlan plan = MergePlanner.plan(MergeConfig.load(model));
-        MergeEngine engine = MergeEngines.open(device, null, spec.commandLine().getErr()::println)) {
+        MergeEngine engine = mergeEngineFor(backend)) {
       long start = System.nanoTime();
       LanguageModel merged;
+      String where;
       if (save != null) {
         Merger.toDisk(plan, engine, new Merger.OutputOptions(save, overwrite, MergeCommand.DEFAULT_SHARD_BYTES, true),
             MergeEngine.MergeProgress.NONE);
         merged = LanguageModel.open(backend, save);
+        where = " into " + save;
+      } else if (engine instanceof CudaMergeEngine gpu) {
+        try (ResidentWeights weights = new ResidentWeights(
+            gpu.mergeToDevice(plan.tensors(), plan, MergeEngine.MergeProgress.NONE), "the merge on " + gpu.device())) {
+          merged = LanguageModel.fromWeights(backend, plan.templateModel().dir(), weights);
+        }
+        where = ", in memory on the GPU";
       } else {
         merged = LanguageModel.fromWeights(backend, plan.templateModel().dir(),
-            Merger.toMemory(plan, engine, MergeEngine.MergeProgress.NONE));
+            WeightSource.of(Merger.toMemory(plan, engine, MergeEngine.MergeProgress.NONE), "the merged weights"));
+        where = ", in memory";
       }
       spec.commandLine().getErr().printf(Locale.ROOT, "merged %d tensors in %.2f s on %s%s%n", plan.tensors().size(),
-          (System.nanoTime() - start) / 1e9, engine.device(), save == null ? ", in memory" : " into " + save);
+          (System.nanoTime() - start) / 1e9, engine.device(), where);
       spec.commandLine().getErr().flush();
       return merged;
     }
+  }
+
+  /** The merge runs where generation runs: on the CUDA backend's context, or on the CPU. */
+  private static MergeEngine mergeEngineFor(Backend backend) {
+    if (backend instanceof CudaBackend cuda) {
+      return new CudaMergeEngine(cuda.context());
+    }
+    return MergeEngines.open(DeviceChoice.CPU, null, notice -> {});
   }
 
   private String readPrompt() throws IOException {

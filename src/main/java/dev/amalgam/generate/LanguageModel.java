@@ -1,14 +1,13 @@
 package dev.amalgam.generate;
 
 import dev.amalgam.backend.Backend;
+import dev.amalgam.chat.ChatTemplate;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.model.Transformer;
 import dev.amalgam.model.WeightSource;
-import dev.amalgam.tensor.HostTensor;
 import dev.amalgam.tokenizer.HfTokenizer;
 import dev.amalgam.tokenizer.StreamingDecoder;
-import dev.amalgam.chat.ChatTemplate;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,13 +41,14 @@ public final class LanguageModel implements AutoCloseable {
   }
 
   /**
-   * Generates from weights already in memory, such as a merge result ({@code tensors} by HF name), with
-   * {@code modelDir} supplying config.json, the tokenizer and generation_config.json. The tensors are copied to
-   * the backend, so the caller may release them once this returns.
+   * Generates from weights that are not a checkpoint folder, such as a merge result in host memory or already
+   * on the GPU, with {@code modelDir} supplying config.json, the tokenizer and generation_config.json. Host
+   * weights are copied to the backend, so the caller may release them once this returns; device-resident ones
+   * are taken over by the backend (see {@link WeightSource.Weight#placeOn}).
    */
-  public static LanguageModel fromWeights(Backend backend, Path modelDir, Map<String, HostTensor> tensors) {
+  public static LanguageModel fromWeights(Backend backend, Path modelDir, WeightSource weights) {
     ModelConfig config = ModelConfig.read(modelDir.resolve("config.json"));
-    return assemble(backend, modelDir, config, WeightSource.of(tensors, "the merged weights"));
+    return assemble(backend, modelDir, config, weights);
   }
 
   private static LanguageModel assemble(Backend backend, Path modelDir, ModelConfig config, WeightSource weights) {

@@ -3,7 +3,6 @@ package dev.amalgam.model;
 import dev.amalgam.UserError;
 import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.Tensor;
-import dev.amalgam.tensor.HostTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,17 +38,17 @@ public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor
 
   private record Loader(Backend backend, WeightSource source) {
     Tensor tensor(String name, long... shape) {
-      HostTensor host = source.find(name).orElseThrow(() -> new UserError(
+      WeightSource.Weight weight = source.find(name).orElseThrow(() -> new UserError(
           "tensor `" + name + "` is missing from " + source.description()));
-      if (!Arrays.equals(host.shape(), shape)) {
+      if (!Arrays.equals(weight.shape(), shape)) {
         throw new UserError("tensor `" + name + "` in " + source.description() + " has shape "
-            + Arrays.toString(host.shape()) + ", but config.json implies " + Arrays.toString(shape));
+            + Arrays.toString(weight.shape()) + ", but config.json implies " + Arrays.toString(shape));
       }
-      if (!host.dtype().isMergeable()) {
-        throw new UserError("tensor `" + name + "` in " + source.description() + " is " + host.dtype()
+      if (!weight.dtype().isMergeable()) {
+        throw new UserError("tensor `" + name + "` in " + source.description() + " is " + weight.dtype()
             + "; weights must be BF16, F16 or F32");
       }
-      return backend.upload(host);
+      return weight.placeOn(backend);
     }
 
     Linear linear(String prefix, int out, int in, boolean bias) {

@@ -1,28 +1,65 @@
 package dev.amalgam.model;
 
+import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.Tensor;
 import dev.amalgam.io.ModelDirectory;
+import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.HostTensor;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * Where a model's tensors come from, by Hugging Face name ({@code model.layers.0.self_attn.q_proj.weight}):
- * a checkpoint folder on disk, or a merge result held in memory.
+ * a checkpoint folder on disk, a merge result held in host memory, or one already resident on the device
+ * (see {@code dev.amalgam.backend.cuda.ResidentWeights}).
  */
 public interface WeightSource {
 
-  /** The tensor, or empty if the source has none by that name. Its bytes stay valid while the source is open. */
-  Optional<HostTensor> find(String name);
+  /**
+   * One tensor as a source offers it: its dtype and shape, checked against the architecture before anything
+   * is copied, and the way onto a backend.
+   */
+  interface Weight {
+    DType dtype();
+
+    long[] shape();
+
+    /** The weight as a tensor of {@code backend}: copied from host memory, or taken over where it already is. */
+    Tensor placeOn(Backend backend);
+  }
+
+  /** The tensor, or empty if the source has none by that name. It stays valid while the source is open. */
+  Optional<Weight> find(String name);
 
   /** Where the weights come from, for error messages. */
   String description();
+
+  /** A host tensor, uploaded by {@link Backend#upload}. */
+  static Weight host(HostTensor tensor) {
+    return new Weight() {
+      @Override
+      public DType dtype() {
+        return tensor.dtype();
+      }
+
+      @Override
+      public long[] shape() {
+        return tensor.shape();
+      }
+
+      @Override
+      public Tensor placeOn(Backend backend) {
+        return backend.upload(tensor);
+      }
+    };
+  }
 
   /** The tensors of a safetensors checkpoint, memory-mapped on demand. */
   static WeightSource of(ModelDirectory dir) {
     return new WeightSource() {
       @Override
-      public Optional<HostTensor> find(String name) {
-        return dir.tensor(name).map(info -> new HostTensor(name, info.dtype(), info.shape(), dir.map(info)));
+      public Optional<Weight> find(String name) {
+        return dir.tensor(name).map(info -> host(new HostTensor(name, info.dtype(), info.shape(), dir.map(info))));
       }
 
       @Override
@@ -32,12 +69,12 @@ public interface WeightSource {
     };
   }
 
-  /** Tensors already in memory, such as a merge result. */
+  /** Tensors already in host memory, such as a merge result. */
   static WeightSource of(Map<String, HostTensor> tensors, String description) {
     return new WeightSource() {
       @Override
-      public Optional<HostTensor> find(String name) {
-        return Optional.ofNullable(tensors.get(name));
+      public Optional<Weight> find(String name) {
+        return Optional.ofNullable(tensors.get(name)).map(WeightSource::host);
       }
 
       @Override

@@ -2,9 +2,11 @@ package dev.amalgam.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.backend.cuda.CudaBackend;
 import dev.amalgam.model.Golden;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,10 +103,22 @@ class GenerateCommandTest {
   }
 
   @Test
-  void cudaIsRefusedCleanlyUntilItsBackendExists() {
+  void cudaWithoutAGpuIsACleanUserErrorNamingTheReason() {
+    String reason = CudaBackend.unavailableReason();
+    assumeTrue(reason != null, "this machine can run the CUDA backend");
     CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--device", "cuda");
     assertTrue(run.isCleanUserError(), run.err());
-    assertTrue(run.err().contains("CUDA generation backend not available yet"), run.err());
+    assertTrue(run.err().contains("--device cuda, but there is no GPU backend: " + reason), run.err());
+  }
+
+  @Test
+  void autoWithoutAGpuSaysSoOnceAndGeneratesOnTheCpu() throws Exception {
+    assumeTrue(CudaBackend.unavailableReason() != null, "this machine can run the CUDA backend");
+    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "The smith kept", "--max-new-tokens", "4",
+        "--device", "auto", "--json");
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals(1, run.err().split("note: no usable GPU", -1).length - 1, run.err());
+    assertTrue(new ObjectMapper().readTree(run.out()).get("device").asText().startsWith("cpu"), run.out());
   }
 
   @Test

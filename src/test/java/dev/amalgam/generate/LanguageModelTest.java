@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.amalgam.TestModels;
 import dev.amalgam.backend.cpu.CpuBackend;
 import dev.amalgam.model.Golden;
+import dev.amalgam.model.WeightSource;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +16,8 @@ class LanguageModelTest {
   void generatesFromInMemoryWeights() {
     Golden golden = Golden.of("merged");
     try (CpuBackend backend = new CpuBackend();
-        LanguageModel model = LanguageModel.fromWeights(backend, TestModels.A, TestModels.load(TestModels.MERGED))) {
+        LanguageModel model = LanguageModel.fromWeights(backend, TestModels.A,
+            WeightSource.of(TestModels.load(TestModels.MERGED), "the merged weights"))) {
       int[] prompt = model.encode("The smith kept");
       assertArrayEquals(golden.ints("p0.ids"), prompt);
       GenerationResult result = model.generate(prompt, GenerationSettings.greedy(48), TokenListener.NONE);

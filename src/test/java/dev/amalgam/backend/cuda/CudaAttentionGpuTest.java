@@ -1,0 +1,169 @@
+package dev.amalgam.backend.cuda;
+
+import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.assertClose;
+import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.poisoned;
+import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.random;
+
+import dev.amalgam.backend.Tensor;
+import java.nio.file.Files;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@link CudaBackend#attention} against a Java reference that keeps its own copy of the cache: prefills in
+ * several pieces (later rows must see the cache rows earlier calls wrote), a batched decode step over
+ * several slots at different positions, and a long context that spreads over every sequence split.
+ */
+@Tag("gpu")
+class CudaAttentionGpuTest {
+  private static CudaContext context;
+  private static CudaBackend backend;
+
+  @BeforeAll
+  static void open() throws Exception {
+    context = CudaContext.open(0);
+    backend = CudaBackend.on(context, new KernelCompiler(new KernelCache(Files.createTempDirectory("amalgam-cubin"))));
+  }
+
+  @AfterAll
+  static void close() {
+    if (backend != null) {
+      backend.close();
+    }
+    if (context != null) {
+      context.close();
+    }
+  }
+
+  /** The cache and the reference, one attention call at a time. */
+  private static final class Case implements AutoCloseable {
+    final int heads;
+    final int kvHeads;
+    final int headDim;
+    final int maxPositions;
+    final float scale;
+    final double[][] keys;    // [slot * maxPositions + position][kvDim]
+    final double[][] values;
+    final Tensor kCache;
+    final Tensor vCache;
+    final Random random;
+
+    Case(int slots, int maxPositions, int heads, int kvHeads, int headDim, long seed) {
+      this.heads = heads;
+      this.kvHeads = kvHeads;
+      this.headDim = headDim;
+      this.maxPositions = maxPositions;
+      this.scale = (float) (1 / Math.sqrt(headDim));
+      this.keys = new double[slots * maxPositions][];
+      this.values = new double[slots * maxPositions][];
+      this.kCache = backend.allocateKvCache(slots, maxPositions, kvHeads * headDim);
+      this.vCache = backend.allocateKvCache(slots, maxPositions, kvHeads * headDim);
+      this.random = new Random(seed);
+    }
+
+    /** Runs one attention call on the GPU and checks it against the reference. */
+    void check(int[] slots, int[] positions, String what) {
+      int rows = slots.length;
+      int qDim = heads * headDim;
+      int kvDim = kvHeads * headDim;
+      float[] q = random(random, rows * qDim, 1f);
+      float[] k = random(random, rows * kvDim, 1f);
+      float[] v = random(random, rows * kvDim, 1f);
+      for (int t = 0; t < rows; t++) {
+        int row = slots[t] * maxPositions + positions[t];
+        keys[row] = new double[kvDim];
+        values[row] = new double[kvDim];
+        for (int c = 0; c < kvDim; c++) {
+          keys[row][c] = k[t * kvDim + c];
+          values[row][c] = v[t * kvDim + c];
+        }
+      }
+      double[] expected = new double[rows * qDim];
+      int group = heads / kvHeads;
+      for (int t = 0; t < rows; t++) {
+        for (int h = 0; h < heads; h++) {
+          int g = h / group;
+          int length = positions[t] + 1;
+          double[] scores = new double[length];
+          double max = Double.NEGATIVE_INFINITY;
+          for (int j = 0; j < length; j++) {
+            double[] key = keys[slots[t] * maxPositions + j];
+            double dot = 0;
+            for (int d = 0; d < headDim; d++) {
+              dot += q[t * qDim + h * headDim + d] * key[g * headDim + d];
+            }
+            scores[j] = dot * scale;
+            max = Math.max(max, scores[j]);
+          }
+          double total = 0;
+          for (int j = 0; j < length; j++) {
+            scores[j] = Math.exp(scores[j] - max);
+            total += scores[j];
+          }
+          for (int d = 0; d < headDim; d++) {
+            double sum = 0;
+            for (int j = 0; j < length; j++) {
+              sum += scores[j] * values[slots[t] * maxPositions + j][g * headDim + d];
+            }
+            expected[t * qDim + h * headDim + d] = sum / total;
+          }
+        }
+      }
+      try (Tensor tq = backend.uploadFloats(q, rows, qDim);
+          Tensor tk = backend.uploadFloats(k, rows, kvDim);
+          Tensor tv = backend.uploadFloats(v, rows, kvDim);
+          Tensor ts = backend.allocateInts(rows);
+          Tensor tp = backend.allocateInts(rows);
+          Tensor out = poisoned(backend, rows, qDim)) {
+        backend.writeInts(ts, slots);
+        backend.writeInts(tp, positions);
+        backend.attention(tq, tk, tv, kCache, vCache, ts, tp, heads, kvHeads, headDim, scale, out);
+        assertClose(backend.download(out), expected, 1e-5, what);
+      }
+    }
+
+    void prefill(int slot, int start, int count, String what) {
+      int[] slots = new int[count];
+      int[] positions = new int[count];
+      for (int i = 0; i < count; i++) {
+        slots[i] = slot;
+        positions[i] = start + i;
+      }
+      check(slots, positions, what);
+    }
+
+    @Override
+    public void close() {
+      kCache.close();
+      vCache.close();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} heads over {1} KV heads, head_dim {2}")
+  @CsvSource({"4, 2, 32", "12, 2, 128", "8, 8, 64", "7, 1, 256"})
+  void prefillInPiecesThenBatchedDecode(int heads, int kvHeads, int headDim) {
+    try (Case c = new Case(3, 64, heads, kvHeads, headDim, 11L * heads + headDim)) {
+      c.prefill(1, 0, 5, "prefill of slot 1");
+      c.prefill(1, 5, 4, "second prefill of slot 1, reading the first");
+      c.prefill(0, 0, 1, "one-token prefill of slot 0");
+      c.prefill(2, 0, 40, "prefill of slot 2");
+      c.check(new int[] {1, 0, 2}, new int[] {9, 1, 40}, "batched decode over three slots");
+      c.check(new int[] {2}, new int[] {41}, "single decode");
+    }
+  }
+
+  @Test
+  void longContextDecodeUsesEverySplit() {
+    // Few heads, so one decode row is split over the most parts; the reference stays cheap.
+    try (Case c = new Case(1, 3000, 2, 1, 64, 99)) {
+      c.prefill(0, 0, 2000, "long prefill");
+      c.check(new int[] {0}, new int[] {2000}, "decode after 2000 positions");
+      c.check(new int[] {0}, new int[] {2001}, "next decode");
+    }
+  }
+}

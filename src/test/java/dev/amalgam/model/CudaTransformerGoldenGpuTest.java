@@ -1,0 +1,113 @@
+package dev.amalgam.model;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.backend.cuda.CudaBackend;
+import dev.amalgam.generate.GenerationResult;
+import dev.amalgam.generate.GenerationSettings;
+import dev.amalgam.generate.Generator;
+import dev.amalgam.generate.TokenListener;
+import dev.amalgam.generate.TokenText;
+import dev.amalgam.io.ModelDirectory;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The whole model on the CUDA backend (bf16 weights, float32 activations) against transformers' float32
+ * outputs: prompt logits within a relative L2 error of 1e-2, and greedy tokens agreeing for at least as many
+ * leading tokens as transformers' own bf16 run does ({@code *.bf16_agrees_first_n}).
+ */
+@Tag("gpu")
+class CudaTransformerGoldenGpuTest {
+  private static final TokenText NO_TEXT = new TokenText() {
+    @Override
+    public String accept(int id) {
+      return "";
+    }
+
+    @Override
+    public String flush() {
+      return "";
+    }
+  };
+
+  private static CudaBackend backend;
+  private static JsonNode goldenJson;
+
+  @BeforeAll
+  static void start() throws Exception {
+    backend = CudaBackend.open(0);
+    goldenJson = new ObjectMapper().readTree(CudaTransformerGoldenGpuTest.class.getResource("/golden/qwen2-tiny-golden.json"));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (backend != null) {
+      backend.close();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", "b", "merged"})
+  void promptLogitsMatchWithinRelativeL2(String name) {
+    Golden golden = Golden.of(name);
+    try (ModelDirectory dir = ModelDirectory.open(Golden.modelDir(name));
+        Transformer model = Transformer.load(backend, dir.config(), WeightSource.of(dir))) {
+      double worst = 0;
+      for (int p = 0; p < Golden.PROMPTS; p++) {
+        int[] ids = golden.ints("p" + p + ".ids");
+        try (KvCache cache = model.newCache(1, ids.length)) {
+          float[] logits = backend.download(
+              model.forward(ids, new int[ids.length], IntStream.range(0, ids.length).toArray(), cache, false));
+          worst = Math.max(worst, relativeL2(logits, golden.floats("p" + p + ".logits")));
+        }
+      }
+      System.out.printf("cuda %s: max relative L2 error of prompt logits %.3g%n", name, worst);
+      assertTrue(worst < 1e-2, name + ": relative L2 error " + worst);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", "b", "merged"})
+  void greedyTokensAgreeAtLeastAsLongAsTransformersBf16(String name) {
+    Golden golden = Golden.of(name);
+    try (ModelDirectory dir = ModelDirectory.open(Golden.modelDir(name));
+        Transformer model = Transformer.load(backend, dir.config(), WeightSource.of(dir))) {
+      Generator generator = new Generator(model, Set.copyOf(dir.config().eosTokenIds()));
+      for (int p = 0; p < Golden.PROMPTS; p++) {
+        int[] expected = golden.ints("p" + p + ".greedy");
+        int required = goldenJson.get(name + ".p" + p + ".bf16_agrees_first_n").asInt();
+        GenerationResult result = generator.generate(golden.ints("p" + p + ".ids"),
+            GenerationSettings.greedy(expected.length), NO_TEXT, TokenListener.NONE);
+        int agree = 0;
+        while (agree < Math.min(expected.length, result.tokens().length) && expected[agree] == result.tokens()[agree]) {
+          agree++;
+        }
+        System.out.printf("cuda %s p%d: %d of %d greedy tokens agree (transformers bf16: %d)%n", name, p, agree,
+            expected.length, required);
+        assertTrue(agree >= required, name + " p" + p + ": " + agree + " leading tokens agree, transformers' bf16 run "
+            + required);
+      }
+    }
+  }
+
+  /** Kept here rather than shared with TransformerGoldenTest, which loads libtorch (not in the GPU bundle). */
+  static double relativeL2(float[] actual, float[] expected) {
+    assertTrue(actual.length == expected.length, actual.length + " logits, expected " + expected.length);
+    double diff = 0;
+    double norm = 0;
+    for (int i = 0; i < actual.length; i++) {
+      double d = actual[i] - expected[i];
+      diff += d * d;
+      norm += (double) expected[i] * expected[i];
+    }
+    return Math.sqrt(diff / norm);
+  }
+}

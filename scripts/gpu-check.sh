@@ -112,13 +112,9 @@ run() {
     execute --scan-class-path "$BUNDLE/test-classes" --include-tag gpu --details=tree --disable-banner --disable-ansi-colors \
     > "$OUT/gpu-tests.log" 2>&1 || status=1
 
-  # Only where the build has `amalgam bench merge` (its help names --devices).
-  if "$java" -cp "$cp" dev.amalgam.cli.Main bench merge --help 2>/dev/null | grep -q -- --devices; then
-    timeout 300 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench merge --devices cuda --json \
-      --work-dir /tmp/amalgam-bench > "$OUT/bench-merge.json" 2> "$OUT/bench-merge.log" || status=1
-  else
-    echo "amalgam bench merge is not in this build; skipped" > "$OUT/bench-merge.log"
-  fi
+  # The merge benchmark with the torch baseline in the same run (python3 there has torch and safetensors).
+  AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" timeout 420 scripts/bench-merge.sh cuda /tmp/amalgam-bench \
+    > "$OUT/bench-merge.json" 2> "$OUT/bench-merge.log" || status=1
 
   summary "$OUT"
   return $status
@@ -142,9 +138,19 @@ except Exception as e:
     print(f"doctor        no report ({e})")
 bench = os.path.join(out, "bench-merge.json")
 if os.path.exists(bench) and os.path.getsize(bench) > 0:
-    print("bench merge  ", open(bench).read().strip()[:600])
+    b = json.load(open(bench))["amalgam"]
+    f = b["floor"]
+    for when in ("before", "after"):
+        w = f[when]
+        print(f'floor {when:7s} read {w["read_s"]:.2f} s + write {w["write_s"]:.2f} s = {w["total_s"]:.2f} s ({b["page_cache"]})')
+    for m in b["merges"]:
+        torch = f', {m["speedup_over_torch"]:.2f} x faster than torch ({m["torch_seconds"]:.2f} s)' if "torch_seconds" in m else ""
+        print(f'merge         {m["device"]}: {m["seconds"]:.2f} s, {m["ratio_to_floor"]:.2f} x floor, {m["gb_per_s"]:.2f} GB/s{torch}')
+    if "kernel" in b:
+        k = b["kernel"]
+        print(f'merge kernel  {k["kernel_tb_per_s"]:.2f} TB/s vs copy {k["copy_tb_per_s"]:.2f} TB/s: '
+              f'{100 * k["kernel_to_copy_bandwidth"]:.0f}% of copy bandwidth')
 PY
-  grep -E "merge kernel:" "$out/gpu-tests.log" | sed 's/^[^m]*merge/kernel        merge/' | head -3 || true
   # The CUDA generation backend against the goldens: logits error, and greedy agreement vs transformers' bf16.
   grep -E "^cuda (a|b|merged)" "$out/gpu-tests.log" | sed 's/^/golden        /' || true
   grep -E "(tests|containers) (successful|failed|found)" "$out/gpu-tests.log" | tr -d '[]' \

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.amalgam.backend.cuda.CudaContext;
-import dev.amalgam.backend.cuda.CudaEvent;
 import dev.amalgam.backend.cuda.CudaStream;
 import dev.amalgam.backend.cuda.DeviceBuffer;
 import dev.amalgam.backend.cuda.KernelCache;
@@ -93,39 +92,6 @@ class CudaMergeKernelGpuTest {
   void misalignedPointersFallBackToTheScalarPath() {
     assertMatchesReference(new Random(7), 4099, new DType[] {DType.BF16, DType.F16}, DType.BF16, true, 2);
     assertMatchesReference(new Random(8), 1000, new DType[] {DType.F32, DType.BF16}, DType.F32, false, 4);
-  }
-
-  @Test
-  void reportsBandwidthOnALargeBf16Merge() {
-    int count = 1 << 26;
-    DType[] types = {DType.BF16, DType.BF16};
-    List<DeviceBuffer> inputs = new ArrayList<>();
-    try (DeviceBuffer out = DeviceBuffer.allocate(2L * count);
-        CudaEvent start = CudaEvent.create(true);
-        CudaEvent end = CudaEvent.create(true)) {
-      for (DType ignored : types) {
-        DeviceBuffer input = DeviceBuffer.allocate(2L * count);
-        input.fill((byte) 0x3f);
-        inputs.add(input);
-      }
-      MergeKernelArgs args = new MergeKernelArgs(inputs.stream().mapToLong(DeviceBuffer::address).toArray(), types,
-          new float[] {0.3f, 0.7f}, 1f, true, out.address(), DType.BF16, count);
-      kernel.launch(stream, args);
-      int repeats = 20;
-      start.record(stream);
-      for (int i = 0; i < repeats; i++) {
-        kernel.launch(stream, args);
-      }
-      end.record(stream);
-      end.synchronize();
-      double seconds = end.millisecondsSince(start) / 1e3 / repeats;
-      double bytes = 3.0 * 2 * count;
-      System.out.printf("merge kernel: 2 x bf16 -> bf16, %d elements: %.1f us, %.2f TB/s (2 reads + 1 write)%n",
-          count, seconds * 1e6, bytes / seconds / 1e12);
-      assertTrue(seconds > 0);
-    } finally {
-      inputs.forEach(DeviceBuffer::close);
-    }
   }
 
   private static void assertMatchesReference(

@@ -1,6 +1,7 @@
 package dev.amalgam.backend.cuda;
 
 import static org.bytedeco.cuda.global.cudart.CU_STREAM_NON_BLOCKING;
+import static org.bytedeco.cuda.global.cudart.cuMemcpyDtoDAsync;
 import static org.bytedeco.cuda.global.cudart.cuMemcpyDtoHAsync;
 import static org.bytedeco.cuda.global.cudart.cuMemcpyHtoDAsync;
 import static org.bytedeco.cuda.global.cudart.cuStreamCreate;
@@ -40,6 +41,10 @@ public final class CudaStream implements AutoCloseable {
   /** {@code host} must be pinned for the copy to be asynchronous. */
   public void copyToHost(Pointer host, long deviceAddress, long bytes) {
     CudaException.check(cuMemcpyDtoHAsync(host, deviceAddress, bytes, stream), "cuMemcpyDtoHAsync");
+  }
+
+  public void copyOnDevice(long destination, long source, long bytes) {
+    CudaException.check(cuMemcpyDtoDAsync(destination, source, bytes, stream), "cuMemcpyDtoDAsync");
   }
 
   public void synchronize() {

@@ -4,8 +4,9 @@
 #                                runtime, jars, test classes, JUnit console) into build/gpu-bundle/, packed
 #                                as build/gpu-bundle.tar.xz: that archive is what travels (carry it alone).
 #   scripts/gpu-check.sh run     on the GPU machine, from the repository root, with build/gpu-bundle.tar.xz
-#                                carried: unpacks it, then doctor, the gpu-tagged tests, the merge benchmark;
-#                                results under $OUT.
+#                                carried: unpacks it, then doctor, the gpu-tagged tests, the merge benchmark
+#                                against torch (scripts/bench-merge.sh), then the generation benchmark against
+#                                transformers (scripts/bench-generate.sh); results under $OUT.
 # The GPU machine has no JDK and no Maven, and at most 64 MiB travel to it (archive + tracked files). The
 # JVM's libjvm.so is most of the bundle and compresses well, hence the xz archive.
 set -euo pipefail
@@ -116,6 +117,18 @@ run() {
   AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" timeout 420 scripts/bench-merge.sh cuda /tmp/amalgam-bench \
     > "$OUT/bench-merge.json" 2> "$OUT/bench-merge.log" || status=1
 
+  # Generation against transformers on the same random 1.5B checkpoint (bench merge's, when it wrote one). Last,
+  # and under its own timeout, so whatever happens there the results above stand. The sizes fit one device
+  # session; BENCH_GENERATE_ARGS overrides them.
+  if "$java" -cp "$cp" dev.amalgam.cli.Main bench generate --help 2>/dev/null | grep -q -- --new-tokens; then
+    # shellcheck disable=SC2086 # BENCH_GENERATE_ARGS is a list of arguments
+    AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 420 scripts/bench-generate.sh --device cuda \
+      --out "$OUT/bench-generate" ${BENCH_GENERATE_ARGS:---prompt-len 512 --new-tokens 128 --batch 1,8,32} \
+      > "$OUT/bench-generate.txt" 2>&1 || status=1
+  else
+    echo "amalgam bench generate is not in this build; skipped" > "$OUT/bench-generate.txt"
+  fi
+
   summary "$OUT"
   return $status
 }
@@ -155,6 +168,11 @@ PY
   grep -E "^cuda (a|b|merged)" "$out/gpu-tests.log" | sed 's/^/golden        /' || true
   grep -E "(tests|containers) (successful|failed|found)" "$out/gpu-tests.log" | tr -d '[]' \
     | sed -E 's/^ *([0-9]+) (tests|containers) (.*[a-z]) *$/\2 \3: \1/' || true
+  if grep -q "^generate benchmark" "$out/bench-generate.txt" 2>/dev/null; then
+    sed -n '/^generate benchmark/,$p' "$out/bench-generate.txt"
+  else
+    echo "bench generate: $(tail -2 "$out/bench-generate.txt" 2>/dev/null | tr '\n' ' ')"
+  fi
 }
 
 case "${1:-}" in

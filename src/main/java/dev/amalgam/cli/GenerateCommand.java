@@ -10,9 +10,13 @@ import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.cuda.CudaBackend;
 import dev.amalgam.backend.cuda.ResidentWeights;
 import dev.amalgam.config.MergeConfig;
+import dev.amalgam.generate.BatchResult;
+import dev.amalgam.generate.GenerationRequest;
 import dev.amalgam.generate.GenerationResult;
 import dev.amalgam.generate.GenerationSettings;
 import dev.amalgam.generate.LanguageModel;
+import dev.amalgam.generate.PromptFile;
+import dev.amalgam.io.AtomicFile;
 import dev.amalgam.generate.TokenListener;
 import dev.amalgam.merge.CudaMergeEngine;
 import dev.amalgam.merge.MergeEngine;
@@ -23,6 +27,7 @@ import dev.amalgam.merge.Merger;
 import dev.amalgam.model.WeightSource;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +51,15 @@ import picocli.CommandLine.Spec;
       "(unless --save asks for it).",
       "",
       "The prompt is taken as is: no special tokens are added. Text streams to stdout as it is generated;",
-      "statistics go to stderr. With --temperature 0 (the default) decoding is greedy."
+      "statistics go to stderr. With --temperature 0 (the default) decoding is greedy.",
+      "",
+      "With --prompts FILE.jsonl, every line is a prompt: a JSON string, or an object",
+      "  {\"prompt\": \"...\", \"id\": any, \"chat\": bool, \"system\": \"...\", \"max_new_tokens\": n, \"seed\": n}",
+      "where only prompt is required and the rest override the command line for that line. Up to --batch-size",
+      "sequences are decoded together, one KV-cache slot each; a finished sequence's slot takes the next prompt.",
+      "Results are JSON Lines in input order: {id, text, tokens, prompt_tokens, finish_reason}; id defaults to",
+      "the line number. A line without a seed samples with --seed plus its index among the prompts (from 0).",
+      "Greedy output does not depend on the batch a prompt shares."
     },
     footer = {
       "",
@@ -57,6 +70,7 @@ import picocli.CommandLine.Spec;
       "  amalgam generate examples/qwen2-tiny-a --chat --system 'Be brief.' --prompt 'How much tin?'",
       "  echo '12 + 7 =' | amalgam generate examples/qwen2-tiny-b --max-new-tokens 16 --json",
       "  amalgam generate MODEL --prompt-file p.txt --temperature 0.7 --top-p 0.9 --seed 1 --stop '\\n\\n'",
+      "  amalgam generate examples/linear.yml --prompts prompts.jsonl --batch-size 32 --output results.jsonl",
       "",
       "Exit status: 0 ok, 2 bad usage, model or prompt, 1 runtime failure."
     })
@@ -84,7 +98,18 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--prompt-file", paramLabel = "FILE", description = "Read the prompt from a UTF-8 file.")
     Path file;
+
+    @Option(names = "--prompts", paramLabel = "FILE.jsonl", description = "Generate for every line of a JSON Lines file.")
+    Path batch;
   }
+
+  @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N",
+      description = "With --prompts: sequences decoded together (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--output", paramLabel = "FILE.jsonl",
+      description = "With --prompts: write the results here (atomically, replacing FILE) instead of stdout.")
+  Path output;
 
   @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
   boolean chat;
@@ -136,9 +161,15 @@ final class GenerateCommand implements Callable<Integer> {
     if (system != null && !chat) {
       throw new UserError("--system needs --chat");
     }
-    String promptText = readPrompt();
     GenerationSettings settings = new GenerationSettings(maxNewTokens,
         new SamplingParams(temperature, topK, topP, minP, repetitionPenalty), seed, stops, maxContext);
+    if (prompt != null && prompt.batch != null) {
+      return generateBatch(settings);
+    }
+    if (output != null) {
+      throw new UserError("--output needs --prompts; a single prompt's text goes to stdout");
+    }
+    String promptText = readPrompt();
     PrintWriter out = spec.commandLine().getOut();
     try (Backend backend = GenerationBackends.open(device, spec.commandLine().getErr()::println);
         LanguageModel model = openModel(backend)) {
@@ -155,6 +186,53 @@ final class GenerateCommand implements Callable<Integer> {
       }
     }
     return ExitCodes.OK;
+  }
+
+  private int generateBatch(GenerationSettings settings) {
+    if (json) {
+      throw new UserError("--json is for a single prompt; --prompts always writes JSON Lines");
+    }
+    if (batchSize < 1) {
+      throw new UserError("--batch-size must be at least 1, got " + batchSize);
+    }
+    List<PromptFile.Line> lines = PromptFile.read(prompt.batch);
+    try (Backend backend = GenerationBackends.open(device, spec.commandLine().getErr()::println);
+        LanguageModel model = openModel(backend)) {
+      List<GenerationRequest> requests = new ArrayList<>();
+      for (int i = 0; i < lines.size(); i++) {
+        requests.add(lines.get(i).toRequest(model, settings, i, chat, system));
+      }
+      BatchResult result;
+      if (output == null) {
+        result = generateInto(model, requests, lines, spec.commandLine().getOut());
+      } else {
+        try (AtomicFile file = AtomicFile.create(output)) {
+          result = generateInto(model, requests, lines, file.writer());
+          file.commit();
+        }
+      }
+      spec.commandLine().getErr().printf(Locale.ROOT,
+          "%d prompts (%d tokens), %d generated, batch size %d: prefill %.1f tokens/s, decode %.1f tokens/s "
+              + "(all sequences together) on %s%n",
+          lines.size(), result.prefillTokens(), result.results().stream().mapToInt(r -> r.tokens().length).sum(),
+          batchSize, result.prefillTokensPerSecond(), result.decodeTokensPerSecond(), model.device());
+    }
+    return ExitCodes.OK;
+  }
+
+  private BatchResult generateInto(LanguageModel model, List<GenerationRequest> requests, List<PromptFile.Line> lines,
+      Writer out) {
+    InOrderLines ordered = new InOrderLines(out);
+    ObjectMapper mapper = new ObjectMapper();
+    return model.generateAll(requests, batchSize, (result, i) -> {
+      ObjectNode node = mapper.createObjectNode();
+      node.set("id", lines.get(i).id());
+      node.put("text", result.text());
+      node.putPOJO("tokens", result.tokens());
+      node.put("prompt_tokens", result.promptTokens());
+      node.put("finish_reason", result.finishReason().name().toLowerCase(Locale.ROOT));
+      ordered.put(i, node.toString());
+    });
   }
 
   /**

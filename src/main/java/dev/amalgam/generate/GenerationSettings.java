@@ -32,6 +32,14 @@ public record GenerationSettings(int maxNewTokens, SamplingParams sampling, long
     return new GenerationSettings(maxNewTokens, SamplingParams.GREEDY, 0, List.of(), 0);
   }
 
+  public GenerationSettings withMaxNewTokens(int n) {
+    return new GenerationSettings(n, sampling, seed, stopStrings, maxContext);
+  }
+
+  public GenerationSettings withSeed(long newSeed) {
+    return new GenerationSettings(maxNewTokens, sampling, newSeed, stopStrings, maxContext);
+  }
+
   /** The context to use for a model that can attend over {@code modelLimit} positions. */
   public int contextFor(int modelLimit) {
     if (maxContext == 0) {

@@ -1,17 +1,25 @@
 package dev.amalgam.generate;
 
 import dev.amalgam.UserError;
+import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.Tensor;
-import dev.amalgam.generate.GenerationResult.FinishReason;
 import dev.amalgam.model.KvCache;
 import dev.amalgam.model.Transformer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
+import java.util.function.ObjIntConsumer;
 
 /**
- * The generation loop for one sequence: prefill the prompt, then sample and feed back one token at a time
- * until an EOS id, a stop string, the token budget or the context ends it.
+ * The generation loop, for one prompt or many. Each sequence holds one KV-cache slot. A free slot is filled
+ * by prefilling the next waiting prompt and sampling its first token; then one decode step advances every live
+ * sequence by one token, one row per slot. A sequence ends on an EOS id, a stop string, its token budget or the
+ * context, and its slot goes to the next waiting prompt (continuous batching: the batch refills as it drains).
  */
 public final class Generator {
   private final Transformer model;
@@ -23,69 +31,150 @@ public final class Generator {
   }
 
   public GenerationResult generate(int[] prompt, GenerationSettings settings, TokenText text, TokenListener listener) {
-    int context = settings.contextFor(model.spec().contextLimit());
-    if (prompt.length == 0) {
-      throw new UserError("the prompt is empty");
+    return generateAll(List.of(new GenerationRequest(prompt, settings, text, listener, null)), 1, (r, i) -> {})
+        .results().get(0);
+  }
+
+  /**
+   * Generates every request, at most {@code batchSize} at a time. All requests must share one
+   * {@link SamplingParams}, since a decode step samples all its rows alike.
+   *
+   * @param onFinished told each result (with its request's index) as soon as that sequence ends
+   */
+  public BatchResult generateAll(List<GenerationRequest> requests, int batchSize,
+      ObjIntConsumer<GenerationResult> onFinished) {
+    if (batchSize < 1) {
+      throw new UserError("batch size must be at least 1, got " + batchSize);
     }
-    if (prompt.length >= context) {
-      throw new UserError("the prompt is " + prompt.length + " tokens, which leaves no room in the context of "
-          + context + " tokens (raise --max-context, up to the model's " + model.spec().contextLimit() + ")");
+    if (requests.isEmpty()) {
+      return new BatchResult(List.of(), 0, 0, 0, 0, 0);
     }
-    int capacity = Math.min(context, prompt.length + settings.maxNewTokens());
-    try (KvCache cache = model.newCache(1, capacity)) {
-      return run(prompt, settings, capacity, cache, text, listener);
+    SamplingParams sampling = requests.get(0).settings().sampling();
+    if (requests.stream().anyMatch(r -> !r.settings().sampling().equals(sampling))) {
+      throw new IllegalArgumentException("all requests of one batch must share their sampling parameters");
+    }
+    int[] capacities = requests.stream().mapToInt(this::capacity).toArray();
+    int slots = Math.min(batchSize, requests.size());
+    try (KvCache cache = model.newCache(slots, Arrays.stream(capacities).max().getAsInt())) {
+      return new Run(requests, capacities, cache, sampling, onFinished).finish();
     }
   }
 
-  private GenerationResult run(int[] prompt, GenerationSettings settings, int capacity, KvCache cache,
-      TokenText text, TokenListener listener) {
-    SplittableRandom random = new SplittableRandom(settings.seed());
-    StopStrings stops = new StopStrings(settings.stopStrings());
-    StringBuilder output = new StringBuilder();
-    int[] history = Arrays.copyOf(prompt, capacity);
-    int length = prompt.length;
-    long start = System.nanoTime();
-    long firstToken = 0;
-    Tensor logits = model.prefill(prompt, cache, 0, 0);
-    FinishReason finish = FinishReason.MAX_TOKENS;
-    while (true) {
-      int id = model.backend().sample(logits, settings.sampling(), new int[][] {Arrays.copyOf(history, length)},
-          new double[] {random.nextDouble()})[0];
-      if (firstToken == 0) {
-        firstToken = System.nanoTime();
-      }
-      if (eosIds.contains(id)) {
-        finish = FinishReason.EOS;
-        break;
-      }
-      history[length++] = id;
-      String piece = stops.accept(text.accept(id));
-      output.append(piece);
-      listener.onToken(id, piece);
-      if (stops.stopped()) {
-        finish = FinishReason.STOP;
-        break;
-      }
-      if (length - prompt.length == settings.maxNewTokens()) {
-        break;
-      }
-      if (length == capacity) {
-        finish = FinishReason.CONTEXT;
-        break;
-      }
-      logits = model.forward(new int[] {id}, new int[] {0}, new int[] {length - 1}, cache, true);
+  /** Positions the request's slot needs: prompt plus budget, within the context; refuses prompts that do not fit. */
+  private int capacity(GenerationRequest request) {
+    int[] prompt = request.prompt();
+    GenerationSettings settings = request.settings();
+    String prefix = request.label() == null ? "" : request.label() + ": ";
+    int context = settings.contextFor(model.spec().contextLimit());
+    if (prompt.length == 0) {
+      throw new UserError(prefix + "the prompt is empty");
     }
-    String tail = finish == FinishReason.STOP ? "" : stops.accept(text.flush());
-    if (!stops.stopped()) {
-      tail += stops.flush();
+    if (prompt.length >= context) {
+      throw new UserError(prefix + "the prompt is " + prompt.length + " tokens, which leaves no room in the context of "
+          + context + " tokens (raise --max-context, up to the model's " + model.spec().contextLimit() + ")");
     }
-    output.append(tail);
-    listener.onEnd(tail);
-    long end = System.nanoTime();
-    int generated = length - prompt.length;
-    double decodeSeconds = (end - firstToken) / 1e9;
-    double rate = generated > 1 && decodeSeconds > 0 ? (generated - 1) / decodeSeconds : 0;
-    return new GenerationResult(Arrays.copyOfRange(history, prompt.length, length), output.toString(),
-        prompt.length, (firstToken - start) / 1e6, rate, finish);
+    return Math.min(context, prompt.length + settings.maxNewTokens());
+  }
+
+  /** The state of one {@link #generateAll} call. */
+  private final class Run {
+    private final List<GenerationRequest> requests;
+    private final int[] capacities;
+    private final KvCache cache;
+    private final SamplingParams sampling;
+    private final boolean penalized;
+    private final ObjIntConsumer<GenerationResult> onFinished;
+    private final Backend backend = model.backend();
+    private final Deque<Integer> freeSlots = new ArrayDeque<>();
+    private final List<ActiveSequence> live = new ArrayList<>();
+    private final GenerationResult[] results;
+    private int next;
+    private long prefillTokens;
+    private long prefillNanos;
+    private long decodeTokens;
+    private long decodeNanos;
+    private int decodeSteps;
+
+    Run(List<GenerationRequest> requests, int[] capacities, KvCache cache, SamplingParams sampling,
+        ObjIntConsumer<GenerationResult> onFinished) {
+      this.requests = requests;
+      this.capacities = capacities;
+      this.cache = cache;
+      this.sampling = sampling;
+      this.penalized = sampling.repetitionPenalty() != 1f;
+      this.onFinished = onFinished;
+      this.results = new GenerationResult[requests.size()];
+      for (int s = 0; s < cache.slots(); s++) {
+        freeSlots.add(s);
+      }
+    }
+
+    BatchResult finish() {
+      while (next < requests.size() || !live.isEmpty()) {
+        while (next < requests.size() && !freeSlots.isEmpty()) {
+          admit(next++, freeSlots.poll());
+        }
+        if (!live.isEmpty()) {
+          step();
+        }
+      }
+      return new BatchResult(List.of(results), prefillTokens, prefillNanos / 1e9, decodeTokens, decodeNanos / 1e9,
+          decodeSteps);
+    }
+
+    private void admit(int index, int slot) {
+      long start = System.nanoTime();
+      ActiveSequence s = new ActiveSequence(index, requests.get(index), capacities[index], slot, start);
+      Tensor logits = model.prefill(s.prompt(), cache, slot, 0);
+      int id = backend.sample(logits, sampling, new int[][] {s.historyFor(penalized)},
+          new double[] {s.nextUniform()})[0];
+      long now = System.nanoTime();
+      prefillNanos += now - start;
+      prefillTokens += s.prompt().length;
+      if (s.accept(id, eosIds, now)) {
+        retire(s, now);
+      } else {
+        live.add(s);
+      }
+    }
+
+    private void step() {
+      long start = System.nanoTime();
+      int rows = live.size();
+      int[] tokens = new int[rows];
+      int[] slots = new int[rows];
+      int[] positions = new int[rows];
+      int[][] histories = new int[rows][];
+      double[] uniforms = new double[rows];
+      for (int r = 0; r < rows; r++) {
+        ActiveSequence s = live.get(r);
+        tokens[r] = s.lastToken();
+        slots[r] = s.slot;
+        positions[r] = s.lastPosition();
+        histories[r] = s.historyFor(penalized);
+        uniforms[r] = s.nextUniform();
+      }
+      Tensor logits = model.forward(tokens, slots, positions, cache, false);
+      int[] ids = backend.sample(logits, sampling, histories, uniforms);
+      long now = System.nanoTime();
+      decodeNanos += now - start;
+      decodeTokens += rows;
+      decodeSteps++;
+      Iterator<ActiveSequence> it = live.iterator();
+      for (int r = 0; r < rows; r++) {
+        ActiveSequence s = it.next();
+        if (s.accept(ids[r], eosIds, now)) {
+          it.remove();
+          retire(s, now);
+        }
+      }
+    }
+
+    private void retire(ActiveSequence s, long now) {
+      GenerationResult result = s.result(now);
+      results[s.index] = result;
+      freeSlots.add(s.slot);
+      onFinished.accept(result, s.index);
+    }
   }
 }

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ObjIntConsumer;
 
 /**
  * A model ready to generate text: weights on a backend, its tokenizer and its EOS ids. Weights come from a
@@ -24,6 +25,8 @@ public final class LanguageModel implements AutoCloseable {
   private final Transformer transformer;
   private final HfTokenizer tokenizer;
   private final Set<Integer> eosIds;
+  /** Parsed on first use and kept, since a prompts file renders it once per line. */
+  private ChatTemplate chatTemplate;
 
   private LanguageModel(Path folder, Transformer transformer, HfTokenizer tokenizer, Set<Integer> eosIds) {
     this.folder = folder;
@@ -72,7 +75,10 @@ public final class LanguageModel implements AutoCloseable {
       messages.add(message("system", system));
     }
     messages.add(message("user", user));
-    return ChatTemplate.load(folder).render(messages, true, Map.of());
+    if (chatTemplate == null) {
+      chatTemplate = ChatTemplate.load(folder);
+    }
+    return chatTemplate.render(messages, true, Map.of());
   }
 
   private static Map<String, Object> message(String role, String content) {
@@ -96,8 +102,27 @@ public final class LanguageModel implements AutoCloseable {
 
   /** Generates a continuation of {@code prompt} (token ids, special tokens already in place). */
   public GenerationResult generate(int[] prompt, GenerationSettings settings, TokenListener listener) {
+    return generator().generate(prompt, settings, textDecoder(), listener);
+  }
+
+  /** A request for {@link #generateAll}, decoding its tokens with this model's tokenizer. */
+  public GenerationRequest request(int[] prompt, GenerationSettings settings, String label) {
+    return new GenerationRequest(prompt, settings, textDecoder(), TokenListener.NONE, label);
+  }
+
+  /** Generates many prompts, {@code batchSize} sequences decoded together (see {@link Generator#generateAll}). */
+  public BatchResult generateAll(List<GenerationRequest> requests, int batchSize,
+      ObjIntConsumer<GenerationResult> onFinished) {
+    return generator().generateAll(requests, batchSize, onFinished);
+  }
+
+  private Generator generator() {
+    return new Generator(transformer, eosIds);
+  }
+
+  private TokenText textDecoder() {
     StreamingDecoder decoder = tokenizer.streamingDecoder();
-    TokenText text = new TokenText() {
+    return new TokenText() {
       @Override
       public String accept(int id) {
         return decoder.accept(id);
@@ -108,7 +133,6 @@ public final class LanguageModel implements AutoCloseable {
         return decoder.flush();
       }
     };
-    return new Generator(transformer, eosIds).generate(prompt, settings, text, listener);
   }
 
   @Override

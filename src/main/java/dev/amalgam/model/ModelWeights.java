@@ -36,6 +36,45 @@ public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor
     return new ModelWeights(embed, List.copyOf(layers), norm, head);
   }
 
+  /**
+   * Bytes of weights one decode step reads, whatever its batch: every layer's tensors, the final norm and the
+   * LM head, in the dtype the backend stores them. The embedding table is left out, since a step reads only
+   * its rows for the step's tokens (unless tied, when it is read whole as the LM head).
+   */
+  public long bytesReadPerStep() {
+    long bytes = bytes(finalNorm) + bytes(lmHead);
+    for (LayerWeights layer : layers) {
+      bytes += bytes(layer.inputNorm()) + bytes(layer.postAttentionNorm());
+      for (Linear linear : layer.linears()) {
+        bytes += bytes(linear.weight()) + (linear.bias() == null ? 0 : bytes(linear.bias()));
+      }
+    }
+    return bytes;
+  }
+
+  /** Multiply-adds per token in the decoder layers' linear layers (the LM head, run for one row in prefill, not counted). */
+  public long layerMultiplyAddsPerToken() {
+    long n = 0;
+    for (LayerWeights layer : layers) {
+      for (Linear linear : layer.linears()) {
+        n += elements(linear.weight());
+      }
+    }
+    return n;
+  }
+
+  private static long bytes(Tensor t) {
+    return elements(t) * t.dtype().byteSize();
+  }
+
+  private static long elements(Tensor t) {
+    long n = 1;
+    for (long d : t.shape()) {
+      n *= d;
+    }
+    return n;
+  }
+
   private record Loader(Backend backend, WeightSource source) {
     Tensor tensor(String name, long... shape) {
       WeightSource.Weight weight = source.find(name).orElseThrow(() -> new UserError(

@@ -46,6 +46,10 @@ public final class Transformer implements AutoCloseable {
     return backend;
   }
 
+  public ModelWeights weights() {
+    return weights;
+  }
+
   public KvCache newCache(int slots, int maxPositions) {
     return new KvCache(backend, spec, slots, maxPositions);
   }

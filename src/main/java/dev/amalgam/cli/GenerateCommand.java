@@ -7,24 +7,16 @@ import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.DeviceChoice;
 import dev.amalgam.backend.GenerationBackends;
 import dev.amalgam.backend.SamplingParams;
-import dev.amalgam.backend.cuda.CudaBackend;
-import dev.amalgam.backend.cuda.ResidentWeights;
-import dev.amalgam.config.MergeConfig;
 import dev.amalgam.generate.BatchResult;
 import dev.amalgam.generate.GenerationRequest;
 import dev.amalgam.generate.GenerationResult;
 import dev.amalgam.generate.GenerationSettings;
 import dev.amalgam.generate.LanguageModel;
+import dev.amalgam.generate.ModelSource;
 import dev.amalgam.generate.PromptFile;
 import dev.amalgam.io.AtomicFile;
 import dev.amalgam.generate.TokenListener;
-import dev.amalgam.merge.CudaMergeEngine;
-import dev.amalgam.merge.MergeEngine;
-import dev.amalgam.merge.MergeEngines;
-import dev.amalgam.merge.MergePlan;
-import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
-import dev.amalgam.model.WeightSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
@@ -235,55 +227,10 @@ final class GenerateCommand implements Callable<Integer> {
     });
   }
 
-  /**
-   * A model folder is loaded as is; a merge config is merged first, on the device that generates. On the GPU
-   * the merge runs on the backend's own context and its results stay there: the backend takes them over as
-   * its weights ({@link ResidentWeights}), with no copy back to the host.
-   */
   private LanguageModel openModel(Backend backend) {
-    if (Files.isDirectory(model)) {
-      if (save != null) {
-        throw new UserError("--save needs a merge config, not a model folder");
-      }
-      return LanguageModel.open(backend, model);
-    }
-    if (!Files.isRegularFile(model)) {
-      throw new UserError("model " + model + " does not exist");
-    }
-    try (MergePlan plan = MergePlanner.plan(MergeConfig.load(model));
-        MergeEngine engine = mergeEngineFor(backend)) {
-      long start = System.nanoTime();
-      LanguageModel merged;
-      String where;
-      if (save != null) {
-        Merger.toDisk(plan, engine, new Merger.OutputOptions(save, overwrite, MergeCommand.DEFAULT_SHARD_BYTES, true),
-            MergeEngine.MergeProgress.NONE);
-        merged = LanguageModel.open(backend, save);
-        where = " into " + save;
-      } else if (engine instanceof CudaMergeEngine gpu) {
-        try (ResidentWeights weights = new ResidentWeights(
-            gpu.mergeToDevice(plan.tensors(), plan, MergeEngine.MergeProgress.NONE), "the merge on " + gpu.device())) {
-          merged = LanguageModel.fromWeights(backend, plan.templateModel().dir(), weights);
-        }
-        where = ", in memory on the GPU";
-      } else {
-        merged = LanguageModel.fromWeights(backend, plan.templateModel().dir(),
-            WeightSource.of(Merger.toMemory(plan, engine, MergeEngine.MergeProgress.NONE), "the merged weights"));
-        where = ", in memory";
-      }
-      spec.commandLine().getErr().printf(Locale.ROOT, "merged %d tensors in %.2f s on %s%s%n", plan.tensors().size(),
-          (System.nanoTime() - start) / 1e9, engine.device(), where);
-      spec.commandLine().getErr().flush();
-      return merged;
-    }
-  }
-
-  /** The merge runs where generation runs: on the CUDA backend's context, or on the CPU. */
-  private static MergeEngine mergeEngineFor(Backend backend) {
-    if (backend instanceof CudaBackend cuda) {
-      return new CudaMergeEngine(cuda.context());
-    }
-    return MergeEngines.open(DeviceChoice.CPU, null, notice -> {});
+    Merger.OutputOptions saveTo = save == null
+        ? null : new Merger.OutputOptions(save, overwrite, MergeCommand.DEFAULT_SHARD_BYTES, true);
+    return ModelSource.open(backend, model, saveTo, spec.commandLine().getErr()::println);
   }
 
   private String readPrompt() throws IOException {

@@ -1,7 +1,6 @@
 package dev.amalgam.merge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.amalgam.backend.cuda.CudaContext;
 import dev.amalgam.backend.cuda.CudaStream;

@@ -38,9 +38,9 @@ import picocli.CommandLine.Spec;
     name = "generate",
     mixinStandardHelpOptions = true,
     description = {
-      "Generate text from a Hugging Face model folder (Qwen2, Llama, Mistral), or from a merge described by a",
-      "mergekit YAML config: the merge is computed in memory on the chosen device and never written to disk",
-      "(unless --save asks for it).",
+      "Generate text from a model folder, or from a merge config merged in memory first.",
+      "Models: Qwen2, Llama, Mistral. A merge config is merged on the chosen device and never written to disk",
+      "(unless --save asks for it); on the GPU the merged weights never leave the device.",
       "",
       "The prompt is taken as is: no special tokens are added. Text streams to stdout as it is generated;",
       "statistics go to stderr. With --temperature 0 (the default) decoding is greedy.",

@@ -12,6 +12,16 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "amalgam 0.1.0",
     description = "Merge Hugging Face LLM checkpoints on the GPU (or CPU) and generate text from the result.",
+    footer = {
+      "",
+      "Start here:",
+      "  amalgam merge examples/linear.yml /tmp/merged        merge two checkpoints as a mergekit config says",
+      "  amalgam generate /tmp/merged --prompt 'The smith kept'",
+      "  amalgam generate examples/linear.yml --prompt 'The smith kept'    merge in memory, then generate",
+      "  amalgam doctor                                       what this machine can run (GPU, CUDA, libtorch)",
+      "",
+      "Every command has --help with examples. Exit status: 0 ok, 2 usage or input error, 1 runtime failure."
+    },
     subcommands = {
       MergeCommand.class,
       GenerateCommand.class,
@@ -38,6 +48,8 @@ public final class Main implements Runnable {
   /** The configured command line, shared by {@link #main} and the tests. */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    // The help texts are laid out in lines of up to 110 characters; picocli's default 80 would re-wrap them.
+    cli.setUsageHelpWidth(120);
     // Prompts and model output are UTF-8 whatever the platform's default charset (Java 17 on a POSIX
     // locale would otherwise turn non-ASCII text into '?').
     cli.setOut(new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));

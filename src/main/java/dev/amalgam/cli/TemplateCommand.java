@@ -25,8 +25,8 @@ import picocli.CommandLine.Spec;
     name = "template",
     mixinStandardHelpOptions = true,
     description = {
-      "Render a model's chat template for a conversation, byte for byte as transformers'",
-      "apply_chat_template does, and optionally show the token ids the prompt encodes to.",
+      "Render a model's chat template for a conversation, byte for byte as transformers does.",
+      "The output is what transformers' apply_chat_template returns; --ids also shows the token ids.",
       "",
       "The template comes from MODEL_DIR/chat_template.jinja, or else from the \"chat_template\"",
       "of MODEL_DIR/tokenizer_config.json. The prompt is printed exactly, with no newline added."

@@ -2,7 +2,6 @@ package dev.amalgam.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.amalgam.UserError;
 import dev.amalgam.merge.MergeMethods;
 import dev.amalgam.tensor.DType;
@@ -16,6 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * A mergekit YAML merge config. The schema is declared here, in one place, and anything outside it is an
@@ -42,7 +45,7 @@ public record MergeConfig(
 
   public record ModelEntry(ModelRef model, Map<String, ParameterValue> parameters) {}
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   public static MergeConfig load(Path file) {
     if (!Files.isRegularFile(file)) {
@@ -58,9 +61,11 @@ public record MergeConfig(
   public static MergeConfig parse(Path file, String yamlText) {
     JsonNode root;
     try {
-      root = YAML.readTree(yamlText);
-    } catch (IOException e) {
-      throw new UserError(file + " is not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+      // SnakeYAML itself rather than Jackson's YAML parser: it reads YAML's .nan and .inf as numbers, so a
+      // non-finite weight is reported as such instead of as a syntax error.
+      root = JSON.valueToTree(new Yaml(new SafeConstructor(new LoaderOptions())).load(yamlText));
+    } catch (YAMLException e) {
+      throw new UserError(file + " is not valid YAML: " + e.getMessage().replace('\n', ' '));
     }
     if (root == null || !root.isObject()) {
       throw new UserError(file + " must be a YAML mapping with `models` and `merge_method`");

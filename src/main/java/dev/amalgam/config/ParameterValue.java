@@ -97,10 +97,10 @@ public sealed interface ParameterValue {
     return true;
   }
 
-  /** YAML scalars such as {@code .nan} or {@code 1e-3} may arrive as text; keep numbers numeric. */
+  /** YAML 1.1 reads {@code 1e-3} (no dot) as text, where mergekit's users mean a number; keep it numeric. */
   private static Object numberOrText(String text) {
     try {
-      return Double.parseDouble(text.replace(".nan", "NaN").replace(".inf", "Infinity"));
+      return Double.parseDouble(text);
     } catch (NumberFormatException e) {
       return text;
     }

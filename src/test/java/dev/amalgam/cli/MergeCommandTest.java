@@ -119,6 +119,14 @@ class MergeCommandTest {
   @Test
   void nonFiniteWeightIsRefused() throws Exception {
     assertRefused(merge(models("1e400", "0.5") + "merge_method: linear\n"), "must be a finite number");
+    assertRefused(merge(models(".nan", "0.5") + "merge_method: linear\n"), "must be a finite number");
+    assertRefused(merge(models("0.5", "-.inf") + "merge_method: linear\n"), "must be a finite number");
+  }
+
+  @Test
+  void exponentWithoutADotIsANumber() throws Exception {
+    CliRun run = merge(models("3e-1", "7e-1") + "merge_method: linear\n", "--dry-run");
+    assertEquals(0, run.exitCode(), run.err());
   }
 
   @Test

@@ -166,6 +166,8 @@ if os.path.exists(bench) and os.path.getsize(bench) > 0:
 PY
   # The CUDA generation backend against the goldens: logits error, and greedy agreement vs transformers' bf16.
   grep -E "^cuda (a|b|merged)" "$out/gpu-tests.log" | sed 's/^/golden        /' || true
+  # Decode with CUDA graphs against the same kernels launched one by one (same tokens asserted; speed is information).
+  grep -E "^cuda graphs " "$out/gpu-tests.log" | sed 's/^cuda graphs /graphs        /' || true
   grep -E "(tests|containers) (successful|failed|found)" "$out/gpu-tests.log" | tr -d '[]' \
     | sed -E 's/^ *([0-9]+) (tests|containers) (.*[a-z]) *$/\2 \3: \1/' || true
   if grep -q "^generate benchmark" "$out/bench-generate.txt" 2>/dev/null; then

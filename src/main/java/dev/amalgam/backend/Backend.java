@@ -123,6 +123,35 @@ public interface Backend extends AutoCloseable {
   /** {@code out = a + b} elementwise, same shapes; {@code out} may alias {@code a} (residual add). */
   void add(Tensor a, Tensor b, Tensor out);
 
+  /**
+   * The residual add and the norm after it: {@code residual = residual + delta}, then {@code out =
+   * rmsNorm(residual)} as {@link #rmsNorm} defines it. All {@code [T, hidden]} but weight {@code [hidden]};
+   * {@code out} is distinct from both inputs. Exactly {@link #add} then {@link #rmsNorm}; a backend may do it
+   * in one pass over the row (the CUDA backend does, with the same arithmetic).
+   */
+  default void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out) {
+    add(residual, delta, residual);
+    rmsNorm(residual, weight, eps, out);
+  }
+
+  // ---- repeated steps -------------------------------------------------------------------------------
+
+  /**
+   * Prepares {@code ops}, a fixed sequence of this backend's transformer ops on fixed tensors, to be issued
+   * again and again, as a decode step is: the CUDA backend captures it once as a CUDA graph and replays it
+   * with one launch; a backend without graphs just runs {@code ops} on each {@link StepGraph#run}.
+   *
+   * <p>Rules for {@code ops}: it issues only the transformer ops above (no allocation, {@link #writeInts},
+   * {@link #download}, {@link #sample} or closing), and does the same thing every time. Inputs that change
+   * between runs are int vectors rewritten with {@link #writeInts} before {@link StepGraph#run}. Recording may
+   * run {@code ops} once (the CUDA backend does, to size its temporaries before capturing), so the tensors it
+   * reads must already hold valid inputs and running it twice on the same inputs must do no harm, as is true of
+   * a decode step (it overwrites its outputs and the cache rows of its own positions).
+   */
+  default StepGraph record(Runnable ops) {
+    return StepGraph.eager(ops);
+  }
+
   // ---- sampling -------------------------------------------------------------------------------------
 
   /**

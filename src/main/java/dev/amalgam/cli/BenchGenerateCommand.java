@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -55,6 +56,9 @@ final class BenchGenerateCommand implements Callable<Integer> {
       description = "Where to compute (default: ${DEFAULT-VALUE}).")
   DeviceChoice device;
 
+  @Mixin
+  CudaGraphsOption cudaGraphs;
+
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the prompt ids (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -78,7 +82,7 @@ final class BenchGenerateCommand implements Callable<Integer> {
         statedBandwidth, bandwidthBuffer);
     PrintWriter err = spec.commandLine().getErr();
     ObjectNode result;
-    try (Backend backend = GenerationBackends.open(device, err::println)) {
+    try (Backend backend = GenerationBackends.open(device, cudaGraphs.enabled(), err::println)) {
       result = new GenerationBenchmark(backend, options, err::println).run();
     }
     PrintWriter out = spec.commandLine().getOut();

@@ -30,6 +30,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -145,6 +146,9 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Where to compute (default: ${DEFAULT-VALUE}).", converter = DeviceChoiceConverter.class)
   DeviceChoice device;
 
+  @Mixin
+  CudaGraphsOption cudaGraphs;
+
   @Option(names = "--json", description = "Print one JSON object (text, tokens, statistics) instead of streaming.")
   boolean json;
 
@@ -163,7 +167,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     String promptText = readPrompt();
     PrintWriter out = spec.commandLine().getOut();
-    try (Backend backend = GenerationBackends.open(device, spec.commandLine().getErr()::println);
+    try (Backend backend = GenerationBackends.open(device, cudaGraphs.enabled(), spec.commandLine().getErr()::println);
         LanguageModel model = openModel(backend)) {
       int[] ids = model.encode(chat ? model.chatPrompt(system, promptText) : promptText);
       GenerationResult result = model.generate(ids, settings, json ? TokenListener.NONE : streamingTo(out));
@@ -188,7 +192,7 @@ final class GenerateCommand implements Callable<Integer> {
       throw new UserError("--batch-size must be at least 1, got " + batchSize);
     }
     List<PromptFile.Line> lines = PromptFile.read(prompt.batch);
-    try (Backend backend = GenerationBackends.open(device, spec.commandLine().getErr()::println);
+    try (Backend backend = GenerationBackends.open(device, cudaGraphs.enabled(), spec.commandLine().getErr()::println);
         LanguageModel model = openModel(backend)) {
       List<GenerationRequest> requests = new ArrayList<>();
       for (int i = 0; i < lines.size(); i++) {

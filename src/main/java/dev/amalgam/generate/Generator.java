@@ -154,7 +154,7 @@ public final class Generator {
         histories[r] = s.historyFor(penalized);
         uniforms[r] = s.nextUniform();
       }
-      Tensor logits = model.forward(tokens, slots, positions, cache, false);
+      Tensor logits = model.decode(tokens, slots, positions, cache);
       int[] ids = backend.sample(logits, sampling, histories, uniforms);
       long now = System.nanoTime();
       decodeNanos += now - start;

@@ -5,8 +5,10 @@ import dev.amalgam.backend.Tensor;
 import java.util.List;
 
 /**
- * Scratch tensors for a forward pass over {@code rows} tokens. The Transformer keeps one set and reuses it
- * while the row count stays the same, so a decode step (one row per sequence) allocates nothing.
+ * Scratch tensors for a forward pass over {@code rows} tokens, with the int vectors that carry the rows' host
+ * inputs. The Transformer keeps one set for prefills, reused while the row count stays the same, and one per
+ * decode row count ({@link DecodeSteps}), since a recorded decode step stays bound to the tensors it was
+ * recorded with.
  */
 final class Activations implements AutoCloseable {
   final int rows;
@@ -40,6 +42,13 @@ final class Activations implements AutoCloseable {
     gate = backend.allocate(rows, spec.intermediateSize());
     up = backend.allocate(rows, spec.intermediateSize());
     lastRow = backend.allocate(1, spec.hiddenSize());
+  }
+
+  /** Writes the rows' host inputs, the only ones a forward pass has. */
+  void write(Backend backend, int[] tokens, int[] rowSlots, int[] rowPositions) {
+    backend.writeInts(ids, tokens);
+    backend.writeInts(slots, rowSlots);
+    backend.writeInts(positions, rowPositions);
   }
 
   @Override

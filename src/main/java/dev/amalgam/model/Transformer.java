@@ -3,6 +3,7 @@ package dev.amalgam.model;
 import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.Tensor;
 import dev.amalgam.config.ModelConfig;
+import java.util.List;
 
 /**
  * The Qwen2 / Llama / Mistral decoder, written once against {@link Backend}:
@@ -21,6 +22,8 @@ public final class Transformer implements AutoCloseable {
   private final ModelWeights weights;
   private final Tensor invFreq;
   private final float attentionScale;
+  private final DecodeSteps decodeSteps;
+  /** The prefill's scratch and logits, reallocated when the row count changes: a prefill is never recorded. */
   private Activations scratch;
   private Tensor logits;
 
@@ -30,6 +33,7 @@ public final class Transformer implements AutoCloseable {
     this.weights = weights;
     this.invFreq = backend.uploadFloats(spec.rope().inverseFrequencies(), spec.headDim() / 2);
     this.attentionScale = (float) (1.0 / Math.sqrt(spec.headDim()));
+    this.decodeSteps = new DecodeSteps(backend, spec, (a, cache, out) -> issue(a, cache, out, false));
   }
 
   /** Validates {@code config} against the supported architectures, then uploads and checks every weight. */
@@ -72,29 +76,48 @@ public final class Transformer implements AutoCloseable {
    */
   public Tensor forward(int[] tokens, int[] slots, int[] positions, KvCache cache, boolean lastRowOnly) {
     Activations a = scratch(tokens.length);
-    backend.writeInts(a.ids, tokens);
-    backend.writeInts(a.slots, slots);
-    backend.writeInts(a.positions, positions);
-    backend.embedding(weights.embedTokens(), a.ids, a.residual);
-    for (int i = 0; i < spec.numLayers(); i++) {
-      LayerWeights layer = weights.layers().get(i);
-      attentionBlock(a, layer, cache.keys(i), cache.values(i));
-      mlpBlock(a, layer);
-    }
-    backend.rmsNorm(a.residual, weights.finalNorm(), spec.rmsNormEps(), a.normed);
+    a.write(backend, tokens, slots, positions);
     int rows = lastRowOnly ? 1 : tokens.length;
     Tensor out = logits(rows);
-    if (lastRowOnly && tokens.length > 1) {
-      backend.copyRows(a.normed, tokens.length - 1, a.lastRow, 0, 1);
+    issue(a, cache, out, lastRowOnly && tokens.length > 1);
+    return out;
+  }
+
+  /**
+   * One decode step: the same computation as {@code forward(tokens, slots, positions, cache, false)}, but
+   * recorded once per row count with {@link Backend#record} (a CUDA graph) and rerun for every token. Returns
+   * logits {@code [rows, vocab]}, reused by the next step of the same row count.
+   */
+  public Tensor decode(int[] tokens, int[] slots, int[] positions, KvCache cache) {
+    return decodeSteps.run(tokens, slots, positions, cache);
+  }
+
+  /**
+   * Issues the forward pass over the rows already written into {@code a}. The residual add closing each block
+   * is fused with the norm that opens the next one ({@link Backend#addRmsNorm}).
+   */
+  private void issue(Activations a, KvCache cache, Tensor out, boolean lastRowOnly) {
+    List<LayerWeights> layers = weights.layers();
+    backend.embedding(weights.embedTokens(), a.ids, a.residual);
+    backend.rmsNorm(a.residual, layers.get(0).inputNorm(), spec.rmsNormEps(), a.normed);
+    for (int i = 0; i < spec.numLayers(); i++) {
+      LayerWeights layer = layers.get(i);
+      attentionBlock(a, layer, cache.keys(i), cache.values(i));
+      backend.addRmsNorm(a.residual, a.projected, layer.postAttentionNorm(), spec.rmsNormEps(), a.normed);
+      mlpBlock(a, layer);
+      Tensor nextNorm = i + 1 < spec.numLayers() ? layers.get(i + 1).inputNorm() : weights.finalNorm();
+      backend.addRmsNorm(a.residual, a.projected, nextNorm, spec.rmsNormEps(), a.normed);
+    }
+    if (lastRowOnly) {
+      backend.copyRows(a.normed, Math.toIntExact(a.normed.rows()) - 1, a.lastRow, 0, 1);
       backend.linear(a.lastRow, weights.lmHead(), null, out);
     } else {
       backend.linear(a.normed, weights.lmHead(), null, out);
     }
-    return out;
   }
 
+  /** From the normed input to the output projection in {@code a.projected}, not yet added to the residual. */
   private void attentionBlock(Activations a, LayerWeights layer, Tensor kCache, Tensor vCache) {
-    backend.rmsNorm(a.residual, layer.inputNorm(), spec.rmsNormEps(), a.normed);
     linear(a.normed, layer.q(), a.q);
     linear(a.normed, layer.k(), a.k);
     linear(a.normed, layer.v(), a.v);
@@ -103,16 +126,14 @@ public final class Transformer implements AutoCloseable {
     backend.attention(a.q, a.k, a.v, kCache, vCache, a.slots, a.positions, spec.numHeads(), spec.numKvHeads(),
         spec.headDim(), attentionScale, a.attention);
     linear(a.attention, layer.o(), a.projected);
-    backend.add(a.residual, a.projected, a.residual);
   }
 
+  /** From the normed input to the down projection in {@code a.projected}, not yet added to the residual. */
   private void mlpBlock(Activations a, LayerWeights layer) {
-    backend.rmsNorm(a.residual, layer.postAttentionNorm(), spec.rmsNormEps(), a.normed);
     linear(a.normed, layer.gate(), a.gate);
     linear(a.normed, layer.up(), a.up);
     backend.siluMul(a.gate, a.up, a.gate);
     linear(a.gate, layer.down(), a.projected);
-    backend.add(a.residual, a.projected, a.residual);
   }
 
   private void linear(Tensor x, Linear layer, Tensor out) {
@@ -141,6 +162,7 @@ public final class Transformer implements AutoCloseable {
 
   @Override
   public void close() {
+    decodeSteps.close();
     if (scratch != null) {
       scratch.close();
     }

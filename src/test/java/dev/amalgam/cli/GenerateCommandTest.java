@@ -1,6 +1,7 @@
 package dev.amalgam.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -34,6 +35,17 @@ class GenerateCommandTest {
     }
     assertEquals(3, result.get("prompt_tokens").asInt());
     assertTrue(result.get("ttft_ms").asDouble() > 0 && result.get("tokens_per_s").asDouble() > 0);
+  }
+
+  @Test
+  void cudaGraphsTakeTrueOrFalse() {
+    CliRun off = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--max-new-tokens", "2",
+        "--device", "cpu", "--cuda-graphs=false", "--json");
+    assertEquals(0, off.exitCode(), off.err());
+    CliRun bad = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--device", "cpu",
+        "--cuda-graphs=maybe");
+    assertNotEquals(0, bad.exitCode());
+    assertTrue(bad.err().contains("--cuda-graphs"), bad.err());
   }
 
   @Test

@@ -10,6 +10,7 @@ import static org.bytedeco.cuda.global.cublas.cublasDestroy_v2;
 import static org.bytedeco.cuda.global.cublas.cublasGemmEx;
 import static org.bytedeco.cuda.global.cublas.cublasGetStatusName;
 import static org.bytedeco.cuda.global.cublas.cublasSetStream_v2;
+import static org.bytedeco.cuda.global.cublas.cublasSetWorkspace_v2;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_16BF;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_32F;
 
@@ -21,19 +22,27 @@ import org.bytedeco.javacpp.Loader;
 /**
  * A cuBLAS handle bound to one stream, for the linear layers: bf16 weights times bf16 activations with
  * float32 accumulation and a float32 result. Device addresses go to cuBLAS as {@link RawAddress} pointers.
+ *
+ * <p>The handle works in a workspace of ours, so that cuBLAS never allocates while a stream is captured as a
+ * CUDA graph. All graphs share it, which is safe because they replay on the one stream, one after another.
  */
 final class Cublas implements AutoCloseable {
+  /** NVIDIA's recommended workspace for Hopper (32 MiB; 4 MiB suffices for older GPUs). */
+  static final long WORKSPACE_BYTES = 32L << 20;
+
   private static String unavailable;
   private static boolean probed;
 
   private final cublasContext handle;
+  private final DeviceBuffer workspace;
   // Host-side scalars (the default pointer mode), read when each call is enqueued.
   private final FloatPointer one = new FloatPointer(1f);
   private final FloatPointer zero = new FloatPointer(0f);
   private boolean destroyed;
 
-  private Cublas(cublasContext handle) {
+  private Cublas(cublasContext handle, DeviceBuffer workspace) {
     this.handle = handle;
+    this.workspace = workspace;
   }
 
   /**
@@ -54,11 +63,18 @@ final class Cublas implements AutoCloseable {
 
   /** Needs a current context. */
   static Cublas create(CudaStream stream) {
+    DeviceBuffer workspace = DeviceBuffer.allocate(WORKSPACE_BYTES);
     cublasContext handle = new cublasContext();
-    check(cublasCreate_v2(handle), "cublasCreate");
-    Cublas created = new Cublas(handle);
+    int status = cublasCreate_v2(handle);
+    if (status != CUBLAS_STATUS_SUCCESS) {
+      workspace.close();
+      check(status, "cublasCreate");
+    }
+    Cublas created = new Cublas(handle, workspace);
     try {
       check(cublasSetStream_v2(handle, stream.handle()), "cublasSetStream");
+      // After cublasSetStream, which resets the handle to cuBLAS's own workspace pool.
+      check(cublasSetWorkspace_v2(handle, new RawAddress(workspace.address()), WORKSPACE_BYTES), "cublasSetWorkspace");
     } catch (RuntimeException e) {
       created.close();
       throw e;
@@ -92,7 +108,11 @@ final class Cublas implements AutoCloseable {
       destroyed = true;
       one.close();
       zero.close();
-      check(cublasDestroy_v2(handle), "cublasDestroy");
+      try {
+        check(cublasDestroy_v2(handle), "cublasDestroy");
+      } finally {
+        workspace.close();
+      }
     }
   }
 }

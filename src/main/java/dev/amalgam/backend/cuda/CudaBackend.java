@@ -5,6 +5,7 @@ import static org.bytedeco.cuda.global.cudart.cuMemsetD8Async;
 
 import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.SamplingParams;
+import dev.amalgam.backend.StepGraph;
 import dev.amalgam.backend.Tensor;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
@@ -34,8 +35,14 @@ import org.bytedeco.javacpp.Pointer;
  *       is small in decoding, where the weights dominate the memory traffic.
  * </ul>
  *
+ * <h2>Decode steps</h2>
+ * {@link #record} captures a step as a CUDA graph (unless graphs are turned off, see {@link #open(int,
+ * boolean)}), so a decode step costs one launch instead of some 400. Linear layers of up to
+ * {@link GenerationKernels#GEMV_MAX_ROWS} rows, the decode-shaped ones, run as one {@code gemv_bf16} kernel
+ * with the bias fused in, instead of a bf16 conversion, cuBLAS and a bias kernel.
+ *
  * <p>The backend is used from one thread, on which its context is current. Tensors it made, or took over
- * with {@link #adopt}, are freed by {@link #close} if still open.
+ * with {@link #adopt}, and recorded steps are freed by {@link #close} if still open.
  */
 public final class CudaBackend implements Backend {
   private static final int ELEMENTWISE_THREADS = 256;
@@ -49,16 +56,21 @@ public final class CudaBackend implements Backend {
   private final CudaStream stream;
   private final GenerationKernels kernels;
   private final Cublas cublas;
-  private final DeviceScratch matmulInput;
-  private final DeviceScratch attentionPartials;
+  private final boolean graphs;
+  /** The temporaries of ops issued one by one. */
+  private final OpScratch eagerScratch;
+  /** The temporaries the ops being issued use: {@link #eagerScratch}, or a step's own while it is recorded. */
+  private OpScratch scratch;
   private final DeviceSampler sampler;
   private final int maxBlocks;
   private final Set<CudaTensor> live = Collections.newSetFromMap(new IdentityHashMap<>());
+  private final Set<CapturedStep> liveSteps = Collections.newSetFromMap(new IdentityHashMap<>());
   private boolean closed;
 
-  private CudaBackend(CudaContext context, boolean ownsContext, KernelCompiler compiler) {
+  private CudaBackend(CudaContext context, boolean ownsContext, KernelCompiler compiler, boolean graphs) {
     this.context = context;
     this.ownsContext = ownsContext;
+    this.graphs = graphs;
     context.makeCurrent();
     this.stream = CudaStream.create();
     List<AutoCloseable> opened = new ArrayList<>(List.of(stream));
@@ -71,26 +83,40 @@ public final class CudaBackend implements Backend {
       closeAll(opened);
       throw e;
     }
-    this.matmulInput = new DeviceScratch(stream);
-    this.attentionPartials = new DeviceScratch(stream);
+    this.eagerScratch = new OpScratch(stream);
+    this.scratch = eagerScratch;
     this.sampler = new DeviceSampler(stream, kernels);
     this.maxBlocks = Math.max(1, context.device().multiprocessors() * BLOCKS_PER_MULTIPROCESSOR);
   }
 
-  /** A backend on device {@code ordinal} that owns its context; kernels cached as the merge engine's are. */
+  /** A backend on device {@code ordinal} with CUDA graphs, as {@link #open(int, boolean)}. */
   public static CudaBackend open(int ordinal) {
+    return open(ordinal, true);
+  }
+
+  /**
+   * A backend on device {@code ordinal} that owns its context; kernels cached as the merge engine's are. With
+   * {@code graphs} false, {@link #record} returns steps that issue their ops one by one each time: slower, and
+   * there to compare against and to rule graphs out when looking for a fault.
+   */
+  public static CudaBackend open(int ordinal, boolean graphs) {
     CudaContext context = CudaContext.open(ordinal);
     try {
-      return new CudaBackend(context, true, new KernelCompiler(KernelCache.fromEnvironment()));
+      return new CudaBackend(context, true, new KernelCompiler(KernelCache.fromEnvironment()), graphs);
     } catch (RuntimeException e) {
       context.close();
       throw e;
     }
   }
 
-  /** A backend on a context the caller owns and closes after this backend, e.g. to share it with a merge. */
+  /** A backend with CUDA graphs on a context the caller owns and closes after it, e.g. shared with a merge. */
   public static CudaBackend on(CudaContext context, KernelCompiler compiler) {
-    return new CudaBackend(context, false, compiler);
+    return on(context, compiler, true);
+  }
+
+  /** As {@link #on(CudaContext, KernelCompiler)}, with graphs on or off as in {@link #open(int, boolean)}. */
+  public static CudaBackend on(CudaContext context, KernelCompiler compiler, boolean graphs) {
+    return new CudaBackend(context, false, compiler, graphs);
   }
 
   /** Why the backend cannot run here (no driver, no GPU, no cuBLAS), or null when it can. */
@@ -105,7 +131,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public String device() {
-    return context.description();
+    return graphs ? context.description() : context.description() + ", CUDA graphs off";
   }
 
   // ---- memory -----------------------------------------------------------------------------------------
@@ -265,18 +291,42 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
+  public void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out) {
+    int rows = Math.toIntExact(residual.rows());
+    int cols = Math.toIntExact(residual.cols());
+    checkShape(delta, rows, cols);
+    checkShape(out, rows, cols);
+    checkShape(weight, cols);
+    if (out == residual || out == delta) {
+      throw new IllegalArgumentException("addRmsNorm's output must be distinct from its inputs");
+    }
+    kernels.get("add_rms_norm").launch(stream, rows, 1, 1, GenerationKernels.NORM_THREADS,
+        activation(residual).address(), activation(delta).address(),
+        expect(weight, DType.BF16, "norm weight").address(), activation(out).address(), eps, cols);
+  }
+
+  @Override
   public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
     int rows = Math.toIntExact(x.rows());
     int in = Math.toIntExact(x.cols());
     int outFeatures = Math.toIntExact(weight.shape()[0]);
     checkShape(weight, outFeatures, in);
     checkShape(out, rows, outFeatures);
-    long xBf16 = matmulInput.atLeast(2L * rows * in);
-    convertToBf16(activation(x).address(), DType.F32, xBf16, (long) rows * in);
-    cublas.linearBf16(xBf16, expect(weight, DType.BF16, "linear weight").address(), activation(out).address(),
-        rows, in, outFeatures);
     if (bias != null) {
       checkShape(bias, outFeatures);
+    }
+    long weightAddress = expect(weight, DType.BF16, "linear weight").address();
+    if (rows <= GenerationKernels.GEMV_MAX_ROWS && in % 8 == 0) {
+      int warps = GenerationKernels.GEMV_WARPS;
+      kernels.get("gemv_bf16").launch(stream, (outFeatures + warps - 1) / warps, 1, 1, warps * 32,
+          activation(x).address(), weightAddress, bias == null ? 0L : expect(bias, DType.BF16, "bias").address(),
+          activation(out).address(), rows, in, outFeatures);
+      return;
+    }
+    long xBf16 = scratch.matmulInput.atLeast(2L * rows * in);
+    convertToBf16(activation(x).address(), DType.F32, xBf16, (long) rows * in);
+    cublas.linearBf16(xBf16, weightAddress, activation(out).address(), rows, in, outFeatures);
+    if (bias != null) {
       kernels.get("add_bias").launch(stream, blocksFor((long) rows * outFeatures), 1, 1, ELEMENTWISE_THREADS,
           activation(out).address(), expect(bias, DType.BF16, "bias").address(), rows, outFeatures);
     }
@@ -325,7 +375,7 @@ public final class CudaBackend implements Backend {
         maxPositions);
     int splits = attentionSplits(rows, numHeads, maxPositions);
     long parts = (long) rows * numHeads * splits;
-    long partialO = attentionPartials.atLeast(4 * parts * (headDim + 2));
+    long partialO = scratch.attentionPartials.atLeast(4 * parts * (headDim + 2));
     long partialMl = partialO + 4 * parts * headDim;
     kernels.get("attention_partial").launch(stream, rows, numHeads, splits, GenerationKernels.ATTENTION_WARPS * 32,
         activation(q).address(), keys, values, slotsAddress, positionsAddress, partialO, partialMl, numHeads,
@@ -364,6 +414,68 @@ public final class CudaBackend implements Backend {
         activation(b).address(), activation(out).address(), n);
   }
 
+  // ---- repeated steps -------------------------------------------------------------------------------
+
+  /**
+   * Captures {@code ops} as a CUDA graph, after running them once with the step's own temporaries: that run
+   * sizes them (they must not grow during capture, nor move afterwards), lets the driver and cuBLAS load
+   * whatever they load lazily, and surfaces a failing op as itself rather than as a broken capture.
+   */
+  @Override
+  public StepGraph record(Runnable ops) {
+    if (!graphs) {
+      return StepGraph.eager(ops);
+    }
+    context.makeCurrent();
+    OpScratch own = new OpScratch(stream);
+    scratch = own;
+    try {
+      ops.run();
+      stream.synchronize();
+      CapturedStep step = new CapturedStep(CudaGraph.capture(stream, ops), own);
+      liveSteps.add(step);
+      return step;
+    } catch (RuntimeException e) {
+      own.close();
+      throw e;
+    } finally {
+      scratch = eagerScratch;
+    }
+  }
+
+  /** A recorded step: its graph and the temporaries the graph was captured with. */
+  private final class CapturedStep implements StepGraph {
+    private final CudaGraph graph;
+    private final OpScratch temporaries;
+
+    CapturedStep(CudaGraph graph, OpScratch temporaries) {
+      this.graph = graph;
+      this.temporaries = temporaries;
+    }
+
+    @Override
+    public void run() {
+      graph.launch(stream);
+    }
+
+    @Override
+    public void close() {
+      if (liveSteps.remove(this)) {
+        free();
+      }
+    }
+
+    /** Waits until no replay can still use the temporaries, then frees them and the graph. */
+    void free() {
+      stream.synchronize();
+      try {
+        graph.close();
+      } finally {
+        temporaries.close();
+      }
+    }
+  }
+
   // ---- sampling -------------------------------------------------------------------------------------
 
   @Override
@@ -380,10 +492,13 @@ public final class CudaBackend implements Backend {
     closed = true;
     context.makeCurrent();
     stream.synchronize();
+    List<CapturedStep> steps = new ArrayList<>(liveSteps);
+    liveSteps.clear();
+    steps.forEach(CapturedStep::free);
     List<CudaTensor> open = new ArrayList<>(live);
     live.clear();
     open.forEach(CudaTensor::free);
-    List<AutoCloseable> parts = List.of(sampler, attentionPartials, matmulInput, cublas, kernels, stream);
+    List<AutoCloseable> parts = List.of(sampler, eagerScratch, cublas, kernels, stream);
     closeAll(parts);
     if (ownsContext) {
       context.close();

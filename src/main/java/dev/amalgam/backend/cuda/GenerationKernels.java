@@ -13,10 +13,10 @@ import java.util.Map;
 
 /**
  * The kernels of the CUDA generation backend: every {@code extern "C"} function of {@code elementwise.cu},
- * {@code norm.cu}, {@code rope.cu}, {@code attention.cu} and {@code sample.cu}, compiled with NVRTC (or taken
- * from the kernel cache) and loaded into the current context. The signatures and launch constants below are
- * the Java half of a contract with those files; {@code GenerationKernelsTest} parses the .cu files and checks
- * both halves agree.
+ * {@code norm.cu}, {@code gemv.cu}, {@code rope.cu}, {@code attention.cu} and {@code sample.cu}, compiled with
+ * NVRTC (or taken from the kernel cache) and loaded into the current context. The signatures and launch
+ * constants below are the Java half of a contract with those files; {@code GenerationKernelsTest} parses the
+ * .cu files and checks both halves agree.
  */
 public final class GenerationKernels implements AutoCloseable {
   /** Threads per block of {@code rms_norm} ({@code NORM_THREADS}). */
@@ -27,6 +27,10 @@ public final class GenerationKernels implements AutoCloseable {
   public static final int MAX_HEAD_DIM = 256;
   /** Threads per block (one block per row) of {@code sample_rows} ({@code SAMPLE_THREADS}). */
   public static final int SAMPLE_THREADS = 1024;
+  /** Warps per block of {@code gemv_bf16}, one output feature each ({@code GEMV_WARPS}). */
+  public static final int GEMV_WARPS = 8;
+  /** The most activation rows {@code gemv_bf16} takes ({@code GEMV_MAX_ROWS}); more go to cuBLAS. */
+  public static final int GEMV_MAX_ROWS = 8;
 
   public static final List<KernelSignature> SIGNATURES = List.of(
       KernelSignature.of("elementwise.cu", "embedding_gather", POINTER, POINTER, POINTER, INT, INT),
@@ -35,6 +39,8 @@ public final class GenerationKernels implements AutoCloseable {
       KernelSignature.of("elementwise.cu", "silu_mul", POINTER, POINTER, POINTER, LONG),
       KernelSignature.of("elementwise.cu", "add", POINTER, POINTER, POINTER, LONG),
       KernelSignature.of("norm.cu", "rms_norm", POINTER, POINTER, POINTER, FLOAT, INT),
+      KernelSignature.of("norm.cu", "add_rms_norm", POINTER, POINTER, POINTER, POINTER, FLOAT, INT),
+      KernelSignature.of("gemv.cu", "gemv_bf16", POINTER, POINTER, POINTER, POINTER, INT, INT, INT),
       KernelSignature.of("rope.cu", "rope", POINTER, POINTER, POINTER, INT, INT, INT),
       KernelSignature.of("attention.cu", "kv_store", POINTER, POINTER, POINTER, POINTER, POINTER, POINTER, INT, INT,
           INT),

@@ -85,6 +85,8 @@ class GenerationKernelsTest {
     assertEquals(GenerationKernels.ATTENTION_WARPS, define("attention.cu", "ATTENTION_WARPS"));
     assertEquals(GenerationKernels.MAX_HEAD_DIM, define("attention.cu", "MAX_HEAD_DIM"));
     assertEquals(GenerationKernels.SAMPLE_THREADS, define("sample.cu", "SAMPLE_THREADS"));
+    assertEquals(GenerationKernels.GEMV_WARPS, define("gemv.cu", "GEMV_WARPS"));
+    assertEquals(GenerationKernels.GEMV_MAX_ROWS, define("gemv.cu", "GEMV_MAX_ROWS"));
     assertEquals(GenerationKernels.dtypeCode(DType.F32), define("elementwise.cu", "AMALGAM_F32"));
     assertEquals(GenerationKernels.dtypeCode(DType.F16), define("elementwise.cu", "AMALGAM_F16"));
     assertEquals(GenerationKernels.dtypeCode(DType.BF16), define("elementwise.cu", "AMALGAM_BF16"));

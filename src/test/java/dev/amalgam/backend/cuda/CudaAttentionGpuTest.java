@@ -5,11 +5,7 @@ import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.poisoned;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.random;
 
 import dev.amalgam.backend.Tensor;
-import java.nio.file.Files;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,27 +15,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * several pieces (later rows must see the cache rows earlier calls wrote), a batched decode step over
  * several slots at different positions, and a long context that spreads over every sequence split.
  */
-@Tag("gpu")
-class CudaAttentionGpuTest {
-  private static CudaContext context;
-  private static CudaBackend backend;
-
-  @BeforeAll
-  static void open() throws Exception {
-    context = CudaContext.open(0);
-    backend = CudaBackend.on(context, new KernelCompiler(new KernelCache(Files.createTempDirectory("amalgam-cubin"))));
-  }
-
-  @AfterAll
-  static void close() {
-    if (backend != null) {
-      backend.close();
-    }
-    if (context != null) {
-      context.close();
-    }
-  }
-
+class CudaAttentionGpuTest extends GpuBackendTest {
   /** The cache and the reference, one attention call at a time. */
   private static final class Case implements AutoCloseable {
     final int heads;

@@ -10,11 +10,7 @@ import dev.amalgam.tensor.FloatBits;
 import dev.amalgam.tensor.HostTensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -24,28 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * reference in double precision, on fresh random inputs, compared by relative L2 error. Every output is
  * poisoned with 0xFF bytes (NaN in float32) first, so an element an op fails to write shows up as NaN.
  */
-@Tag("gpu")
-class CudaBackendOpsGpuTest {
+class CudaBackendOpsGpuTest extends GpuBackendTest {
   static final byte POISON = (byte) 0xFF;
-  private static CudaContext context;
-  private static CudaBackend backend;
-
-  @BeforeAll
-  static void open() throws Exception {
-    context = CudaContext.open(0);
-    backend = CudaBackend.on(context, new KernelCompiler(new KernelCache(Files.createTempDirectory("amalgam-cubin"))));
-  }
-
-  @AfterAll
-  static void close() {
-    if (backend != null) {
-      backend.close();
-    }
-    if (context != null) {
-      context.close();
-    }
-  }
-
   // ---- helpers shared with the other CUDA backend tests ---------------------------------------------
 
   static float[] random(Random random, int n, float scale) {

@@ -11,11 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.amalgam.backend.Tensor;
 import dev.amalgam.tensor.DType;
-import java.nio.file.Files;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -25,27 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * in double precision, on fresh random inputs with poisoned outputs, by relative L2 error; and
  * {@code add_rms_norm} bit for bit against the unfused ops it stands for.
  */
-@Tag("gpu")
-class CudaFusedOpsGpuTest {
-  private static CudaContext context;
-  private static CudaBackend backend;
-
-  @BeforeAll
-  static void open() throws Exception {
-    context = CudaContext.open(0);
-    backend = CudaBackend.on(context, new KernelCompiler(new KernelCache(Files.createTempDirectory("amalgam-cubin"))));
-  }
-
-  @AfterAll
-  static void close() {
-    if (backend != null) {
-      backend.close();
-    }
-    if (context != null) {
-      context.close();
-    }
-  }
-
+class CudaFusedOpsGpuTest extends GpuBackendTest {
   @ParameterizedTest(name = "{0} rows of {1}")
   @CsvSource({"1, 1536", "5, 64", "3, 8960"})
   void addRmsNormMatchesTheReferenceAndTheUnfusedOps(int rows, int cols) {

@@ -6,15 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.Tensor;
 import dev.amalgam.generate.Sampler;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -25,27 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the same ids, row by row, for every sampling step alone and all together, at the tiny models' vocabulary
  * and at Qwen's. The logits are drawn so that ties and repeated history ids occur.
  */
-@Tag("gpu")
-class CudaSamplingGpuTest {
-  private static CudaContext context;
-  private static CudaBackend backend;
-
-  @BeforeAll
-  static void open() throws Exception {
-    context = CudaContext.open(0);
-    backend = CudaBackend.on(context, new KernelCompiler(new KernelCache(Files.createTempDirectory("amalgam-cubin"))));
-  }
-
-  @AfterAll
-  static void close() {
-    if (backend != null) {
-      backend.close();
-    }
-    if (context != null) {
-      context.close();
-    }
-  }
-
+class CudaSamplingGpuTest extends GpuBackendTest {
   static Stream<Arguments> cases() {
     List<SamplingParams> params = List.of(
         SamplingParams.GREEDY,

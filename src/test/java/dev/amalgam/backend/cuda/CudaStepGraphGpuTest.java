@@ -11,12 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.amalgam.backend.StepGraph;
 import dev.amalgam.backend.Tensor;
 import dev.amalgam.tensor.DType;
-import java.nio.file.Files;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -26,30 +22,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the same ops give launched one by one, keeps working after the backend's shared temporaries moved, and a
  * capture that fails leaves the stream usable.
  */
-@Tag("gpu")
-class CudaStepGraphGpuTest {
+class CudaStepGraphGpuTest extends GpuBackendTest {
   private static final int VOCAB = 40;
   private static final int HIDDEN = 64;
   private static final int OUT = 48;
-  private static CudaContext context;
-  private static CudaBackend backend;
-
-  @BeforeAll
-  static void open() throws Exception {
-    context = CudaContext.open(0);
-    backend = CudaBackend.on(context, new KernelCompiler(new KernelCache(Files.createTempDirectory("amalgam-cubin"))));
-  }
-
-  @AfterAll
-  static void close() {
-    if (backend != null) {
-      backend.close();
-    }
-    if (context != null) {
-      context.close();
-    }
-  }
-
   /** 2 rows go through gemv_bf16; 12 through the bf16 conversion, cuBLAS and the bias kernel. */
   @ParameterizedTest(name = "{0} rows")
   @ValueSource(ints = {2, 12})

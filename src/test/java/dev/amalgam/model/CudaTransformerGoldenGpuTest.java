@@ -12,7 +12,6 @@ import dev.amalgam.generate.TokenListener;
 import dev.amalgam.generate.TokenText;
 import dev.amalgam.io.ModelDirectory;
 import java.util.Set;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -57,21 +56,9 @@ class CudaTransformerGoldenGpuTest {
   @ParameterizedTest
   @ValueSource(strings = {"a", "b", "merged"})
   void promptLogitsMatchWithinRelativeL2(String name) {
-    Golden golden = Golden.of(name);
-    try (ModelDirectory dir = ModelDirectory.open(Golden.modelDir(name));
-        Transformer model = Transformer.load(backend, dir.config(), WeightSource.of(dir))) {
-      double worst = 0;
-      for (int p = 0; p < Golden.PROMPTS; p++) {
-        int[] ids = golden.ints("p" + p + ".ids");
-        try (KvCache cache = model.newCache(1, ids.length)) {
-          float[] logits = backend.download(
-              model.forward(ids, new int[ids.length], IntStream.range(0, ids.length).toArray(), cache, false));
-          worst = Math.max(worst, relativeL2(logits, golden.floats("p" + p + ".logits")));
-        }
-      }
-      System.out.printf("cuda %s: max relative L2 error of prompt logits %.3g%n", name, worst);
-      assertTrue(worst < 1e-2, name + ": relative L2 error " + worst);
-    }
+    double worst = Golden.of(name).worstPromptLogitsError(backend);
+    System.out.printf("cuda %s: max relative L2 error of prompt logits %.3g%n", name, worst);
+    assertTrue(worst < 1e-2, name + ": relative L2 error " + worst);
   }
 
   @ParameterizedTest
@@ -96,18 +83,5 @@ class CudaTransformerGoldenGpuTest {
             + required);
       }
     }
-  }
-
-  /** Kept here rather than shared with TransformerGoldenTest, which loads libtorch (not in the GPU bundle). */
-  static double relativeL2(float[] actual, float[] expected) {
-    assertTrue(actual.length == expected.length, actual.length + " logits, expected " + expected.length);
-    double diff = 0;
-    double norm = 0;
-    for (int i = 0; i < actual.length; i++) {
-      double d = actual[i] - expected[i];
-      diff += d * d;
-      norm += (double) expected[i] * expected[i];
-    }
-    return Math.sqrt(diff / norm);
   }
 }

@@ -1,5 +1,7 @@
 package dev.amalgam.model;
 
+import dev.amalgam.backend.Backend;
+import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.SafetensorsHeader;
 import dev.amalgam.io.TensorInfo;
 import java.io.IOException;
@@ -10,21 +12,25 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /** The Hugging Face reference outputs in src/test/resources/golden, and the example models they belong to. */
 public final class Golden {
   public static final int PROMPTS = 4;
 
+  private final String model;
   private final Map<String, TensorInfo> tensors;
 
-  private Golden(Path file) {
+  private Golden(String model, Path file) {
+    this.model = model;
     tensors = SafetensorsHeader.read(file).tensors();
   }
 
   /** {@code a}, {@code b} or {@code merged}. */
   public static Golden of(String model) {
     try {
-      return new Golden(Path.of(Golden.class.getResource("/golden/qwen2-tiny-golden-" + model + ".safetensors").toURI()));
+      return new Golden(model,
+          Path.of(Golden.class.getResource("/golden/qwen2-tiny-golden-" + model + ".safetensors").toURI()));
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
@@ -62,5 +68,39 @@ public final class Golden {
       throw new UncheckedIOException(e);
     }
     return ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /**
+   * The worst relative L2 error, over the golden prompts, of this model's prompt logits computed on
+   * {@code backend} (each prompt prefilled into a fresh one-slot cache).
+   */
+  public double worstPromptLogitsError(Backend backend) {
+    double worst = 0;
+    try (ModelDirectory dir = ModelDirectory.open(modelDir(model));
+        Transformer transformer = Transformer.load(backend, dir.config(), WeightSource.of(dir))) {
+      for (int p = 0; p < PROMPTS; p++) {
+        int[] ids = ints("p" + p + ".ids");
+        try (KvCache cache = transformer.newCache(1, ids.length)) {
+          float[] logits = backend.download(
+              transformer.forward(ids, new int[ids.length], IntStream.range(0, ids.length).toArray(), cache, false));
+          worst = Math.max(worst, relativeL2(logits, floats("p" + p + ".logits")));
+        }
+      }
+    }
+    return worst;
+  }
+
+  public static double relativeL2(float[] actual, float[] expected) {
+    if (actual.length != expected.length) {
+      throw new AssertionError(actual.length + " logits, expected " + expected.length);
+    }
+    double diff = 0;
+    double norm = 0;
+    for (int i = 0; i < actual.length; i++) {
+      double d = actual[i] - expected[i];
+      diff += d * d;
+      norm += (double) expected[i] * expected[i];
+    }
+    return Math.sqrt(diff / norm);
   }
 }

@@ -19,8 +19,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.openblas.global.openblas_full;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -40,16 +40,25 @@ public final class CpuBackend implements Backend {
     loadNatives();
   }
 
-  /** Loads the libtorch natives now and returns how long that took in milliseconds (0 once loaded). */
+  /**
+   * Loads the libtorch natives now and returns how long that took in milliseconds (0 once loaded).
+   *
+   * <p>It also leaves libtorch's own (OpenMP) intra-op pool at one thread. The matmuls, where the time goes,
+   * run in OpenBLAS, which keeps its own pool of worker threads (one per core unless
+   * {@code OPENBLAS_NUM_THREADS} says otherwise). With both pools active, every switch between a BLAS call
+   * and an elementwise op found the other pool's threads still spinning on the same cores: on two cores a
+   * decode step alternating the two ran 2–20× slower than either alone. The elementwise ops of a decode step
+   * or a prefill are small next to the matmuls, so they lose little on one thread.
+   */
   public static synchronized long loadNatives() {
     long start = System.nanoTime();
-    torch.get_num_threads();
+    torch.set_num_threads(1);
     return (System.nanoTime() - start) / 1_000_000;
   }
 
   @Override
   public String device() {
-    return "cpu (libtorch float32, " + torch.get_num_threads() + " threads)";
+    return "cpu (libtorch float32, OpenBLAS " + openblas_full.openblas_get_num_threads() + " threads)";
   }
 
   // ---- memory -----------------------------------------------------------------------------------------
@@ -167,11 +176,28 @@ public final class CpuBackend implements Backend {
     }
   }
 
+  /**
+   * Writes straight into {@code out} (no temporary and copy). One row goes through BLAS's matrix-vector
+   * product, which streams the weight once; OpenBLAS's matrix-matrix product with a single row packs the
+   * weight first and reached half the bandwidth.
+   */
   @Override
   public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
-      TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(torchOf(bias));
-      torchOf(out).copy_(torch.linear(torchOf(x), torchOf(weight), b));
+      org.bytedeco.pytorch.Tensor w = torchOf(weight);
+      org.bytedeco.pytorch.Tensor o = torchOf(out);
+      if (x.rows() == 1) {
+        org.bytedeco.pytorch.Tensor row = torchOf(x).view(-1);
+        if (bias == null) {
+          torch.mv_out(o.view(-1), w, row);
+        } else {
+          torch.addmv_out(o.view(-1), torchOf(bias), w, row);
+        }
+      } else if (bias == null) {
+        torch.mm_out(o, torchOf(x), w.t());
+      } else {
+        torch.addmm_out(o, torchOf(bias), torchOf(x), w.t());
+      }
     }
   }
 

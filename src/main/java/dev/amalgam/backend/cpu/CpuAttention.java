@@ -13,6 +13,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@link dev.amalgam.backend.Backend#attention} on libtorch. Rows that share a cache slot (a prefill) are
  * computed together as batched matmuls over the slot's cached prefix, with a mask that hides the positions
  * after each row's own. Query heads are grouped by the KV head they share, so GQA needs no copy of K or V.
+ * A decode step (every row its own slot) is one set of batched matmuls over all rows, not one set per slot:
+ * at small sizes the per-op cost, not the arithmetic, is what a step spends its time on.
  */
 final class CpuAttention {
   private final int numHeads;
@@ -43,6 +45,10 @@ final class CpuAttention {
       Tensor rows = longs(cacheRows);
       kCache.view(-1, kCache.size(2)).index_copy_(0, rows, k);
       vCache.view(-1, vCache.size(2)).index_copy_(0, rows, v);
+      if (oneRowPerSlot(slots)) {
+        attendRows(q, kCache, vCache, slots, positions, out);
+        return;
+      }
       for (int start = 0; start < slots.length; ) {
         int end = start + 1;
         while (end < slots.length && slots[end] == slots[start]) {
@@ -79,6 +85,44 @@ final class CpuAttention {
     Tensor context = probs.bmm(v).view(numKvHeads, group, n, headDim).permute(2, 0, 1, 3)
         .reshape(n, (long) numHeads * headDim);
     out.narrow(0, start, n).copy_(context);
+  }
+
+  private static boolean oneRowPerSlot(int[] slots) {
+    for (int t = 1; t < slots.length; t++) {
+      if (slots[t] == slots[t - 1]) {
+        return false;
+      }
+    }
+    return slots.length > 1;
+  }
+
+  /**
+   * Each row attends over its own slot's prefix. The slots' first {@code length} cached positions are
+   * gathered into {@code [T, length, kvDim]} (KV bytes, small next to a step's weights), and each row's mask
+   * hides the positions after its own, which softmax then weighs exactly zero.
+   */
+  private void attendRows(Tensor q, Tensor kCache, Tensor vCache, int[] slots, int[] positions, Tensor out) {
+    int rows = slots.length;
+    int group = numHeads / numKvHeads;
+    int length = 0;
+    long[] slotIndex = new long[rows];
+    for (int t = 0; t < rows; t++) {
+      length = Math.max(length, positions[t] + 1);
+      slotIndex[t] = slots[t];
+    }
+    Tensor index = longs(slotIndex);
+    // [T, kvHeads, headDim, length] and [T, kvHeads, length, headDim]
+    Tensor k = kCache.narrow(1, 0, length).index_select(0, index).view(rows, length, numKvHeads, headDim)
+        .permute(0, 2, 3, 1);
+    Tensor v = vCache.narrow(1, 0, length).index_select(0, index).view(rows, length, numKvHeads, headDim)
+        .permute(0, 2, 1, 3);
+    // Query head h = g * group + j uses KV head g: [T, kvHeads, group, headDim].
+    Tensor qg = q.view(rows, numKvHeads, group, headDim);
+    Tensor scores = qg.matmul(k).mul_(new Scalar((double) scale));
+    Tensor hidden = torch.arange(new Scalar(length)).view(1, length).gt(ints(positions).view(rows, 1))
+        .view(rows, 1, 1, length);
+    scores.masked_fill_(hidden, new Scalar(Double.NEGATIVE_INFINITY));
+    torch.matmul_out(out.view(rows, numKvHeads, group, headDim), torch.softmax(scores, -1), v);
   }
 
   private static Tensor longs(long[] values) {

@@ -32,6 +32,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class CpuBackend implements Backend {
   private final Set<CpuTensor> live = Collections.newSetFromMap(new IdentityHashMap<>());
+  private RotaryTable rotary;
 
   /**
    * Creates the backend. The first one in a process loads libtorch (a few seconds, see {@link #loadNatives}).
@@ -121,6 +122,7 @@ public final class CpuBackend implements Backend {
     try (PointerScope scope = new PointerScope()) {
       t.torch().data_ptr_int().put(values);
     }
+    t.written();
   }
 
   @Override
@@ -133,6 +135,7 @@ public final class CpuBackend implements Backend {
     try (PointerScope scope = new PointerScope()) {
       rowsOf(dst).narrow(0, dstRow, count).copy_(rowsOf(src).narrow(0, srcRow, count));
     }
+    own(dst).written();
   }
 
   @Override
@@ -161,7 +164,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void embedding(Tensor table, Tensor ids, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
-      torchOf(out).copy_(torch.index_select(torchOf(table), 0, torchOf(ids)));
+      torch.index_select_out(torchOf(out), torchOf(table), 0, torchOf(ids));
     }
   }
 
@@ -169,10 +172,13 @@ public final class CpuBackend implements Backend {
   public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
       org.bytedeco.pytorch.Tensor in = torchOf(x);
-      // The same op sequence as HF's Qwen2RMSNorm, so float32 results agree bit for bit where possible.
-      org.bytedeco.pytorch.Tensor variance = in.pow(new Scalar(2)).mean(new long[] {-1}, true, new ScalarTypeOptional());
-      org.bytedeco.pytorch.Tensor normed = in.mul(torch.rsqrt(variance.add(new Scalar(eps))));
-      torchOf(out).copy_(torchOf(weight).mul(normed));
+      org.bytedeco.pytorch.Tensor o = torchOf(out);
+      // The same float32 operations as HF's Qwen2RMSNorm (weight * (x * rsqrt(mean(x^2) + eps))), so results
+      // agree bit for bit where possible; in place where HF allocates, and multiplication commutes exactly.
+      org.bytedeco.pytorch.Tensor scale = in.pow(new Scalar(2)).mean(new long[] {-1}, true, new ScalarTypeOptional());
+      scale.add_(new Scalar(eps)).rsqrt_();
+      torch.mul_out(o, in, scale);
+      o.mul_(torchOf(weight));
     }
   }
 
@@ -201,27 +207,18 @@ public final class CpuBackend implements Backend {
     }
   }
 
+  /** Reuses the previous call's angles while the positions are unchanged (q and k of every layer). */
   @Override
   public void rope(Tensor x, Tensor positions, Tensor invFreq, int headDim) {
-    int[] pos = ints(positions);
-    int half = headDim / 2;
-    try (PointerScope scope = new PointerScope()) {
-      float[] posF = new float[pos.length];
-      for (int i = 0; i < pos.length; i++) {
-        posF[i] = pos[i];
+    CpuTensor pos = own(positions);
+    CpuTensor freq = own(invFreq);
+    if (rotary == null || !rotary.isFor(pos, freq, headDim)) {
+      if (rotary != null) {
+        rotary.close();
       }
-      org.bytedeco.pytorch.Tensor angle = torch.from_blob(new FloatPointer(posF), pos.length, 1)
-          .mul(torchOf(invFreq).view(1, half));
-      org.bytedeco.pytorch.Tensor cos = angle.cos().unsqueeze(1);
-      org.bytedeco.pytorch.Tensor sin = angle.sin().unsqueeze(1);
-      org.bytedeco.pytorch.Tensor heads = torchOf(x).view(pos.length, -1, headDim);
-      org.bytedeco.pytorch.Tensor x1 = heads.narrow(2, 0, half);
-      org.bytedeco.pytorch.Tensor x2 = heads.narrow(2, half, half);
-      org.bytedeco.pytorch.Tensor r1 = x1.mul(cos).sub(x2.mul(sin));
-      org.bytedeco.pytorch.Tensor r2 = x2.mul(cos).add(x1.mul(sin));
-      x1.copy_(r1);
-      x2.copy_(r2);
+      rotary = new RotaryTable(pos, freq, headDim);
     }
+    rotary.apply(torchOf(x));
   }
 
   @Override
@@ -235,14 +232,14 @@ public final class CpuBackend implements Backend {
   @Override
   public void siluMul(Tensor gate, Tensor up, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
-      torchOf(out).copy_(torch.silu(torchOf(gate)).mul(torchOf(up)));
+      torch.mul_out(torchOf(out), torch.silu(torchOf(gate)), torchOf(up));
     }
   }
 
   @Override
   public void add(Tensor a, Tensor b, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
-      torchOf(out).copy_(torchOf(a).add(torchOf(b)));
+      torch.add_out(torchOf(out), torchOf(a), torchOf(b));
     }
   }
 
@@ -261,6 +258,10 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void close() {
+    if (rotary != null) {
+      rotary.close();
+      rotary = null;
+    }
     List<CpuTensor> open = new ArrayList<>(live);
     open.forEach(CpuTensor::close);
   }
@@ -282,7 +283,7 @@ public final class CpuBackend implements Backend {
   }
 
   /** Takes a tensor out of the current scope so that it lives until its handle is closed. */
-  private static org.bytedeco.pytorch.Tensor detached(org.bytedeco.pytorch.Tensor t) {
+  static org.bytedeco.pytorch.Tensor detached(org.bytedeco.pytorch.Tensor t) {
     t.retainReference(); // the scope's detach drops the reference it held; this one is the handle's
     PointerScope.getInnerScope().detach(t);
     return t;

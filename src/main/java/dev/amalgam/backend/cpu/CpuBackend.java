@@ -125,9 +125,15 @@ public final class CpuBackend implements Backend {
     t.written();
   }
 
+  /**
+   * Zeroed, not left undefined: a batched decode step reads every slot up to the longest row's position, and
+   * a shorter row's extra positions, masked to probability 0, must hold finite values for 0 × value to be 0.
+   */
   @Override
   public Tensor allocateKvCache(int slots, int maxPositions, int kvDim) {
-    return allocate(slots, maxPositions, kvDim);
+    try (PointerScope scope = new PointerScope()) {
+      return adopt(detached(torch.zeros(slots, maxPositions, kvDim)), DType.F32);
+    }
   }
 
   @Override

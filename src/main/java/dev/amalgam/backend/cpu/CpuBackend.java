@@ -48,7 +48,7 @@ public final class CpuBackend implements Backend {
    * run in OpenBLAS, which keeps its own pool of worker threads (one per core unless
    * {@code OPENBLAS_NUM_THREADS} says otherwise). With both pools active, every switch between a BLAS call
    * and an elementwise op found the other pool's threads still spinning on the same cores: on two shared
-   * cores a small matmul followed by a softmax took 27 µs with one libtorch thread and 50–2600 µs with two,
+   * cores a small matmul followed by a softmax took 27 µs with one libtorch thread and 29–2600 µs with two,
    * depending on the other load. The elementwise ops of a decode step or a prefill are small next to the
    * matmuls, so they lose little on one thread.
    */

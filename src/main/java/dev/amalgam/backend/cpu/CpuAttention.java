@@ -13,6 +13,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@link dev.amalgam.backend.Backend#attention} on libtorch. Rows that share a cache slot (a prefill) are
  * computed together as batched matmuls over the slot's cached prefix, with a mask that hides the positions
  * after each row's own. Query heads are grouped by the KV head they share, so GQA needs no copy of K or V.
+ * A decode step (every row its own slot) is one set of batched matmuls over all rows, not one set per slot:
+ * at small sizes the per-op cost, not the arithmetic, is what a step spends its time on.
  */
 final class CpuAttention {
   private final int numHeads;
@@ -43,6 +45,10 @@ final class CpuAttention {
       Tensor rows = longs(cacheRows);
       kCache.view(-1, kCache.size(2)).index_copy_(0, rows, k);
       vCache.view(-1, vCache.size(2)).index_copy_(0, rows, v);
+      if (oneRowPerSlot(slots)) {
+        attendRows(q, kCache, vCache, slots, positions, out);
+        return;
+      }
       for (int start = 0; start < slots.length; ) {
         int end = start + 1;
         while (end < slots.length && slots[end] == slots[start]) {
@@ -72,13 +78,82 @@ final class CpuAttention {
         .reshape(numKvHeads, (long) group * n, headDim);
     Tensor scores = qg.bmm(k.transpose(1, 2)).mul(new Scalar((double) scale))
         .view(numKvHeads, group, n, length);
-    Tensor hidden = torch.arange(new Scalar(length)).view(1, length)
-        .gt(ints(rowPositions).view(n, 1));
-    scores.masked_fill_(hidden, new Scalar(Double.NEGATIVE_INFINITY));
+    if (hidesAny(rowPositions, length)) {
+      Tensor hidden = torch.arange(new Scalar(length)).view(1, length).gt(ints(rowPositions).view(n, 1));
+      scores.masked_fill_(hidden, new Scalar(Double.NEGATIVE_INFINITY));
+    }
     Tensor probs = torch.softmax(scores.view(numKvHeads, (long) group * n, length), -1);
     Tensor context = probs.bmm(v).view(numKvHeads, group, n, headDim).permute(2, 0, 1, 3)
         .reshape(n, (long) numHeads * headDim);
     out.narrow(0, start, n).copy_(context);
+  }
+
+  /**
+   * Whether some row's position is before the last of the {@code length} attended, so the mask matters. A
+   * decode step whose rows are all at the same position needs none; skipping it saves four ops per layer.
+   */
+  private static boolean hidesAny(int[] positions, int length) {
+    for (int position : positions) {
+      if (position < length - 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean oneRowPerSlot(int[] slots) {
+    for (int t = 1; t < slots.length; t++) {
+      if (slots[t] == slots[t - 1]) {
+        return false;
+      }
+    }
+    return slots.length > 1;
+  }
+
+  /**
+   * Each row attends over its own slot's prefix, all rows at once for each KV head. The KV cache is read
+   * through strided views (BLAS takes the transposed keys and the head's columns in place): gathering the
+   * rows into a permuted contiguous copy first cost more than the matmuls. A row before the longest reads
+   * positions past its own too; its mask gives them probability exactly 0, and the cache holds only finite
+   * values there (zeroed at allocation, or an earlier sequence's), so they add nothing.
+   */
+  private void attendRows(Tensor q, Tensor kCache, Tensor vCache, int[] slots, int[] positions, Tensor out) {
+    int rows = slots.length;
+    int group = numHeads / numKvHeads;
+    int length = 0;
+    for (int position : positions) {
+      length = Math.max(length, position + 1);
+    }
+    Tensor keys = slotPrefixes(kCache, slots, length).view(rows, length, numKvHeads, headDim);
+    Tensor values = slotPrefixes(vCache, slots, length).view(rows, length, numKvHeads, headDim);
+    Tensor hidden = hidesAny(positions, length)
+        ? torch.arange(new Scalar(length)).view(1, 1, length).gt(ints(positions).view(rows, 1, 1))
+        : null;
+    // Query head h = g * group + j uses KV head g.
+    Tensor qg = q.view(rows, numKvHeads, group, headDim);
+    Tensor og = out.view(rows, numKvHeads, group, headDim);
+    for (int g = 0; g < numKvHeads; g++) {
+      Tensor scores = qg.select(1, g).bmm(keys.select(2, g).transpose(1, 2)).mul_(new Scalar((double) scale));
+      if (hidden != null) {
+        scores.masked_fill_(hidden, new Scalar(Double.NEGATIVE_INFINITY));
+      }
+      og.select(1, g).copy_(torch.softmax(scores, -1).bmm(values.select(2, g)));
+    }
+  }
+
+  /**
+   * The first {@code length} cached positions of each row's slot, {@code [T, length, kvDim]}: a view when the
+   * rows' slots are consecutive (a batch that fills the cache in order), else a gathered copy.
+   */
+  private static Tensor slotPrefixes(Tensor cache, int[] slots, int length) {
+    Tensor prefixes = cache.narrow(1, 0, length);
+    boolean consecutive = true;
+    long[] index = new long[slots.length];
+    for (int t = 0; t < slots.length; t++) {
+      consecutive &= slots[t] == slots[0] + t;
+      index[t] = slots[t];
+    }
+    return consecutive ? prefixes.narrow(0, slots[0], slots.length) : prefixes.index_select(0, longs(index));
   }
 
   private static Tensor longs(long[] values) {

@@ -16,10 +16,10 @@ import java.util.Set;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.openblas.global.openblas_full;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -32,6 +32,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class CpuBackend implements Backend {
   private final Set<CpuTensor> live = Collections.newSetFromMap(new IdentityHashMap<>());
+  private RotaryTable rotary;
 
   /**
    * Creates the backend. The first one in a process loads libtorch (a few seconds, see {@link #loadNatives}).
@@ -40,16 +41,26 @@ public final class CpuBackend implements Backend {
     loadNatives();
   }
 
-  /** Loads the libtorch natives now and returns how long that took in milliseconds (0 once loaded). */
+  /**
+   * Loads the libtorch natives now and returns how long that took in milliseconds (0 once loaded).
+   *
+   * <p>It also leaves libtorch's own (OpenMP) intra-op pool at one thread. The matmuls, where the time goes,
+   * run in OpenBLAS, which keeps its own pool of worker threads (one per core unless
+   * {@code OPENBLAS_NUM_THREADS} says otherwise). With both pools active, every switch between a BLAS call
+   * and an elementwise op found the other pool's threads still spinning on the same cores: on two shared
+   * cores a small matmul followed by a softmax took 27 µs with one libtorch thread and 29–2600 µs with two,
+   * depending on the other load. The elementwise ops of a decode step or a prefill are small next to the
+   * matmuls, so they lose little on one thread.
+   */
   public static synchronized long loadNatives() {
     long start = System.nanoTime();
-    torch.get_num_threads();
+    torch.set_num_threads(1);
     return (System.nanoTime() - start) / 1_000_000;
   }
 
   @Override
   public String device() {
-    return "cpu (libtorch float32, " + torch.get_num_threads() + " threads)";
+    return "cpu (libtorch float32, OpenBLAS " + openblas_full.openblas_get_num_threads() + " threads)";
   }
 
   // ---- memory -----------------------------------------------------------------------------------------
@@ -112,11 +123,18 @@ public final class CpuBackend implements Backend {
     try (PointerScope scope = new PointerScope()) {
       t.torch().data_ptr_int().put(values);
     }
+    t.written();
   }
 
+  /**
+   * Zeroed, not left undefined: a batched decode step reads every slot up to the longest row's position, and
+   * a shorter row's extra positions, masked to probability 0, must hold finite values for 0 × value to be 0.
+   */
   @Override
   public Tensor allocateKvCache(int slots, int maxPositions, int kvDim) {
-    return allocate(slots, maxPositions, kvDim);
+    try (PointerScope scope = new PointerScope()) {
+      return adopt(detached(torch.zeros(slots, maxPositions, kvDim)), DType.F32);
+    }
   }
 
   @Override
@@ -124,6 +142,7 @@ public final class CpuBackend implements Backend {
     try (PointerScope scope = new PointerScope()) {
       rowsOf(dst).narrow(0, dstRow, count).copy_(rowsOf(src).narrow(0, srcRow, count));
     }
+    own(dst).written();
   }
 
   @Override
@@ -152,7 +171,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void embedding(Tensor table, Tensor ids, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
-      torchOf(out).copy_(torch.index_select(torchOf(table), 0, torchOf(ids)));
+      torch.index_select_out(torchOf(out), torchOf(table), 0, torchOf(ids));
     }
   }
 
@@ -160,42 +179,53 @@ public final class CpuBackend implements Backend {
   public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
       org.bytedeco.pytorch.Tensor in = torchOf(x);
-      // The same op sequence as HF's Qwen2RMSNorm, so float32 results agree bit for bit where possible.
-      org.bytedeco.pytorch.Tensor variance = in.pow(new Scalar(2)).mean(new long[] {-1}, true, new ScalarTypeOptional());
-      org.bytedeco.pytorch.Tensor normed = in.mul(torch.rsqrt(variance.add(new Scalar(eps))));
-      torchOf(out).copy_(torchOf(weight).mul(normed));
+      org.bytedeco.pytorch.Tensor o = torchOf(out);
+      // The same float32 operations as HF's Qwen2RMSNorm (weight * (x * rsqrt(mean(x^2) + eps))), so results
+      // agree bit for bit where possible; in place where HF allocates, and multiplication commutes exactly.
+      org.bytedeco.pytorch.Tensor scale = in.pow(new Scalar(2)).mean(new long[] {-1}, true, new ScalarTypeOptional());
+      scale.add_(new Scalar(eps)).rsqrt_();
+      torch.mul_out(o, in, scale);
+      o.mul_(torchOf(weight));
     }
   }
 
+  /**
+   * Writes straight into {@code out} (no temporary and copy). One row goes through BLAS's matrix-vector
+   * product, which streams the weight once; OpenBLAS's matrix-matrix product with a single row packs the
+   * weight first and reached half the bandwidth.
+   */
   @Override
   public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
-      TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(torchOf(bias));
-      torchOf(out).copy_(torch.linear(torchOf(x), torchOf(weight), b));
+      org.bytedeco.pytorch.Tensor w = torchOf(weight);
+      org.bytedeco.pytorch.Tensor o = torchOf(out);
+      if (x.rows() == 1) {
+        org.bytedeco.pytorch.Tensor row = torchOf(x).view(-1);
+        if (bias == null) {
+          torch.mv_out(o.view(-1), w, row);
+        } else {
+          torch.addmv_out(o.view(-1), torchOf(bias), w, row);
+        }
+      } else if (bias == null) {
+        torch.mm_out(o, torchOf(x), w.t());
+      } else {
+        torch.addmm_out(o, torchOf(bias), torchOf(x), w.t());
+      }
     }
   }
 
+  /** Reuses the previous call's angles while the positions are unchanged (q and k of every layer). */
   @Override
   public void rope(Tensor x, Tensor positions, Tensor invFreq, int headDim) {
-    int[] pos = ints(positions);
-    int half = headDim / 2;
-    try (PointerScope scope = new PointerScope()) {
-      float[] posF = new float[pos.length];
-      for (int i = 0; i < pos.length; i++) {
-        posF[i] = pos[i];
+    CpuTensor pos = own(positions);
+    CpuTensor freq = own(invFreq);
+    if (rotary == null || !rotary.isFor(pos, freq, headDim)) {
+      if (rotary != null) {
+        rotary.close();
       }
-      org.bytedeco.pytorch.Tensor angle = torch.from_blob(new FloatPointer(posF), pos.length, 1)
-          .mul(torchOf(invFreq).view(1, half));
-      org.bytedeco.pytorch.Tensor cos = angle.cos().unsqueeze(1);
-      org.bytedeco.pytorch.Tensor sin = angle.sin().unsqueeze(1);
-      org.bytedeco.pytorch.Tensor heads = torchOf(x).view(pos.length, -1, headDim);
-      org.bytedeco.pytorch.Tensor x1 = heads.narrow(2, 0, half);
-      org.bytedeco.pytorch.Tensor x2 = heads.narrow(2, half, half);
-      org.bytedeco.pytorch.Tensor r1 = x1.mul(cos).sub(x2.mul(sin));
-      org.bytedeco.pytorch.Tensor r2 = x2.mul(cos).add(x1.mul(sin));
-      x1.copy_(r1);
-      x2.copy_(r2);
+      rotary = new RotaryTable(pos, freq, headDim);
     }
+    rotary.apply(torchOf(x));
   }
 
   @Override
@@ -209,14 +239,14 @@ public final class CpuBackend implements Backend {
   @Override
   public void siluMul(Tensor gate, Tensor up, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
-      torchOf(out).copy_(torch.silu(torchOf(gate)).mul(torchOf(up)));
+      torch.mul_out(torchOf(out), torch.silu(torchOf(gate)), torchOf(up));
     }
   }
 
   @Override
   public void add(Tensor a, Tensor b, Tensor out) {
     try (PointerScope scope = new PointerScope()) {
-      torchOf(out).copy_(torchOf(a).add(torchOf(b)));
+      torch.add_out(torchOf(out), torchOf(a), torchOf(b));
     }
   }
 
@@ -235,6 +265,10 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void close() {
+    if (rotary != null) {
+      rotary.close();
+      rotary = null;
+    }
     List<CpuTensor> open = new ArrayList<>(live);
     open.forEach(CpuTensor::close);
   }
@@ -256,7 +290,7 @@ public final class CpuBackend implements Backend {
   }
 
   /** Takes a tensor out of the current scope so that it lives until its handle is closed. */
-  private static org.bytedeco.pytorch.Tensor detached(org.bytedeco.pytorch.Tensor t) {
+  static org.bytedeco.pytorch.Tensor detached(org.bytedeco.pytorch.Tensor t) {
     t.retainReference(); // the scope's detach drops the reference it held; this one is the handle's
     PointerScope.getInnerScope().detach(t);
     return t;

@@ -9,6 +9,8 @@ final class CpuTensor implements Tensor {
   private final DType dtype;
   private final long[] shape;
   private org.bytedeco.pytorch.Tensor torch;
+  /** Counts writes from the host, so that values derived from an int vector know when they are stale. */
+  private long version;
 
   CpuTensor(CpuBackend owner, org.bytedeco.pytorch.Tensor torch, DType dtype, long[] shape) {
     this.owner = owner;
@@ -23,6 +25,14 @@ final class CpuTensor implements Tensor {
       throw new IllegalStateException("tensor " + java.util.Arrays.toString(shape) + " is closed");
     }
     return torch;
+  }
+
+  long version() {
+    return version;
+  }
+
+  void written() {
+    version++;
   }
 
   CpuBackend owner() {

@@ -2,6 +2,8 @@ package dev.amalgam.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.amalgam.backend.Tensor;
+
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.model.KvCache;
 import dev.amalgam.model.Transformer;
@@ -33,5 +35,44 @@ class CpuBackendTest {
       assertArrayEquals(alone0, Arrays.copyOfRange(both, 0, vocab), 1e-4f);
       assertArrayEquals(alone1, Arrays.copyOfRange(both, vocab, 2 * vocab), 1e-4f);
     }
+  }
+
+  /** RoPE reuses its angles between calls, so they must follow positions rewritten in the same tensor. */
+  @Test
+  void ropeFollowsPositionsRewrittenInPlace() {
+    int headDim = 4;
+    float[] invFreq = {1f, 0.01f};
+    float[] values = {1, 2, 3, 4, 5, 6, 7, 8, -1, 0.5f, 2, -3, 0.25f, 1, -2, 4};
+    try (CpuBackend backend = new CpuBackend()) {
+      Tensor freq = backend.uploadFloats(invFreq, 2);
+      Tensor positions = backend.allocateInts(2);
+      Tensor x = backend.allocate(2, 2 * headDim);
+      for (int[] pos : new int[][] {{0, 1}, {3, 7}}) {
+        backend.writeInts(positions, pos);
+        backend.copyRows(backend.uploadFloats(values, 2, 2 * headDim), 0, x, 0, 2);
+        backend.rope(x, positions, freq, headDim);
+        assertArrayEquals(rotated(values, pos, invFreq, headDim), backend.download(x), 1e-6f);
+      }
+    }
+  }
+
+  /** Rotate-half RoPE as the Backend javadoc states it, on the host. */
+  private static float[] rotated(float[] x, int[] positions, float[] invFreq, int headDim) {
+    float[] out = x.clone();
+    int half = headDim / 2;
+    int width = x.length / positions.length;
+    for (int t = 0; t < positions.length; t++) {
+      for (int head = 0; head < width / headDim; head++) {
+        int base = t * width + head * headDim;
+        for (int i = 0; i < half; i++) {
+          float angle = positions[t] * invFreq[i];
+          float cos = (float) Math.cos(angle);
+          float sin = (float) Math.sin(angle);
+          out[base + i] = x[base + i] * cos - x[base + i + half] * sin;
+          out[base + i + half] = x[base + i + half] * cos + x[base + i] * sin;
+        }
+      }
+    }
+    return out;
   }
 }

@@ -1,11 +1,14 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +25,7 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   private final ModelConfig templateConfig;
   private final List<PlannedTensor> tensors;
   private final DType outDType;
-  private final Map<java.nio.file.Path, ModelDirectory> byFile = new HashMap<>();
+  private final Map<Path, ModelDirectory> byFile = new HashMap<>();
 
   MergePlan(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs, ModelDirectory templateModel,
       List<PlannedTensor> tensors, DType outDType) {
@@ -61,6 +64,18 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
 
   public ModelConfig templateConfig() {
     return templateConfig;
+  }
+
+  /** Refuses an output folder that is one of this merge's inputs: replacing it would destroy what is read. */
+  public void checkNotAnInput(Path output) {
+    Path target = output.toAbsolutePath().normalize();
+    List<ModelDirectory> read = new ArrayList<>(inputs);
+    read.add(templateModel);
+    for (ModelDirectory dir : read) {
+      if (dir.dir().toAbsolutePath().normalize().equals(target)) {
+        throw new UserError("output " + output + " is one of the merge's input models; choose another folder");
+      }
+    }
   }
 
   public long inputBytes() {

@@ -28,6 +28,7 @@ public final class Merger {
 
   public static Result toDisk(MergePlan plan, MergeEngine engine, OutputOptions options,
       MergeEngine.MergeProgress progress) {
+    plan.checkNotAnInput(options.folder());
     long start = System.nanoTime();
     try (AtomicOutputDirectory out = AtomicOutputDirectory.create(options.folder(), options.overwrite())) {
       List<SafetensorsLayout.Entry> entries = plan.tensors().stream()

@@ -89,6 +89,17 @@ class MergeCommandTest {
   }
 
   @Test
+  void anInputModelCannotBeTheOutput() throws Exception {
+    Path copy = TestModels.derive(TestModels.A, tmp.resolve("a-copy"), t -> {}, cfg -> cfg);
+    Path config = TestModels.config(tmp, "models:\n  - model: a-copy\n    parameters: {weight: 0.3}\n"
+        + "  - model: " + abs(TestModels.B) + "\n    parameters: {weight: 0.7}\nmerge_method: linear\n");
+    CliRun run = CliRun.of("merge", config.toString(), copy.toString(), "--overwrite");
+    assertTrue(run.isCleanUserError(), run.err());
+    assertTrue(run.err().contains("is one of the merge's input models"), run.err());
+    assertTrue(Files.exists(copy.resolve("model.safetensors")), "the input model survived");
+  }
+
+  @Test
   void misspelledKeyGetsASuggestion() throws Exception {
     assertRefused(merge(models("0.3", "0.7") + "merge_metod: linear\n"),
         "unknown key `merge_metod`; did you mean `merge_method`?");

@@ -109,7 +109,7 @@ run() {
 
   "$java" -cp "$cp" dev.amalgam.cli.Main doctor --json > "$OUT/doctor.json" 2> "$OUT/doctor.err" || status=1
 
-  # One device call may run 600 s: the steps share 560 s so that the summary always prints. Call `run` with a
+  # One device call may run 600 s: the steps share 560 s (200 + 200 + 60 + 100) so that the summary prints. Call `run` with a
   # timeout of 590 s or more.
   timeout 200 "$java" -Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes:src/test/resources" \
     org.junit.platform.console.ConsoleLauncher execute --scan-class-path "$BUNDLE/test-classes" --include-tag gpu --details=tree --disable-banner --disable-ansi-colors \
@@ -119,12 +119,17 @@ run() {
   AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" timeout 200 scripts/bench-merge.sh cuda /tmp/amalgam-bench \
     > "$OUT/bench-merge.json" 2> "$OUT/bench-merge.log" || status=1
 
+  # From the merge config to the first token, in memory on the GPU, against reading the inputs once.
+  [[ -f /tmp/amalgam-bench/linear.yml ]] && timeout 60 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench first-token \
+    /tmp/amalgam-bench/linear.yml --device cuda --json > "$OUT/bench-first-token.json" 2> "$OUT/bench-first-token.log" \
+    || status=1
+
   # Generation against transformers on the same random 1.5B checkpoint (bench merge's, when it wrote one). Last,
   # and under its own timeout, so whatever happens there the results above stand. The sizes fit one device
   # session; BENCH_GENERATE_ARGS overrides them.
   # shellcheck disable=SC2086 # BENCH_GENERATE_ARGS is a list of arguments
-  AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 150 scripts/bench-generate.sh --device cuda \
-    --out "$OUT/bench-generate" ${BENCH_GENERATE_ARGS:---prompt-len 512 --new-tokens 128 --batch 1,8,32} \
+  AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 100 scripts/bench-generate.sh --device cuda \
+    --out "$OUT/bench-generate" ${BENCH_GENERATE_ARGS:---prompt-len 512 --new-tokens 64 --batch 1,8,32} \
     > "$OUT/bench-generate.txt" 2>&1 || status=1
 
   summary "$OUT"
@@ -157,6 +162,11 @@ if os.path.exists(bench) and os.path.getsize(bench) > 0:
     for m in b["merges"]:
         torch = f', {m["speedup_over_torch"]:.2f} x faster than torch ({m["torch_seconds"]:.2f} s)' if "torch_seconds" in m else ""
         print(f'merge         {m["device"]}: {m["seconds"]:.2f} s, {m["ratio_to_floor"]:.2f} x floor, {m["gb_per_s"]:.2f} GB/s{torch}')
+    first = os.path.join(out, "bench-first-token.json")
+    if os.path.exists(first) and os.path.getsize(first) > 0:
+        t = json.load(open(first))
+        print(f'first token   {t["merge_to_first_token_s"]:.2f} s from config to first token, {t["ratio_to_read"]:.2f} x '
+              f'reading the inputs ({t["read_inputs_s"]:.2f} s, {t["page_cache"]})')
     if "kernel" in b:
         k = b["kernel"]
         print(f'merge kernel  {k["kernel_tb_per_s"]:.2f} TB/s vs copy {k["copy_tb_per_s"]:.2f} TB/s: '

@@ -52,18 +52,6 @@ public final class GenerationBenchmark {
     }
   }
 
-  /** Tokens of random ids have no text worth decoding; stop strings are not in play. */
-  private static final TokenText NO_TEXT = new TokenText() {
-    @Override
-    public String accept(int id) {
-      return "";
-    }
-
-    @Override
-    public String flush() {
-      return "";
-    }
-  };
 
   /** Tokens per sequence in the untimed run before each timed one: enough to run both prefill and decode steps. */
   private static final int WARMUP_TOKENS = 3;
@@ -146,7 +134,7 @@ public final class GenerationBenchmark {
 
   private static List<GenerationRequest> requests(List<int[]> prompts, int newTokens, int context) {
     GenerationSettings settings = new GenerationSettings(newTokens, SamplingParams.GREEDY, 0, List.of(), context);
-    return prompts.stream().map(p -> new GenerationRequest(p, settings, NO_TEXT, TokenListener.NONE, null)).toList();
+    return prompts.stream().map(p -> new GenerationRequest(p, settings, TokenText.NONE, TokenListener.NONE, null)).toList();
   }
 
   private static ObjectNode runNode(int batch, BatchResult r, long stepBytes, long layerMultiplyAdds) {

@@ -56,10 +56,11 @@ public final class MergeBenchmark {
     result.put("model_config", modelConfig.toString());
     boolean cold = IoFloor.dropPageCache();
     result.put("page_cache", cold ? "cold (dropped before each timing)" : "warm (cannot drop caches here)");
-    List<Path> inputs = List.of(a, b).stream().flatMap(MergeBenchmark::weightFiles).toList();
+    List<Path> inputs;
     long inputBytes;
     long outputBytes;
     try (MergePlan plan = MergePlanner.plan(config)) {
+      inputs = plan.inputFiles();
       inputBytes = plan.inputBytes();
       outputBytes = plan.outputBytes();
     }
@@ -124,11 +125,5 @@ public final class MergeBenchmark {
     log.accept("writing random checkpoint " + dir + " (seed " + seed + ")");
     RandomCheckpoint.write(ModelConfig.read(modelConfig), wanted, dir, seed, 5_000_000_000L, true, bytes -> {});
     return dir;
-  }
-
-  private static java.util.stream.Stream<Path> weightFiles(Path dir) {
-    try (ModelDirectory model = ModelDirectory.open(dir)) {
-      return model.tensors().stream().map(TensorInfo::file).distinct().toList().stream();
-    }
   }
 }

@@ -39,34 +39,46 @@ public final class ModelSource {
     if (!Files.isRegularFile(model)) {
       throw new UserError("model " + model + " does not exist");
     }
-    try (MergePlan plan = MergePlanner.plan(MergeConfig.load(model));
-        MergeEngine engine = mergeEngineFor(backend)) {
+    try (MergePlan plan = MergePlanner.plan(MergeConfig.load(model))) {
       long start = System.nanoTime();
       LanguageModel merged;
       String where;
       if (save != null) {
-        Merger.toDisk(plan, engine, save, MergeEngine.MergeProgress.NONE);
-        merged = LanguageModel.open(backend, save.folder());
-        where = " into " + save.folder();
-      } else if (engine instanceof CudaMergeEngine gpu) {
-        try (ResidentWeights weights = new ResidentWeights(
-            gpu.mergeToDevice(plan.tensors(), plan, MergeEngine.MergeProgress.NONE), "the merge on " + gpu.device())) {
-          merged = LanguageModel.fromWeights(backend, plan.templateModel().dir(), weights);
+        try (MergeEngine engine = engineFor(backend)) {
+          Merger.toDisk(plan, engine, save, MergeEngine.MergeProgress.NONE);
+          where = "the merge on " + engine.device() + ", written to " + save.folder();
         }
-        where = ", in memory on the GPU";
+        merged = LanguageModel.open(backend, save.folder());
       } else {
-        merged = LanguageModel.fromWeights(backend, plan.templateModel().dir(),
-            WeightSource.of(Merger.toMemory(plan, engine, MergeEngine.MergeProgress.NONE), "the merged weights"));
-        where = ", in memory";
+        try (WeightSource weights = mergeFor(backend, plan)) {
+          merged = LanguageModel.fromWeights(backend, plan.templateModel().dir(), weights);
+          where = weights.description();
+        }
       }
-      log.accept(String.format(Locale.ROOT, "merged %d tensors in %.2f s on %s%s", plan.tensors().size(),
-          (System.nanoTime() - start) / 1e9, engine.device(), where));
+      log.accept(String.format(Locale.ROOT, "merged %d tensors in %.2f s: %s", plan.tensors().size(),
+          (System.nanoTime() - start) / 1e9, where));
       return merged;
     }
   }
 
+  /**
+   * Merges {@code plan} where {@code backend} computes, into weights a model on that backend can be built from
+   * without touching disk: device-resident on the GPU, host memory on the CPU. The caller closes the source
+   * once the model is built, which frees whatever the model did not take over.
+   */
+  public static WeightSource mergeFor(Backend backend, MergePlan plan) {
+    try (MergeEngine engine = engineFor(backend)) {
+      if (engine instanceof CudaMergeEngine gpu) {
+        return new ResidentWeights(gpu.mergeToDevice(plan.tensors(), plan, MergeEngine.MergeProgress.NONE),
+            "the merge on " + gpu.device() + ", held in memory on the GPU");
+      }
+      return WeightSource.of(Merger.toMemory(plan, engine, MergeEngine.MergeProgress.NONE),
+          "the merge on " + engine.device() + ", held in memory");
+    }
+  }
+
   /** The merge runs where generation runs: on the CUDA backend's context, or on the CPU. */
-  private static MergeEngine mergeEngineFor(Backend backend) {
+  private static MergeEngine engineFor(Backend backend) {
     if (backend instanceof CudaBackend cuda) {
       return new CudaMergeEngine(cuda.context());
     }

@@ -78,6 +78,11 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     }
   }
 
+  /** Every input file the merge reads, once each. */
+  public List<Path> inputFiles() {
+    return tensors.stream().flatMap(t -> t.inputs().stream()).map(TensorInfo::file).distinct().toList();
+  }
+
   public long inputBytes() {
     return tensors.stream().mapToLong(PlannedTensor::inBytes).sum();
   }

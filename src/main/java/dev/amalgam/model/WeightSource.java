@@ -13,7 +13,7 @@ import java.util.Optional;
  * a checkpoint folder on disk, a merge result held in host memory, or one already resident on the device
  * (see {@code dev.amalgam.backend.cuda.ResidentWeights}).
  */
-public interface WeightSource {
+public interface WeightSource extends AutoCloseable {
 
   /**
    * One tensor as a source offers it: its dtype and shape, checked against the architecture before anything
@@ -33,6 +33,10 @@ public interface WeightSource {
 
   /** Where the weights come from, for error messages. */
   String description();
+
+  /** Frees what the source holds that no model took over; nothing for host sources. */
+  @Override
+  default void close() {}
 
   /** A host tensor, uploaded by {@link Backend#upload}. */
   static Weight host(HostTensor tensor) {

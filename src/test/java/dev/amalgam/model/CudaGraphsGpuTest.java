@@ -33,17 +33,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @Tag("gpu")
 class CudaGraphsGpuTest {
-  private static final TokenText NO_TEXT = new TokenText() {
-    @Override
-    public String accept(int id) {
-      return "";
-    }
-
-    @Override
-    public String flush() {
-      return "";
-    }
-  };
 
   private static CudaContext context;
   private static CudaBackend graphed;
@@ -87,7 +76,7 @@ class CudaGraphsGpuTest {
     for (int budget : new int[] {24, 5, 13}) {
       for (int p = 0; p < Golden.PROMPTS; p++) {
         GenerationSettings settings = new GenerationSettings(budget + p, params, 1000L * budget + p, List.of(), 0);
-        requests.add(new GenerationRequest(golden.ints("p" + p + ".ids"), settings, NO_TEXT, TokenListener.NONE, null));
+        requests.add(new GenerationRequest(golden.ints("p" + p + ".ids"), settings, TokenText.NONE, TokenListener.NONE, null));
       }
     }
     BatchResult withGraphs = generate(graphed, name, requests, batchSize);

@@ -25,17 +25,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Tag("gpu")
 class CudaTransformerGoldenGpuTest {
-  private static final TokenText NO_TEXT = new TokenText() {
-    @Override
-    public String accept(int id) {
-      return "";
-    }
-
-    @Override
-    public String flush() {
-      return "";
-    }
-  };
 
   private static CudaBackend backend;
   private static JsonNode goldenJson;
@@ -72,7 +61,7 @@ class CudaTransformerGoldenGpuTest {
         int[] expected = golden.ints("p" + p + ".greedy");
         int required = goldenJson.get(name + ".p" + p + ".bf16_agrees_first_n").asInt();
         GenerationResult result = generator.generate(golden.ints("p" + p + ".ids"),
-            GenerationSettings.greedy(expected.length), NO_TEXT, TokenListener.NONE);
+            GenerationSettings.greedy(expected.length), TokenText.NONE, TokenListener.NONE);
         int agree = 0;
         while (agree < Math.min(expected.length, result.tokens().length) && expected[agree] == result.tokens()[agree]) {
           agree++;

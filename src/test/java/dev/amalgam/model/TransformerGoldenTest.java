@@ -18,17 +18,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The CPU float32 path against transformers' float32 outputs on the tiny Qwen2 models. */
 class TransformerGoldenTest {
-  private static final TokenText NO_TEXT = new TokenText() {
-    @Override
-    public String accept(int id) {
-      return "";
-    }
-
-    @Override
-    public String flush() {
-      return "";
-    }
-  };
 
   private static CpuBackend backend;
 
@@ -62,7 +51,7 @@ class TransformerGoldenTest {
       for (int p = 0; p < Golden.PROMPTS; p++) {
         int[] expected = golden.ints("p" + p + ".greedy");
         GenerationResult result = generator.generate(golden.ints("p" + p + ".ids"),
-            GenerationSettings.greedy(expected.length), NO_TEXT, TokenListener.NONE);
+            GenerationSettings.greedy(expected.length), TokenText.NONE, TokenListener.NONE);
         assertArrayEquals(expected, result.tokens(), name + " prompt " + p);
       }
     }

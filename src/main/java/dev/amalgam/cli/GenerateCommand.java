@@ -247,6 +247,10 @@ final class GenerateCommand implements Callable<Integer> {
       }
       return Files.readString(prompt.file, StandardCharsets.UTF_8);
     }
+    if (System.console() != null) {
+      // Nothing piped in: say why the command seems to wait.
+      spec.commandLine().getErr().println("reading the prompt from stdin (end it with Ctrl-D; or pass --prompt TEXT)");
+    }
     return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
   }
 

@@ -32,27 +32,30 @@ constexpr unsigned char kGuardByte = 0xA5;
 
 using Parameters = std::vector<std::vector<char>>;
 
-// Converts each parameter's bytes to the type the kernel declares, as the GPU reads its argument slots.
+// Copies each parameter's bytes into the type the kernel declares, as the GPU reads its argument slots.
 template <class... Args, size_t... I>
 void call(void (*kernel)(Args...), const Parameters& params, std::index_sequence<I...>) {
   auto read = [&](auto tag, size_t i) {
-    using T = typename decltype(tag)::type;
-    if (params[i].size() != sizeof(T)) {
-      throw std::runtime_error("parameter " + std::to_string(i) + " has " + std::to_string(params[i].size()) +
-                               " bytes, the kernel takes " + std::to_string(sizeof(T)));
-    }
-    T value;
-    std::memcpy((void*)&value, params[i].data(), sizeof(T));
+    typename decltype(tag)::type value;
+    std::memcpy((void*)&value, params[i].data(), sizeof value);
     return value;
   };
   kernel(read(std::type_identity<std::remove_cv_t<Args>>{}, I)...);
 }
 
+// Checks the parameter list against the kernel's here, before any thread runs it.
 template <class... Args>
 std::function<void()> bind_parameters(void (*kernel)(Args...), const Parameters& params) {
+  const size_t sizes[] = {sizeof(Args)...};
   if (params.size() != sizeof...(Args)) {
     throw std::runtime_error("the kernel takes " + std::to_string(sizeof...(Args)) + " parameters, not " +
                              std::to_string(params.size()));
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (params[i].size() != sizes[i]) {
+      throw std::runtime_error("parameter " + std::to_string(i) + " has " + std::to_string(params[i].size()) +
+                               " bytes, the kernel takes " + std::to_string(sizes[i]));
+    }
   }
   return [kernel, &params] { call(kernel, params, std::index_sequence_for<Args...>{}); };
 }
@@ -80,7 +83,7 @@ void launch(dim3 grid, unsigned threads, const std::function<void()>& body) {
           emu::warp_barriers[first / 32] = warps.back().get();
         }
         emu::block_barrier = &block;
-        std::vector<std::jthread> team;
+        std::vector<std::jthread> team;  // joined, before the barriers go, at the end of the block
         for (unsigned t = 0; t < threads; ++t) {
           team.emplace_back([&, t] {
             threadIdx = {t, 0, 0};

@@ -156,15 +156,20 @@ class CudaBackendOpsGpuTest extends GpuBackendTest {
   @ParameterizedTest(name = "{0} rows")
   @ValueSource(ints = {1, 3, 17, 130})
   void linearMatchesTheReferenceWithAndWithoutBias(int rows) {
-    Random random = new Random(4 + rows);
-    int in = 96;
-    int outFeatures = 200;
+    assertLinearMatchesReference(new Random(4 + rows), rows, 96, 200, 0.1f);
+  }
+
+  /**
+   * {@code linear} against a double-precision reference of bf16 weights times the activations rounded to bf16
+   * (as both the cuBLAS and the gemv path multiply them), with and without bias, into a poisoned output.
+   */
+  static void assertLinearMatchesReference(Random random, int rows, int in, int outFeatures, float weightScale) {
     float[] x = random(random, rows * in, 1f);
-    float[] w = bf16(random(random, outFeatures * in, 0.1f));
+    float[] w = bf16(random(random, outFeatures * in, weightScale));
     float[] b = bf16(random(random, outFeatures, 0.5f));
-    // cuBLAS multiplies the activations rounded to bf16, accumulating in float32.
     float[] xb = bf16(x);
     double[] product = new double[rows * outFeatures];
+    double[] withBias = new double[rows * outFeatures];
     for (int t = 0; t < rows; t++) {
       for (int o = 0; o < outFeatures; o++) {
         double sum = 0;
@@ -172,11 +177,8 @@ class CudaBackendOpsGpuTest extends GpuBackendTest {
           sum += (double) xb[t * in + i] * w[o * in + i];
         }
         product[t * outFeatures + o] = sum;
+        withBias[t * outFeatures + o] = sum + b[o];
       }
-    }
-    double[] withBias = new double[product.length];
-    for (int e = 0; e < product.length; e++) {
-      withBias[e] = product[e] + b[e % outFeatures];
     }
     try (Tensor xs = backend.uploadFloats(x, rows, in);
         Tensor weight = backend.upload(weight("w", DType.BF16, w, outFeatures, in));

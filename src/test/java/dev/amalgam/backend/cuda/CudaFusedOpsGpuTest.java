@@ -1,7 +1,7 @@
 package dev.amalgam.backend.cuda;
 
-import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.POISON;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.assertClose;
+import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.assertLinearMatchesReference;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.bf16;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.poisoned;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.random;
@@ -81,32 +81,7 @@ class CudaFusedOpsGpuTest extends GpuBackendTest {
   @CsvSource({"1, 1536, 256", "2, 8960, 1536", "8, 1536, 37", "3, 64, 1000", "4, 8, 13", "9, 1536, 256",
       "2, 100, 37"})
   void linearOfFewRowsMatchesTheReferenceWithAndWithoutBias(int rows, int in, int outFeatures) {
-    Random random = new Random(13 + rows + in + outFeatures);
-    float[] x = random(random, rows * in, 1f);
-    float[] w = bf16(random(random, outFeatures * in, (float) (1 / Math.sqrt(in))));
-    float[] b = bf16(random(random, outFeatures, 0.5f));
-    float[] xb = bf16(x); // both paths multiply the activations rounded to bf16
-    double[] product = new double[rows * outFeatures];
-    double[] withBias = new double[rows * outFeatures];
-    for (int t = 0; t < rows; t++) {
-      for (int o = 0; o < outFeatures; o++) {
-        double sum = 0;
-        for (int i = 0; i < in; i++) {
-          sum += (double) xb[t * in + i] * w[o * in + i];
-        }
-        product[t * outFeatures + o] = sum;
-        withBias[t * outFeatures + o] = sum + b[o];
-      }
-    }
-    try (Tensor xs = backend.uploadFloats(x, rows, in);
-        Tensor weight = backend.upload(weight("w", DType.BF16, w, outFeatures, in));
-        Tensor bias = backend.upload(weight("b", DType.BF16, b, outFeatures));
-        Tensor out = poisoned(backend, rows, outFeatures)) {
-      backend.linear(xs, weight, null, out);
-      assertClose(backend.download(out), product, 1e-5, "linear");
-      backend.fill(out, POISON);
-      backend.linear(xs, weight, bias, out);
-      assertClose(backend.download(out), withBias, 1e-5, "linear + bias");
-    }
+    assertLinearMatchesReference(new Random(13 + rows + in + outFeatures), rows, in, outFeatures,
+        (float) (1 / Math.sqrt(in)));
   }
 }

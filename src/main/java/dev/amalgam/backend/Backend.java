@@ -1,6 +1,7 @@
 package dev.amalgam.backend;
 
 import dev.amalgam.tensor.HostTensor;
+import java.util.List;
 
 /**
  * The operations a decoder-only transformer needs, implemented once per device (libtorch on CPU, our own
@@ -81,6 +82,28 @@ public interface Backend extends AutoCloseable {
   void linear(Tensor x, Tensor weight, Tensor bias, Tensor out);
 
   /**
+   * Several linear layers of the same input, each exactly as {@link #linear}: {@code p.out = x · p.weightᵀ +
+   * p.bias} for every projection p (q, k and v of an attention block). A backend may compute them in one pass
+   * over x; the CUDA backend does for decode-sized x. The outputs are distinct from x and from each other.
+   */
+  default void project(Tensor x, List<Projection> projections) {
+    for (Projection p : projections) {
+      linear(x, p.weight(), p.bias(), p.out());
+    }
+  }
+
+  /**
+   * The input half of a gated MLP: {@code gate.out = silu(x · gateᵀ + gate bias) * (x · upᵀ + up bias)},
+   * exactly {@link #linear} for each, then {@link #siluMul}. {@code up.out} is scratch of the same shape whose
+   * contents are undefined afterwards: the CUDA backend's fused kernel never writes it.
+   */
+  default void swiGlu(Tensor x, Projection gate, Projection up) {
+    linear(x, gate.weight(), gate.bias(), gate.out());
+    linear(x, up.weight(), up.bias(), up.out());
+    siluMul(gate.out(), up.out(), gate.out());
+  }
+
+  /**
    * Rotary position embedding in place, rotate-half (NeoX) style as HF Qwen2/Llama. {@code x} is
    * {@code [T, heads * headDim]}; within each head, with {@code h = headDim / 2} and {@code i < h}:
    * <pre>
@@ -113,6 +136,18 @@ public interface Backend extends AutoCloseable {
    */
   void attention(Tensor q, Tensor k, Tensor v, Tensor kCache, Tensor vCache, Tensor slots, Tensor positions,
       int numHeads, int numKvHeads, int headDim, float scale, Tensor out);
+
+  /**
+   * Rotates q and k in place by their rows' positions, then attends: exactly {@link #rope} of q, {@link #rope}
+   * of k, then {@link #attention} with the same arguments. The CUDA backend rotates both and stores the keys
+   * and values in the cache in one kernel.
+   */
+  default void rotaryAttention(Tensor q, Tensor k, Tensor v, Tensor invFreq, Tensor kCache, Tensor vCache,
+      Tensor slots, Tensor positions, int numHeads, int numKvHeads, int headDim, float scale, Tensor out) {
+    rope(q, positions, invFreq, headDim);
+    rope(k, positions, invFreq, headDim);
+    attention(q, k, v, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, scale, out);
+  }
 
   /**
    * SwiGLU: {@code out = silu(gate) * up} elementwise, {@code silu(x) = x / (1 + exp(-x))}; all {@code [T, n]}.

@@ -1,6 +1,7 @@
 package dev.amalgam.model;
 
 import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.Projection;
 import dev.amalgam.backend.Tensor;
 import dev.amalgam.config.ModelConfig;
 import java.util.List;
@@ -93,8 +94,10 @@ public final class Transformer implements AutoCloseable {
   }
 
   /**
-   * Issues the forward pass over the rows already written into {@code a}. The residual add closing each block
-   * is fused with the norm that opens the next one ({@link Backend#addRmsNorm}).
+   * Issues the forward pass over the rows already written into {@code a}, through the backend ops that a
+   * backend may fuse: the residual add closing each block with the norm that opens the next one
+   * ({@link Backend#addRmsNorm}), q, k and v ({@link Backend#project}), RoPE with the KV-cache store
+   * ({@link Backend#rotaryAttention}), and gate, up and SiLU ({@link Backend#swiGlu}).
    */
   private void issue(Activations a, KvCache cache, Tensor out, boolean lastRowOnly) {
     List<LayerWeights> layers = weights.layers();
@@ -118,26 +121,25 @@ public final class Transformer implements AutoCloseable {
 
   /** From the normed input to the output projection in {@code a.projected}, not yet added to the residual. */
   private void attentionBlock(Activations a, LayerWeights layer, Tensor kCache, Tensor vCache) {
-    linear(a.normed, layer.q(), a.q);
-    linear(a.normed, layer.k(), a.k);
-    linear(a.normed, layer.v(), a.v);
-    backend.rope(a.q, a.positions, invFreq, spec.headDim());
-    backend.rope(a.k, a.positions, invFreq, spec.headDim());
-    backend.attention(a.q, a.k, a.v, kCache, vCache, a.slots, a.positions, spec.numHeads(), spec.numKvHeads(),
-        spec.headDim(), attentionScale, a.attention);
+    backend.project(a.normed, List.of(projection(layer.q(), a.q), projection(layer.k(), a.k),
+        projection(layer.v(), a.v)));
+    backend.rotaryAttention(a.q, a.k, a.v, invFreq, kCache, vCache, a.slots, a.positions, spec.numHeads(),
+        spec.numKvHeads(), spec.headDim(), attentionScale, a.attention);
     linear(a.attention, layer.o(), a.projected);
   }
 
   /** From the normed input to the down projection in {@code a.projected}, not yet added to the residual. */
   private void mlpBlock(Activations a, LayerWeights layer) {
-    linear(a.normed, layer.gate(), a.gate);
-    linear(a.normed, layer.up(), a.up);
-    backend.siluMul(a.gate, a.up, a.gate);
+    backend.swiGlu(a.normed, projection(layer.gate(), a.gate), projection(layer.up(), a.up));
     linear(a.gate, layer.down(), a.projected);
   }
 
   private void linear(Tensor x, Linear layer, Tensor out) {
     backend.linear(x, layer.weight(), layer.bias(), out);
+  }
+
+  private static Projection projection(Linear layer, Tensor out) {
+    return new Projection(layer.weight(), layer.bias(), out);
   }
 
   private Activations scratch(int rows) {

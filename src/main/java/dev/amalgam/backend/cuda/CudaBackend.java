@@ -4,6 +4,7 @@ import static org.bytedeco.cuda.global.cudart.cuMemcpyDtoDAsync;
 import static org.bytedeco.cuda.global.cudart.cuMemsetD8Async;
 
 import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.Projection;
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.StepGraph;
 import dev.amalgam.backend.Tensor;
@@ -37,9 +38,10 @@ import org.bytedeco.javacpp.Pointer;
  *
  * <h2>Decode steps</h2>
  * {@link #record} captures a step as a CUDA graph (unless graphs are turned off, see {@link #open(int,
- * boolean)}), so a decode step costs one launch instead of some 400. Linear layers of up to
- * {@link GenerationKernels#GEMV_MAX_ROWS} rows, the decode-shaped ones, run as one {@code gemv_bf16} kernel
- * with the bias fused in, instead of a bf16 conversion, cuBLAS and a bias kernel.
+ * boolean)}), so a decode step costs one launch instead of some 250. Linear layers of up to
+ * {@link GenerationKernels#GEMV_MAX_ROWS} rows, the decode-shaped ones, run as {@code gemv_bf16} with the bias
+ * fused in, instead of a bf16 conversion, cuBLAS and a bias kernel; q, k and v of a layer share one launch,
+ * and gate, up and SiLU another ({@code gemv_bf16_swiglu}). RoPE and the KV-cache store are one kernel.
  *
  * <p>The backend is used from one thread, on which its context is current. Tensors it made, or took over
  * with {@link #adopt}, and recorded steps are freed by {@link #close} if still open.
@@ -50,6 +52,8 @@ public final class CudaBackend implements Backend {
   private static final int BLOCKS_PER_MULTIPROCESSOR = 8;
   /** Upper bound on attention's sequence splits: the partials grow with it, and 32 fill an H100 from one row. */
   private static final int MAX_ATTENTION_SPLITS = 32;
+  /** The most linear layers of one input that {@code gemv_bf16} computes in one launch. */
+  private static final int GEMV_LAYERS = 3;
 
   private final CudaContext context;
   private final boolean ownsContext;
@@ -307,29 +311,100 @@ public final class CudaBackend implements Backend {
 
   @Override
   public void linear(Tensor x, Tensor weight, Tensor bias, Tensor out) {
+    project(x, List.of(new Projection(weight, bias, out)));
+  }
+
+  /**
+   * Up to {@link #GEMV_LAYERS} layers of at most {@link GenerationKernels#GEMV_MAX_ROWS} rows go through one
+   * {@code gemv_bf16} launch with their biases fused; larger inputs are converted to bf16 once, then each layer
+   * is a cuBLAS GEMM followed by its bias.
+   */
+  @Override
+  public void project(Tensor x, List<Projection> projections) {
     int rows = Math.toIntExact(x.rows());
     int in = Math.toIntExact(x.cols());
-    int outFeatures = Math.toIntExact(weight.shape()[0]);
-    checkShape(weight, outFeatures, in);
-    checkShape(out, rows, outFeatures);
-    if (bias != null) {
-      checkShape(bias, outFeatures);
+    for (Projection p : projections) {
+      checkProjection(x, p);
     }
-    long weightAddress = expect(weight, DType.BF16, "linear weight").address();
-    if (rows <= GenerationKernels.GEMV_MAX_ROWS && in % 8 == 0) {
-      int warps = GenerationKernels.GEMV_WARPS;
-      kernels.get("gemv_bf16").launch(stream, (outFeatures + warps - 1) / warps, 1, 1, warps * 32,
-          activation(x).address(), weightAddress, bias == null ? 0L : expect(bias, DType.BF16, "bias").address(),
-          activation(out).address(), rows, in, outFeatures);
+    if (projections.isEmpty()) {
       return;
     }
-    long xBf16 = scratch.matmulInput.atLeast(2L * rows * in);
-    convertToBf16(activation(x).address(), DType.F32, xBf16, (long) rows * in);
-    cublas.linearBf16(xBf16, weightAddress, activation(out).address(), rows, in, outFeatures);
-    if (bias != null) {
-      kernels.get("add_bias").launch(stream, blocksFor((long) rows * outFeatures), 1, 1, ELEMENTWISE_THREADS,
-          activation(out).address(), expect(bias, DType.BF16, "bias").address(), rows, outFeatures);
+    if (fitsGemv(rows, in) && projections.size() <= GEMV_LAYERS) {
+      Object[] args = new Object[3 + 4 * GEMV_LAYERS];
+      args[0] = activation(x).address();
+      args[1] = rows;
+      args[2] = in;
+      int features = 0;
+      for (int i = 0; i < GEMV_LAYERS; i++) {
+        Projection p = i < projections.size() ? projections.get(i) : null;
+        int layerFeatures = p == null ? 0 : Math.toIntExact(p.out().cols());
+        args[3 + 4 * i] = p == null ? 0L : expect(p.weight(), DType.BF16, "linear weight").address();
+        args[4 + 4 * i] = p == null || p.bias() == null ? 0L : expect(p.bias(), DType.BF16, "bias").address();
+        args[5 + 4 * i] = p == null ? 0L : activation(p.out()).address();
+        args[6 + 4 * i] = layerFeatures;
+        features += layerFeatures;
+      }
+      int warps = GenerationKernels.GEMV_WARPS;
+      kernels.get("gemv_bf16").launch(stream, (features + warps - 1) / warps, 1, 1, warps * 32, args);
+      return;
     }
+    long xBf16 = matmulInput(x);
+    for (Projection p : projections) {
+      int outFeatures = Math.toIntExact(p.out().cols());
+      cublas.linearBf16(xBf16, expect(p.weight(), DType.BF16, "linear weight").address(),
+          activation(p.out()).address(), rows, in, outFeatures);
+      if (p.bias() != null) {
+        kernels.get("add_bias").launch(stream, blocksFor((long) rows * outFeatures), 1, 1, ELEMENTWISE_THREADS,
+            activation(p.out()).address(), expect(p.bias(), DType.BF16, "bias").address(), rows, outFeatures);
+      }
+    }
+  }
+
+  /** Decode-sized inputs: one {@code gemv_bf16_swiglu} launch; larger ones {@link #project} and {@code silu_mul}. */
+  @Override
+  public void swiGlu(Tensor x, Projection gate, Projection up) {
+    checkProjection(x, gate);
+    checkProjection(x, up);
+    checkShape(up.out(), gate.out().shape());
+    int rows = Math.toIntExact(x.rows());
+    int in = Math.toIntExact(x.cols());
+    if (!fitsGemv(rows, in)) {
+      project(x, List.of(gate, up));
+      siluMul(gate.out(), up.out(), gate.out());
+      return;
+    }
+    int features = Math.toIntExact(gate.out().cols());
+    int warps = GenerationKernels.GEMV_WARPS;
+    kernels.get("gemv_bf16_swiglu").launch(stream, (features + warps - 1) / warps, 1, 1, warps * 32,
+        activation(x).address(), expect(gate.weight(), DType.BF16, "gate weight").address(),
+        gate.bias() == null ? 0L : expect(gate.bias(), DType.BF16, "gate bias").address(),
+        expect(up.weight(), DType.BF16, "up weight").address(),
+        up.bias() == null ? 0L : expect(up.bias(), DType.BF16, "up bias").address(), activation(gate.out()).address(),
+        rows, in, features);
+  }
+
+  private static boolean fitsGemv(int rows, int in) {
+    return rows <= GenerationKernels.GEMV_MAX_ROWS && in % 8 == 0;
+  }
+
+  private static void checkProjection(Tensor x, Projection p) {
+    long outFeatures = p.weight().shape()[0];
+    checkShape(p.weight(), outFeatures, x.cols());
+    checkShape(p.out(), x.rows(), outFeatures);
+    if (p.bias() != null) {
+      checkShape(p.bias(), outFeatures);
+    }
+    if (p.out() == x) {
+      throw new IllegalArgumentException("a linear layer's output must be distinct from its input");
+    }
+  }
+
+  /** x rounded to bf16 in the temporaries, as cuBLAS multiplies it. */
+  private long matmulInput(Tensor x) {
+    long count = elementsOf(x);
+    long xBf16 = scratch.matmulInput.atLeast(2 * count);
+    convertToBf16(activation(x).address(), DType.F32, xBf16, count);
+    return xBf16;
   }
 
   @Override
@@ -349,37 +424,65 @@ public final class CudaBackend implements Backend {
   @Override
   public void attention(Tensor q, Tensor k, Tensor v, Tensor kCache, Tensor vCache, Tensor slots, Tensor positions,
       int numHeads, int numKvHeads, int headDim, float scale, Tensor out) {
+    checkAttention(q, k, v, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, out);
+    int rows = Math.toIntExact(q.rows());
+    int kvDim = numKvHeads * headDim;
+    kernels.get("kv_store").launch(stream, blocksFor((long) rows * kvDim), 1, 1, ELEMENTWISE_THREADS,
+        activation(k).address(), activation(v).address(), activation(kCache).address(),
+        activation(vCache).address(), expect(slots, DType.I32, "slots").address(),
+        expect(positions, DType.I32, "positions").address(), rows, kvDim, Math.toIntExact(kCache.shape()[1]));
+    attendToCache(q, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, scale, out);
+  }
+
+  /** RoPE of q and k and the KV-cache store in one {@code rope_kv_store} launch, then the attention kernels. */
+  @Override
+  public void rotaryAttention(Tensor q, Tensor k, Tensor v, Tensor invFreq, Tensor kCache, Tensor vCache,
+      Tensor slots, Tensor positions, int numHeads, int numKvHeads, int headDim, float scale, Tensor out) {
+    checkAttention(q, k, v, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, out);
+    checkShape(invFreq, headDim / 2);
+    int rows = Math.toIntExact(q.rows());
+    kernels.get("rope_kv_store").launch(stream, blocksFor((long) rows * (numHeads + numKvHeads) * (headDim / 2)),
+        1, 1, ELEMENTWISE_THREADS, activation(q).address(), activation(k).address(), activation(v).address(),
+        activation(kCache).address(), activation(vCache).address(), expect(slots, DType.I32, "slots").address(),
+        expect(positions, DType.I32, "positions").address(),
+        expect(invFreq, DType.F32, "inverse frequencies").address(), rows, numHeads, numKvHeads, headDim,
+        Math.toIntExact(kCache.shape()[1]));
+    attendToCache(q, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, scale, out);
+  }
+
+  private static void checkAttention(Tensor q, Tensor k, Tensor v, Tensor kCache, Tensor vCache, Tensor slots,
+      Tensor positions, int numHeads, int numKvHeads, int headDim, Tensor out) {
     if (headDim % 32 != 0 || headDim > GenerationKernels.MAX_HEAD_DIM || numHeads % numKvHeads != 0) {
       throw new IllegalArgumentException("the CUDA attention takes head sizes that are multiples of 32 up to "
           + GenerationKernels.MAX_HEAD_DIM + " and query heads in whole groups; got head_dim " + headDim + ", "
           + numHeads + " heads over " + numKvHeads + " KV heads");
     }
-    int rows = Math.toIntExact(q.rows());
-    int kvDim = numKvHeads * headDim;
+    long rows = q.rows();
+    long kvDim = (long) numKvHeads * headDim;
     long[] cacheShape = kCache.shape();
-    int maxPositions = Math.toIntExact(cacheShape[1]);
     checkShape(q, rows, (long) numHeads * headDim);
     checkShape(out, rows, (long) numHeads * headDim);
     checkShape(k, rows, kvDim);
     checkShape(v, rows, kvDim);
-    checkShape(kCache, cacheShape[0], maxPositions, kvDim);
-    checkShape(vCache, cacheShape[0], maxPositions, kvDim);
+    checkShape(kCache, cacheShape[0], cacheShape[1], kvDim);
+    checkShape(vCache, cacheShape[0], cacheShape[1], kvDim);
     checkShape(slots, rows);
     checkShape(positions, rows);
-    long slotsAddress = expect(slots, DType.I32, "slots").address();
-    long positionsAddress = expect(positions, DType.I32, "positions").address();
-    long keys = activation(kCache).address();
-    long values = activation(vCache).address();
-    kernels.get("kv_store").launch(stream, blocksFor((long) rows * kvDim), 1, 1, ELEMENTWISE_THREADS,
-        activation(k).address(), activation(v).address(), keys, values, slotsAddress, positionsAddress, rows, kvDim,
-        maxPositions);
+  }
+
+  /** Attention of q's rows over their slots' cached positions 0..P: the flash-decoding partials, then their merge. */
+  private void attendToCache(Tensor q, Tensor kCache, Tensor vCache, Tensor slots, Tensor positions, int numHeads,
+      int numKvHeads, int headDim, float scale, Tensor out) {
+    int rows = Math.toIntExact(q.rows());
+    int maxPositions = Math.toIntExact(kCache.shape()[1]);
     int splits = attentionSplits(rows, numHeads, maxPositions);
     long parts = (long) rows * numHeads * splits;
     long partialO = scratch.attentionPartials.atLeast(4 * parts * (headDim + 2));
     long partialMl = partialO + 4 * parts * headDim;
     kernels.get("attention_partial").launch(stream, rows, numHeads, splits, GenerationKernels.ATTENTION_WARPS * 32,
-        activation(q).address(), keys, values, slotsAddress, positionsAddress, partialO, partialMl, numHeads,
-        numKvHeads, headDim, maxPositions, scale);
+        activation(q).address(), activation(kCache).address(), activation(vCache).address(),
+        expect(slots, DType.I32, "slots").address(), expect(positions, DType.I32, "positions").address(), partialO,
+        partialMl, numHeads, numKvHeads, headDim, maxPositions, scale);
     kernels.get("attention_combine").launch(stream, rows, numHeads, 1, headDim, partialO, partialMl,
         activation(out).address(), numHeads, headDim, splits);
   }

@@ -16,12 +16,20 @@ import java.util.Set;
 import java.util.function.ObjIntConsumer;
 
 /**
- * The generation loop, for one prompt or many. Each sequence holds one KV-cache slot. A free slot is filled
- * by prefilling the next waiting prompt and sampling its first token; then one decode step advances every live
- * sequence by one token, one row per slot. A sequence ends on an EOS id, a stop string, its token budget or the
- * context, and its slot goes to the next waiting prompt (continuous batching: the batch refills as it drains).
+ * The generation loop, for one prompt or many. Each sequence holds one KV-cache slot. Free slots are filled
+ * by prefilling the next waiting prompts, together in one forward pass up to {@link #PREFILL_BATCH_TOKENS},
+ * and sampling their first tokens; then one decode step advances every live sequence by one token, one row per
+ * slot. A sequence ends on an EOS id, a stop string, its token budget or the context, and its slot goes to the
+ * next waiting prompt (continuous batching: the batch refills as it drains).
  */
 public final class Generator {
+  /**
+   * Prompt tokens prefilled together in one forward pass (a longer prompt goes alone). Enough rows for a GPU's
+   * matmuls to run near their peak, while the activations stay small: gate and up of the 1.5B model take
+   * 2 × 4096 × 8960 floats, 290 MB.
+   */
+  static final int PREFILL_BATCH_TOKENS = 4096;
+
   private final Transformer model;
   private final Set<Integer> eosIds;
 
@@ -111,8 +119,8 @@ public final class Generator {
 
     BatchResult finish() {
       while (next < requests.size() || !live.isEmpty()) {
-        while (next < requests.size() && !freeSlots.isEmpty()) {
-          admit(next++, freeSlots.poll());
+        if (next < requests.size() && !freeSlots.isEmpty()) {
+          admitWaiting();
         }
         if (!live.isEmpty()) {
           step();
@@ -122,19 +130,43 @@ public final class Generator {
           decodeSteps);
     }
 
-    private void admit(int index, int slot) {
+    /**
+     * Prefills waiting prompts into free slots, as many as fit in {@link #PREFILL_BATCH_TOKENS} (at least one),
+     * and samples each one's first token.
+     */
+    private void admitWaiting() {
       long start = System.nanoTime();
-      ActiveSequence s = new ActiveSequence(index, requests.get(index), capacities[index], slot, start);
-      Tensor logits = model.prefill(s.prompt(), cache, slot, 0);
-      int id = backend.sample(logits, sampling, new int[][] {s.historyFor(penalized)},
-          new double[] {s.nextUniform()})[0];
+      List<ActiveSequence> admitted = new ArrayList<>();
+      int tokens = 0;
+      while (next < requests.size() && !freeSlots.isEmpty() && (admitted.isEmpty()
+          || tokens + requests.get(next).prompt().length <= PREFILL_BATCH_TOKENS)) {
+        ActiveSequence s = new ActiveSequence(next, requests.get(next), capacities[next], freeSlots.poll(), start);
+        next++;
+        tokens += s.prompt().length;
+        admitted.add(s);
+      }
+      int n = admitted.size();
+      int[] slots = new int[n];
+      int[][] histories = new int[n][];
+      double[] uniforms = new double[n];
+      for (int i = 0; i < n; i++) {
+        ActiveSequence s = admitted.get(i);
+        slots[i] = s.slot;
+        histories[i] = s.historyFor(penalized);
+        uniforms[i] = s.nextUniform();
+      }
+      Tensor logits = model.prefill(admitted.stream().map(ActiveSequence::prompt).toList(), slots, cache);
+      int[] ids = backend.sample(logits, sampling, histories, uniforms);
       long now = System.nanoTime();
       prefillNanos += now - start;
-      prefillTokens += s.prompt().length;
-      if (s.accept(id, eosIds, now)) {
-        retire(s, now);
-      } else {
-        live.add(s);
+      prefillTokens += tokens;
+      for (int i = 0; i < n; i++) {
+        ActiveSequence s = admitted.get(i);
+        if (s.accept(ids[i], eosIds, now)) {
+          retire(s, now);
+        } else {
+          live.add(s);
+        }
       }
     }
 

@@ -24,8 +24,6 @@ final class Activations implements AutoCloseable {
   final Tensor projected;
   final Tensor gate;
   final Tensor up;
-  /** The final hidden state of the last row, when only its logits are wanted. */
-  final Tensor lastRow;
 
   Activations(Backend backend, ModelSpec spec, int rows) {
     this.rows = rows;
@@ -41,7 +39,6 @@ final class Activations implements AutoCloseable {
     projected = backend.allocate(rows, spec.hiddenSize());
     gate = backend.allocate(rows, spec.intermediateSize());
     up = backend.allocate(rows, spec.intermediateSize());
-    lastRow = backend.allocate(1, spec.hiddenSize());
   }
 
   /** Writes the rows' host inputs, the only ones a forward pass has. */
@@ -53,6 +50,6 @@ final class Activations implements AutoCloseable {
 
   @Override
   public void close() {
-    List.of(ids, slots, positions, residual, normed, q, k, v, attention, projected, gate, up, lastRow).forEach(Tensor::close);
+    List.of(ids, slots, positions, residual, normed, q, k, v, attention, projected, gate, up).forEach(Tensor::close);
   }
 }

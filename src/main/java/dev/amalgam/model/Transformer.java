@@ -27,6 +27,8 @@ public final class Transformer implements AutoCloseable {
   /** The prefill's scratch and logits, reallocated when the row count changes: a prefill is never recorded. */
   private Activations scratch;
   private Tensor logits;
+  /** The rows of the final hidden state whose logits a prefill wants (each prompt's last), gathered. */
+  private Tensor selected;
 
   public Transformer(Backend backend, ModelSpec spec, ModelWeights weights) {
     this.backend = backend;
@@ -34,7 +36,7 @@ public final class Transformer implements AutoCloseable {
     this.weights = weights;
     this.invFreq = backend.uploadFloats(spec.rope().inverseFrequencies(), spec.headDim() / 2);
     this.attentionScale = (float) (1.0 / Math.sqrt(spec.headDim()));
-    this.decodeSteps = new DecodeSteps(backend, spec, (a, cache, out) -> issue(a, cache, out, false));
+    this.decodeSteps = new DecodeSteps(backend, spec, (a, cache, out) -> issue(a, cache, out, null));
   }
 
   /** Validates {@code config} against the supported architectures, then uploads and checks every weight. */
@@ -67,7 +69,31 @@ public final class Transformer implements AutoCloseable {
       slots[i] = slot;
       positions[i] = start + i;
     }
-    return forward(tokens, slots, positions, cache, true);
+    return run(tokens, slots, positions, cache, new int[] {tokens.length - 1});
+  }
+
+  /**
+   * Prefills several prompts in one forward pass, prompt {@code i} into slot {@code slots[i]} from position 0,
+   * so their linear layers run as one matmul of all their rows. Returns logits {@code [prompts, vocab]}, row
+   * {@code i} for the last token of prompt {@code i}; the tensor is reused by the next call.
+   */
+  public Tensor prefill(List<int[]> prompts, int[] slots, KvCache cache) {
+    int rows = prompts.stream().mapToInt(p -> p.length).sum();
+    int[] tokens = new int[rows];
+    int[] rowSlots = new int[rows];
+    int[] positions = new int[rows];
+    int[] lastRows = new int[prompts.size()];
+    int row = 0;
+    for (int i = 0; i < prompts.size(); i++) {
+      int[] prompt = prompts.get(i);
+      for (int p = 0; p < prompt.length; p++, row++) {
+        tokens[row] = prompt[p];
+        rowSlots[row] = slots[i];
+        positions[row] = p;
+      }
+      lastRows[i] = row - 1;
+    }
+    return run(tokens, rowSlots, positions, cache, lastRows);
   }
 
   /**
@@ -76,11 +102,15 @@ public final class Transformer implements AutoCloseable {
    * {@code lastRowOnly} (a prefill needs no more). The tensor is reused by the next call.
    */
   public Tensor forward(int[] tokens, int[] slots, int[] positions, KvCache cache, boolean lastRowOnly) {
+    return run(tokens, slots, positions, cache, lastRowOnly ? new int[] {tokens.length - 1} : null);
+  }
+
+  /** Runs the rows; returns the logits of {@code outputRows} in that order, or of every row when null. */
+  private Tensor run(int[] tokens, int[] slots, int[] positions, KvCache cache, int[] outputRows) {
     Activations a = scratch(tokens.length);
     a.write(backend, tokens, slots, positions);
-    int rows = lastRowOnly ? 1 : tokens.length;
-    Tensor out = logits(rows);
-    issue(a, cache, out, lastRowOnly && tokens.length > 1);
+    Tensor out = logits(outputRows == null ? tokens.length : outputRows.length);
+    issue(a, cache, out, outputRows);
     return out;
   }
 
@@ -99,7 +129,7 @@ public final class Transformer implements AutoCloseable {
    * ({@link Backend#addRmsNorm}), q, k and v ({@link Backend#project}), RoPE with the KV-cache store
    * ({@link Backend#rotaryAttention}), and gate, up and SiLU ({@link Backend#swiGlu}).
    */
-  private void issue(Activations a, KvCache cache, Tensor out, boolean lastRowOnly) {
+  private void issue(Activations a, KvCache cache, Tensor out, int[] outputRows) {
     List<LayerWeights> layers = weights.layers();
     backend.embedding(weights.embedTokens(), a.ids, a.residual);
     backend.rmsNorm(a.residual, layers.get(0).inputNorm(), spec.rmsNormEps(), a.normed);
@@ -111,12 +141,28 @@ public final class Transformer implements AutoCloseable {
       Tensor nextNorm = i + 1 < spec.numLayers() ? layers.get(i + 1).inputNorm() : weights.finalNorm();
       backend.addRmsNorm(a.residual, a.projected, nextNorm, spec.rmsNormEps(), a.normed);
     }
-    if (lastRowOnly) {
-      backend.copyRows(a.normed, Math.toIntExact(a.normed.rows()) - 1, a.lastRow, 0, 1);
-      backend.linear(a.lastRow, weights.lmHead(), null, out);
-    } else {
-      backend.linear(a.normed, weights.lmHead(), null, out);
+    backend.linear(outputRows == null ? a.normed : select(a.normed, outputRows), weights.lmHead(), null, out);
+  }
+
+  /** The given rows of {@code hidden}, in that order, gathered so the LM head runs only on them; or hidden itself. */
+  private Tensor select(Tensor hidden, int[] rows) {
+    boolean everyRow = rows.length == hidden.rows();
+    for (int i = 0; everyRow && i < rows.length; i++) {
+      everyRow = rows[i] == i;
     }
+    if (everyRow) {
+      return hidden;
+    }
+    if (selected == null || selected.rows() != rows.length) {
+      if (selected != null) {
+        selected.close();
+      }
+      selected = backend.allocate(rows.length, spec.hiddenSize());
+    }
+    for (int i = 0; i < rows.length; i++) {
+      backend.copyRows(hidden, rows[i], selected, i, 1);
+    }
+    return selected;
   }
 
   /** From the normed input to the output projection in {@code a.projected}, not yet added to the residual. */
@@ -170,6 +216,9 @@ public final class Transformer implements AutoCloseable {
     }
     if (logits != null) {
       logits.close();
+    }
+    if (selected != null) {
+      selected.close();
     }
     invFreq.close();
   }

@@ -1,16 +1,19 @@
 package dev.amalgam.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.amalgam.backend.cpu.CpuBackend;
 import dev.amalgam.io.ModelDirectory;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@link Transformer#decode}, recorded once per row count and bound to one cache, against
  * {@link Transformer#forward} on the same rows: the same logits while the row count shrinks and grows again
- * (a step recorded earlier must read the inputs written now) and after a switch to another cache.
+ * (a step recorded earlier must read the inputs written now) and after a switch to another cache. And a
+ * prefill of several prompts in one pass against each prompt prefilled alone.
  */
 class TransformerDecodeTest {
 
@@ -44,5 +47,43 @@ class TransformerDecodeTest {
         }
       }
     }
+  }
+
+  @Test
+  void aPrefillOfSeveralPromptsGivesWhatEachGivesAlone() {
+    Golden golden = Golden.of("a");
+    try (CpuBackend backend = new CpuBackend();
+        ModelDirectory dir = ModelDirectory.open(Golden.modelDir("a"));
+        Transformer model = Transformer.load(backend, dir.config(), WeightSource.of(dir));
+        KvCache together = model.newCache(3, 64);
+        KvCache alone = model.newCache(3, 64)) {
+      int vocab = model.spec().vocabSize();
+      List<int[]> prompts = List.of(golden.ints("p0.ids"), new int[] {42}, golden.ints("p2.ids"));
+      int[] slots = {2, 0, 1};
+      float[] all = backend.download(model.prefill(prompts, slots, together));
+      assertTrue(all.length == 3 * vocab, "one row of logits per prompt");
+      for (int i = 0; i < prompts.size(); i++) {
+        float[] one = backend.download(model.prefill(prompts.get(i), alone, slots[i], 0));
+        assertClose(one, Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab), "prompt " + i);
+      }
+      // The caches agree too: a decode step over every slot reads what each prefill stored.
+      int[] tokens = {5, 6, 7};
+      int[] positions = {prompts.get(1).length, prompts.get(2).length, prompts.get(0).length};
+      float[] afterTogether = backend.download(model.forward(tokens, new int[] {0, 1, 2}, positions, together, false));
+      float[] afterAlone = backend.download(model.forward(tokens, new int[] {0, 1, 2}, positions, alone, false));
+      assertClose(afterAlone, afterTogether, "a decode step after the prefills");
+    }
+  }
+
+  /** Matmuls of more rows may sum in another order, so equal within float32 rounding, not bit for bit. */
+  private static void assertClose(float[] expected, float[] actual, String what) {
+    double diff = 0;
+    double norm = 0;
+    for (int i = 0; i < expected.length; i++) {
+      diff += Math.pow(actual[i] - expected[i], 2);
+      norm += Math.pow(expected[i], 2);
+    }
+    double error = Math.sqrt(diff / norm);
+    assertTrue(error < 1e-5, what + ": relative L2 error " + error);
   }
 }

@@ -1,20 +1,68 @@
 // Causal grouped-query attention over the KV cache, in float32 (activations and cache are float32).
 //
 // Every row t carries its own cache slot and position P (read from device memory), and attends to cache
-// positions 0..P of its slot. So one code path serves a prefill (one slot, consecutive positions) and a
-// batched decode step (one row per slot). Nothing T x T is ever stored: scores live in registers.
+// positions 0..P of its slot. Nothing T x T is ever stored: scores live in registers. Two ways to divide the
+// work, both exact softmax with an online (running-max) update:
 //
-// Flash-decoding split: the host fixes a number of splits S (so the launch shape never depends on P and
-// a decode step stays capturable as a CUDA graph); block (t, h, z) handles the z-th of S equal parts of
-// 0..P for query head h of row t with an online softmax, and writes an unnormalized partial result.
-// attention_combine then merges the S partials of each (t, h). With few KV heads and one row, S is what
-// fills the GPU's multiprocessors.
+//   attention_partial + attention_combine, for decode steps (one row per slot). Flash-decoding split: the host
+//     fixes a number of splits S (so the launch shape never depends on P and a decode step stays capturable
+//     as a CUDA graph); block (t, h, z) handles the z-th of S equal parts of 0..P for query head h of row t,
+//     and writes an unnormalized partial result; attention_combine merges the S partials of each (t, h). With
+//     few KV heads and one row, S is what fills the GPU's multiprocessors.
+//
+//   attention_prefill, for prefills (many rows share a slot). A block takes PREFILL_ROWS consecutive rows of
+//     one query head, one warp per row, and streams their slot's keys and values through shared memory in
+//     tiles of PREFILL_KEYS positions, so each is read from L2 once per block rather than once per row.
 //
 // Parameter lists checked against dev.amalgam.backend.cuda.GenerationKernels by a unit test.
 
 #define ATTENTION_WARPS 4
 #define MAX_HEAD_DIM 256
 #define MAX_DIMS_PER_LANE (MAX_HEAD_DIM / 32)
+#define PREFILL_ROWS 8
+#define PREFILL_KEYS 16
+
+#define NEGATIVE_INFINITY (-__int_as_float(0x7f800000))
+
+// Folds one key and its value (the head's head_dim floats each; lane owns elements lane + 32 * d) into a
+// warp's running softmax for its query: m, the largest score so far; l, the sum of exp(score - m); o_part,
+// the sum of exp(score - m) * value. The whole warp calls it with the same key.
+__device__ __forceinline__ void attend_key(const float (&q_part)[MAX_DIMS_PER_LANE], const float* key,
+                                           const float* value, int dims, int lane, float scale, float& m, float& l,
+                                           float (&o_part)[MAX_DIMS_PER_LANE]) {
+  float dot = 0.0f;
+#pragma unroll
+  for (int d = 0; d < MAX_DIMS_PER_LANE; ++d) {
+    if (d < dims) {
+      dot = fmaf(q_part[d], key[lane + 32 * d], dot);
+    }
+  }
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    dot += __shfl_xor_sync(0xffffffffu, dot, offset);
+  }
+  const float score = dot * scale;
+  const float m_new = fmaxf(m, score);
+  const float rescale = expf(m - m_new);
+  const float weight = expf(score - m_new);
+  l = l * rescale + weight;
+#pragma unroll
+  for (int d = 0; d < MAX_DIMS_PER_LANE; ++d) {
+    if (d < dims) {
+      o_part[d] = o_part[d] * rescale + weight * value[lane + 32 * d];
+    }
+  }
+  m = m_new;
+}
+
+// Loads row's query for head into the lane's elements (zeros past head_dim).
+__device__ __forceinline__ void load_query(const float* q, int row, int head, int num_heads, int head_dim, int dims,
+                                           int lane, float (&q_part)[MAX_DIMS_PER_LANE]) {
+  const float* q_head = q + (unsigned long long)row * num_heads * head_dim + (unsigned long long)head * head_dim;
+#pragma unroll
+  for (int d = 0; d < MAX_DIMS_PER_LANE; ++d) {
+    q_part[d] = d < dims ? q_head[lane + 32 * d] : 0.0f;
+  }
+}
 
 // kCache/vCache [slots * max_positions, kv_dim]: row t's key and value go to row slot*max_positions + P.
 extern "C" __global__ void kv_store(const float* k, const float* v, float* k_cache, float* v_cache,
@@ -61,42 +109,19 @@ extern "C" __global__ void attention_partial(const float* q, const float* k_cach
 
   float q_part[MAX_DIMS_PER_LANE];
   float o_part[MAX_DIMS_PER_LANE];
-  const float* q_head = q + (unsigned long long)row * num_heads * head_dim + (unsigned long long)head * head_dim;
+  load_query(q, row, head, num_heads, head_dim, dims, lane, q_part);
 #pragma unroll
   for (int d = 0; d < MAX_DIMS_PER_LANE; ++d) {
-    q_part[d] = d < dims ? q_head[lane + 32 * d] : 0.0f;
     o_part[d] = 0.0f;
   }
   const unsigned long long slot_base = (unsigned long long)slots[row] * max_positions;
   const unsigned long long head_offset = (unsigned long long)kv_head * head_dim;
 
-  float m = -__int_as_float(0x7f800000);  // -inf
+  float m = NEGATIVE_INFINITY;
   float l = 0.0f;
   for (int j = begin + warp; j < end; j += ATTENTION_WARPS) {
-    const float* key = k_cache + (slot_base + j) * kv_dim + head_offset;
-    float dot = 0.0f;
-#pragma unroll
-    for (int d = 0; d < MAX_DIMS_PER_LANE; ++d) {
-      if (d < dims) {
-        dot = fmaf(q_part[d], key[lane + 32 * d], dot);
-      }
-    }
-    for (int offset = 16; offset > 0; offset >>= 1) {
-      dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-    }
-    const float score = dot * scale;
-    const float m_new = fmaxf(m, score);
-    const float rescale = expf(m - m_new);
-    const float weight = expf(score - m_new);
-    l = l * rescale + weight;
-    const float* value = v_cache + (slot_base + j) * kv_dim + head_offset;
-#pragma unroll
-    for (int d = 0; d < MAX_DIMS_PER_LANE; ++d) {
-      if (d < dims) {
-        o_part[d] = o_part[d] * rescale + weight * value[lane + 32 * d];
-      }
-    }
-    m = m_new;
+    const unsigned long long at = (slot_base + j) * kv_dim + head_offset;
+    attend_key(q_part, k_cache + at, v_cache + at, dims, lane, scale, m, l, o_part);
   }
 
   if (lane == 0) {
@@ -116,7 +141,7 @@ extern "C" __global__ void attention_partial(const float* q, const float* k_cach
     block_m = fmaxf(block_m, warp_m[w]);
   }
   const unsigned long long part = ((unsigned long long)row * num_heads + head) * splits + split;
-  const bool empty = block_m == -__int_as_float(0x7f800000);
+  const bool empty = block_m == NEGATIVE_INFINITY;
   if (threadIdx.x == 0) {
     float block_l = 0.0f;
     if (!empty) {
@@ -159,5 +184,96 @@ extern "C" __global__ void attention_combine(const float* partial_o, const float
       sum += partial_o[(first + z) * head_dim + d] * expf(partial_ml[2 * (first + z)] - max_score);
     }
     out[(unsigned long long)row * num_heads * head_dim + (unsigned long long)head * head_dim + d] = sum / total;
+  }
+}
+
+// Grid (ceil(rows / PREFILL_ROWS), num_heads), PREFILL_ROWS * 32 threads; head_dim a multiple of 32, at most
+// MAX_HEAD_DIM. Warp w computes out[t, h] for row t = blockIdx.x * PREFILL_ROWS + w and head h = blockIdx.y.
+// The block's rows may belong to several slots (a batched prefill, where one prompt ends and the next
+// begins): it serves them a slot at a time, each time streaming the keys up to the furthest position among
+// that slot's rows while the warps of other slots wait.
+extern "C" __global__ void attention_prefill(const float* q, const float* k_cache, const float* v_cache,
+                                             const int* slots, const int* positions, float* out, int rows,
+                                             int num_heads, int num_kv_heads, int head_dim, int max_positions,
+                                             float scale) {
+  __shared__ float tile_keys[PREFILL_KEYS][MAX_HEAD_DIM];
+  __shared__ float tile_values[PREFILL_KEYS][MAX_HEAD_DIM];
+  __shared__ int row_slot[PREFILL_ROWS];
+  __shared__ int row_pending[PREFILL_ROWS];  // positions the row attends to (P + 1); 0 once served, or no row
+
+  const int warp = threadIdx.x >> 5;
+  const int lane = threadIdx.x & 31;
+  const int row = blockIdx.x * PREFILL_ROWS + warp;
+  const int head = blockIdx.y;
+  const int dims = head_dim / 32;
+  const int kv_dim = num_kv_heads * head_dim;
+  const unsigned long long head_offset = (unsigned long long)(head / (num_heads / num_kv_heads)) * head_dim;
+  const bool has_row = row < rows;
+
+  float q_part[MAX_DIMS_PER_LANE];
+  float o_part[MAX_DIMS_PER_LANE];
+  if (has_row) {
+    load_query(q, row, head, num_heads, head_dim, dims, lane, q_part);
+  }
+#pragma unroll
+  for (int d = 0; d < MAX_DIMS_PER_LANE; ++d) {
+    o_part[d] = 0.0f;
+  }
+  float m = NEGATIVE_INFINITY;
+  float l = 0.0f;
+  if (lane == 0) {
+    row_slot[warp] = has_row ? slots[row] : -1;
+    row_pending[warp] = has_row ? positions[row] + 1 : 0;
+  }
+  __syncthreads();
+
+  for (;;) {
+    // Every thread finds the same next slot (the first pending row's) and how far its pending rows reach.
+    int slot = -1;
+    int length = 0;
+    for (int w = 0; w < PREFILL_ROWS; ++w) {
+      if (row_pending[w] > 0 && slot < 0) {
+        slot = row_slot[w];
+      }
+      if (row_pending[w] > 0 && row_slot[w] == slot) {
+        length = max(length, row_pending[w]);
+      }
+    }
+    if (slot < 0) {
+      break;
+    }
+    const int mine = row_pending[warp] > 0 && row_slot[warp] == slot ? row_pending[warp] : 0;
+    const unsigned long long slot_base = (unsigned long long)slot * max_positions;
+    for (int first = 0; first < length; first += PREFILL_KEYS) {
+      const int count = min(PREFILL_KEYS, length - first);
+      __syncthreads();  // every warp is done with the previous tile (and, the first time, read row_pending)
+      for (int e = threadIdx.x; e < count * head_dim; e += blockDim.x) {
+        const int j = e / head_dim;
+        const int d = e - j * head_dim;
+        const unsigned long long at = (slot_base + first + j) * kv_dim + head_offset + d;
+        tile_keys[j][d] = k_cache[at];
+        tile_values[j][d] = v_cache[at];
+      }
+      __syncthreads();
+      const int end = min(count, mine - first);  // warp-uniform, so the shuffles see the whole warp
+      for (int j = 0; j < end; ++j) {
+        attend_key(q_part, tile_keys[j], tile_values[j], dims, lane, scale, m, l, o_part);
+      }
+    }
+    __syncthreads();  // every thread has read row_pending for this slot
+    if (mine > 0 && lane == 0) {
+      row_pending[warp] = 0;
+    }
+    __syncthreads();
+  }
+
+  if (has_row) {
+    float* out_head = out + (unsigned long long)row * num_heads * head_dim + (unsigned long long)head * head_dim;
+#pragma unroll
+    for (int d = 0; d < MAX_DIMS_PER_LANE; ++d) {
+      if (d < dims) {
+        out_head[lane + 32 * d] = o_part[d] / l;
+      }
+    }
   }
 }

@@ -97,4 +97,5 @@ inline float __fsqrt_rn(float a) { return std::sqrt(a); }
 using std::exp;
 using std::fmax;
 using std::fmaxf;
+using std::max;
 using std::min;

@@ -470,11 +470,24 @@ public final class CudaBackend implements Backend {
     checkShape(positions, rows);
   }
 
-  /** Attention of q's rows over their slots' cached positions 0..P: the flash-decoding partials, then their merge. */
+  /**
+   * Attention of q's rows over their slots' cached positions 0..P. With more rows than the cache has slots,
+   * rows share slots, as a prefill's do: {@code attention_prefill} reads each key once per block of rows.
+   * Otherwise (a decode step: one row per slot) the flash-decoding partials, then their merge. The choice
+   * depends only on shapes, so a recorded decode step always takes the same path.
+   */
   private void attendToCache(Tensor q, Tensor kCache, Tensor vCache, Tensor slots, Tensor positions, int numHeads,
       int numKvHeads, int headDim, float scale, Tensor out) {
     int rows = Math.toIntExact(q.rows());
     int maxPositions = Math.toIntExact(kCache.shape()[1]);
+    if (rows > kCache.shape()[0]) {
+      int blocks = (rows + GenerationKernels.PREFILL_ROWS - 1) / GenerationKernels.PREFILL_ROWS;
+      kernels.get("attention_prefill").launch(stream, blocks, numHeads, 1, GenerationKernels.PREFILL_ROWS * 32,
+          activation(q).address(), activation(kCache).address(), activation(vCache).address(),
+          expect(slots, DType.I32, "slots").address(), expect(positions, DType.I32, "positions").address(),
+          activation(out).address(), rows, numHeads, numKvHeads, headDim, maxPositions, scale);
+      return;
+    }
     int splits = attentionSplits(rows, numHeads, maxPositions);
     long parts = (long) rows * numHeads * splits;
     long partialO = scratch.attentionPartials.atLeast(4 * parts * (headDim + 2));
@@ -489,7 +502,7 @@ public final class CudaBackend implements Backend {
 
   /**
    * Parts each row's positions are split into: enough blocks for a few per multiprocessor even for one row
-   * and few heads (flash decoding), one part when the rows alone fill the GPU (prefill). It depends only on
+   * and few heads (flash decoding), one part when the rows alone fill the GPU (a large batch). It depends only on
    * shapes, never on the positions, so a decode step always launches the same grid.
    */
   private int attentionSplits(int rows, int numHeads, int maxPositions) {

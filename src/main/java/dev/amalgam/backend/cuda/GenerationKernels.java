@@ -25,6 +25,8 @@ public final class GenerationKernels implements AutoCloseable {
   public static final int ATTENTION_WARPS = 4;
   /** The largest head size {@code attention_partial} handles ({@code MAX_HEAD_DIM}); it must be a multiple of 32. */
   public static final int MAX_HEAD_DIM = 256;
+  /** Rows (one warp each) per block of {@code attention_prefill} ({@code PREFILL_ROWS}). */
+  public static final int PREFILL_ROWS = 8;
   /** Threads per block (one block per row) of {@code sample_rows} ({@code SAMPLE_THREADS}). */
   public static final int SAMPLE_THREADS = 1024;
   /** Warps per block of {@code gemv_bf16}, one output feature each ({@code GEMV_WARPS}). */
@@ -52,6 +54,8 @@ public final class GenerationKernels implements AutoCloseable {
       KernelSignature.of("attention.cu", "attention_partial", POINTER, POINTER, POINTER, POINTER, POINTER, POINTER,
           POINTER, INT, INT, INT, INT, FLOAT),
       KernelSignature.of("attention.cu", "attention_combine", POINTER, POINTER, POINTER, INT, INT, INT),
+      KernelSignature.of("attention.cu", "attention_prefill", POINTER, POINTER, POINTER, POINTER, POINTER, POINTER,
+          INT, INT, INT, INT, INT, FLOAT),
       KernelSignature.of("sample.cu", "sample_rows", POINTER, POINTER, POINTER, POINTER, POINTER, POINTER, POINTER,
           INT, FLOAT, INT, FLOAT, FLOAT, FLOAT));
 

@@ -12,8 +12,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@link CudaBackend#attention} against a Java reference that keeps its own copy of the cache: prefills in
- * several pieces (later rows must see the cache rows earlier calls wrote), a batched decode step over
- * several slots at different positions, and a long context that spreads over every sequence split.
+ * several pieces (later rows must see the cache rows earlier calls wrote), prompts prefilled together, a
+ * batched decode step over several slots at different positions, and a long context that spreads over every
+ * sequence split.
  */
 class CudaAttentionGpuTest extends GpuBackendTest {
   /** The cache and the reference, one attention call at a time. */
@@ -130,6 +131,26 @@ class CudaAttentionGpuTest extends GpuBackendTest {
       c.prefill(2, 0, 40, "prefill of slot 2");
       c.check(new int[] {1, 0, 2}, new int[] {9, 1, 40}, "batched decode over three slots");
       c.check(new int[] {2}, new int[] {41}, "single decode");
+    }
+  }
+
+  /** More rows than slots take attention_prefill; here its blocks hold rows of three slots. */
+  @Test
+  void promptsPrefilledTogetherThenDecoded() {
+    try (Case c = new Case(4, 64, 12, 2, 128, 31)) {
+      int[] lengths = {11, 5, 3};
+      int[] slotOf = {3, 1, 0};
+      int rows = 19;
+      int[] slots = new int[rows];
+      int[] positions = new int[rows];
+      for (int p = 0, t = 0; p < lengths.length; p++) {
+        for (int i = 0; i < lengths[p]; i++, t++) {
+          slots[t] = slotOf[p];
+          positions[t] = i;
+        }
+      }
+      c.check(slots, positions, "three prompts in one pass");
+      c.check(new int[] {3, 1, 0}, new int[] {11, 5, 3}, "a decode step over their slots");
     }
   }
 

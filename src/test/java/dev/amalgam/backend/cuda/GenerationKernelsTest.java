@@ -84,6 +84,7 @@ class GenerationKernelsTest {
     assertEquals(GenerationKernels.NORM_THREADS, define("norm.cu", "NORM_THREADS"));
     assertEquals(GenerationKernels.ATTENTION_WARPS, define("attention.cu", "ATTENTION_WARPS"));
     assertEquals(GenerationKernels.MAX_HEAD_DIM, define("attention.cu", "MAX_HEAD_DIM"));
+    assertEquals(GenerationKernels.PREFILL_ROWS, define("attention.cu", "PREFILL_ROWS"));
     assertEquals(GenerationKernels.SAMPLE_THREADS, define("sample.cu", "SAMPLE_THREADS"));
     assertEquals(GenerationKernels.GEMV_WARPS, define("gemv.cu", "GEMV_WARPS"));
     assertEquals(GenerationKernels.GEMV_MAX_ROWS, define("gemv.cu", "GEMV_MAX_ROWS"));

@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * attention.cu executed on the CPU (see {@link KernelEmulator}): kv_store, attention_partial and
- * attention_combine in CudaBackend.attention's order, against a float64 causal grouped-query attention.
+ * attention.cu executed on the CPU (see {@link KernelEmulator}) against a float64 causal grouped-query
+ * attention: kv_store, attention_partial and attention_combine in CudaBackend.attention's order for a decode
+ * step, and attention_prefill for the rows of two prompts prefilled together.
  */
 class AttentionKernelEmulationTest {
   private static final int ROWS = 3;
@@ -92,10 +93,45 @@ class AttentionKernelEmulationTest {
     assertTrue(error < 1e-5, "attention differs from the reference by " + error);
   }
 
+  @Test
+  void prefillOfTwoPromptsSharingBlocks() throws Exception {
+    Random random = new Random(19);
+    // Slot 1 continues from position 25 (9 rows, two tiles and a part), slot 0 starts (5 rows). Rows 0-7 fill
+    // block 0 with slot 1; block 1 holds slot 1's last row and slot 0's five, served a slot at a time, and two
+    // warps without a row.
+    int rows = 14;
+    int[] slots = new int[rows];
+    int[] positions = new int[rows];
+    for (int t = 0; t < rows; t++) {
+      slots[t] = t < 9 ? 1 : 0;
+      positions[t] = t < 9 ? 25 + t : t - 9;
+    }
+    float[] q = gaussians(random, rows * HEADS * HEAD_DIM);
+    float[] kCache = gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM);
+    float[] vCache = gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM);
+    float scale = (float) (1 / Math.sqrt(HEAD_DIM));
+
+    // CudaBackend.attendToCache: ceil(rows / PREFILL_ROWS) x heads blocks of PREFILL_ROWS warps.
+    int rowsPerBlock = GenerationKernels.PREFILL_ROWS;
+    KernelEmulator.Launch launch = attention.launch("attention_prefill", (rows + rowsPerBlock - 1) / rowsPerBlock,
+        HEADS, 1, rowsPerBlock * 32);
+    int qb = launch.buffer(bytes(q));
+    int kc = launch.buffer(bytes(kCache));
+    int vc = launch.buffer(bytes(vCache));
+    int sb = launch.buffer(bytes(slots));
+    int pb = launch.buffer(bytes(positions));
+    int out = launch.poisoned(4 * rows * HEADS * HEAD_DIM);
+    float[] actual = launch.pointer(qb).pointer(kc).pointer(vc).pointer(sb).pointer(pb).pointer(out).i32(rows)
+        .i32(HEADS).i32(KV_HEADS).i32(HEAD_DIM).i32(MAX_POSITIONS).f32(scale).run().floats(out);
+
+    double error = KernelEmulator.relativeL2(actual, reference(q, kCache, vCache, slots, positions, scale));
+    assertTrue(error < 1e-5, "attention_prefill differs from the reference by " + error);
+  }
+
   private static double[] reference(float[] q, float[] kCache, float[] vCache, int[] slots, int[] positions,
       float scale) {
-    double[] out = new double[ROWS * HEADS * HEAD_DIM];
-    for (int t = 0; t < ROWS; t++) {
+    double[] out = new double[slots.length * HEADS * HEAD_DIM];
+    for (int t = 0; t < slots.length; t++) {
       for (int h = 0; h < HEADS; h++) {
         int kvOffset = h / (HEADS / KV_HEADS) * HEAD_DIM;
         int length = positions[t] + 1;

@@ -6,7 +6,8 @@
 #   scripts/gpu-check.sh run     on the GPU machine, from the repository root, with build/gpu-bundle.tar.xz
 #                                carried: unpacks it, then doctor, the gpu-tagged tests, the merge benchmark
 #                                against torch (scripts/bench-merge.sh), then the generation benchmark against
-#                                transformers (scripts/bench-generate.sh); results under $OUT.
+#                                transformers (scripts/bench-generate.sh) at 512 prompt tokens and at 2048 (the
+#                                prefill target); results under $OUT.
 # The GPU machine has no JDK and no Maven, and at most 64 MiB travel to it (archive + tracked files). The
 # JVM's libjvm.so is most of the bundle and compresses well, hence the xz archive.
 set -euo pipefail
@@ -109,18 +110,18 @@ run() {
 
   "$java" -cp "$cp" dev.amalgam.cli.Main doctor --json > "$OUT/doctor.json" 2> "$OUT/doctor.err" || status=1
 
-  # One device call may run 600 s: the steps share 560 s (200 + 200 + 60 + 100) so that the summary prints. Call `run` with a
-  # timeout of 590 s or more.
-  timeout 200 "$java" -Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes:src/test/resources" \
+  # One device call may run 600 s: the steps share 560 s (170 + 180 + 50 + 100 + 60) so that the summary prints.
+  # Call `run` with a timeout of 590 s or more.
+  timeout 170 "$java" -Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes:src/test/resources" \
     org.junit.platform.console.ConsoleLauncher execute --scan-class-path "$BUNDLE/test-classes" --include-tag gpu --details=tree --disable-banner --disable-ansi-colors \
     > "$OUT/gpu-tests.log" 2>&1 || status=1
 
   # The merge benchmark with the torch baseline in the same run (python3 there has torch and safetensors).
-  AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" timeout 200 scripts/bench-merge.sh cuda /tmp/amalgam-bench \
+  AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" timeout 180 scripts/bench-merge.sh cuda /tmp/amalgam-bench \
     > "$OUT/bench-merge.json" 2> "$OUT/bench-merge.log" || status=1
 
   # From the merge config to the first token, in memory on the GPU, against reading the inputs once.
-  [[ -f /tmp/amalgam-bench/linear.yml ]] && timeout 60 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench first-token \
+  [[ -f /tmp/amalgam-bench/linear.yml ]] && timeout 50 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench first-token \
     /tmp/amalgam-bench/linear.yml --device cuda --json > "$OUT/bench-first-token.json" 2> "$OUT/bench-first-token.log" \
     || status=1
 
@@ -131,6 +132,10 @@ run() {
   AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 100 scripts/bench-generate.sh --device cuda \
     --out "$OUT/bench-generate" ${BENCH_GENERATE_ARGS:---prompt-len 512 --new-tokens 64 --batch 1,8,32} \
     > "$OUT/bench-generate.txt" 2>&1 || status=1
+  # The prefill target is set at 2048 prompt tokens: one prompt, a few tokens, both sides again.
+  AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 60 scripts/bench-generate.sh --device cuda \
+    --out "$OUT/bench-prefill" --prompt-len 2048 --new-tokens 4 --batch 1 \
+    > "$OUT/bench-prefill.txt" 2>&1 || status=1
 
   summary "$OUT"
   return $status
@@ -178,11 +183,14 @@ PY
   grep -E "^cuda graphs " "$out/gpu-tests.log" | sed 's/^cuda graphs /graphs        /' || true
   grep -E "(tests|containers) (successful|failed|found)" "$out/gpu-tests.log" | tr -d '[]' \
     | sed -E 's/^ *([0-9]+) (tests|containers) (.*[a-z]) *$/\2 \3: \1/' || true
-  if grep -q "^generate benchmark" "$out/bench-generate.txt" 2>/dev/null; then
-    sed -n '/^generate benchmark/,$p' "$out/bench-generate.txt"
-  else
-    echo "bench generate: $(tail -2 "$out/bench-generate.txt" 2>/dev/null | tr '\n' ' ')"
-  fi
+  local bench
+  for bench in bench-generate bench-prefill; do
+    if grep -q "^generate benchmark" "$out/$bench.txt" 2>/dev/null; then
+      sed -n '/^generate benchmark/,$p' "$out/$bench.txt"
+    else
+      echo "$bench: $(tail -2 "$out/$bench.txt" 2>/dev/null | tr '\n' ' ')"
+    fi
+  done
 }
 
 case "${1:-}" in

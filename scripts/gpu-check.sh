@@ -5,9 +5,10 @@
 #                                as build/gpu-bundle.tar.xz: that archive is what travels (carry it alone).
 #   scripts/gpu-check.sh run     on the GPU machine, from the repository root, with build/gpu-bundle.tar.xz
 #                                carried: unpacks it, then doctor, the gpu-tagged tests, the merge benchmark
-#                                against torch (scripts/bench-merge.sh), then the generation benchmark against
-#                                transformers (scripts/bench-generate.sh) at 512 prompt tokens and at 2048 (the
-#                                prefill target); results under $OUT.
+#                                against torch (scripts/bench-merge.sh), config to first token, each kernel
+#                                against the measured ceilings (amalgam bench kernels), then the generation
+#                                benchmark against transformers (scripts/bench-generate.sh) at 512 prompt tokens
+#                                and at 2048 (the prefill target); results under $OUT.
 # The GPU machine has no JDK and no Maven, and at most 64 MiB travel to it (archive + tracked files). The
 # JVM's libjvm.so is most of the bundle and compresses well, hence the xz archive.
 set -euo pipefail
@@ -110,30 +111,35 @@ run() {
 
   "$java" -cp "$cp" dev.amalgam.cli.Main doctor --json > "$OUT/doctor.json" 2> "$OUT/doctor.err" || status=1
 
-  # One device call may run 600 s: the steps share 560 s (170 + 180 + 50 + 100 + 60) so that the summary prints.
-  # Call `run` with a timeout of 590 s or more.
-  timeout 170 "$java" -Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes:src/test/resources" \
+  # One device call may run 600 s: the steps share 550 s (160 + 170 + 45 + 35 + 90 + 50) so that the summary
+  # prints. Call `run` with a timeout of 590 s or more.
+  timeout 160 "$java" -Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes:src/test/resources" \
     org.junit.platform.console.ConsoleLauncher execute --scan-class-path "$BUNDLE/test-classes" --include-tag gpu --details=tree --disable-banner --disable-ansi-colors \
     > "$OUT/gpu-tests.log" 2>&1 || status=1
 
   # The merge benchmark with the torch baseline in the same run (python3 there has torch and safetensors).
-  AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" timeout 180 scripts/bench-merge.sh cuda /tmp/amalgam-bench \
+  AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" timeout 170 scripts/bench-merge.sh cuda /tmp/amalgam-bench \
     > "$OUT/bench-merge.json" 2> "$OUT/bench-merge.log" || status=1
 
   # From the merge config to the first token, in memory on the GPU, against reading the inputs once.
-  [[ -f /tmp/amalgam-bench/linear.yml ]] && timeout 50 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench first-token \
+  [[ -f /tmp/amalgam-bench/linear.yml ]] && timeout 45 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench first-token \
     /tmp/amalgam-bench/linear.yml --device cuda --json > "$OUT/bench-first-token.json" 2> "$OUT/bench-first-token.log" \
     || status=1
+
+  # Each op of a decode step (batches 1, 8, 32 at 512 positions) and of a 2048-token prefill, at the 1.5B shape,
+  # against the copy bandwidth and a large matmul measured in the same run.
+  timeout 35 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench kernels --device cuda \
+    > "$OUT/bench-kernels.txt" 2> "$OUT/bench-kernels.log" || status=1
 
   # Generation against transformers on the same random 1.5B checkpoint (bench merge's, when it wrote one). Last,
   # and under its own timeout, so whatever happens there the results above stand. The sizes fit one device
   # session; BENCH_GENERATE_ARGS overrides them.
   # shellcheck disable=SC2086 # BENCH_GENERATE_ARGS is a list of arguments
-  AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 100 scripts/bench-generate.sh --device cuda \
+  AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 90 scripts/bench-generate.sh --device cuda \
     --out "$OUT/bench-generate" ${BENCH_GENERATE_ARGS:---prompt-len 512 --new-tokens 64 --batch 1,8,32} \
     > "$OUT/bench-generate.txt" 2>&1 || status=1
   # The prefill target is set at 2048 prompt tokens: one prompt, a few tokens, both sides again.
-  AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 60 scripts/bench-generate.sh --device cuda \
+  AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 50 scripts/bench-generate.sh --device cuda \
     --out "$OUT/bench-prefill" --prompt-len 2048 --new-tokens 4 --batch 1 \
     > "$OUT/bench-prefill.txt" 2>&1 || status=1
 
@@ -183,6 +189,11 @@ PY
   grep -E "^cuda graphs " "$out/gpu-tests.log" | sed 's/^cuda graphs /graphs        /' || true
   grep -E "(tests|containers) (successful|failed|found)" "$out/gpu-tests.log" | tr -d '[]' \
     | sed -E 's/^ *([0-9]+) (tests|containers) (.*[a-z]) *$/\2 \3: \1/' || true
+  if [[ -s "$out/bench-kernels.txt" ]]; then
+    cat "$out/bench-kernels.txt"
+  else
+    echo "bench kernels: $(tail -2 "$out/bench-kernels.log" 2>/dev/null | tr '\n' ' ')"
+  fi
   local bench
   for bench in bench-generate bench-prefill; do
     if grep -q "^generate benchmark" "$out/$bench.txt" 2>/dev/null; then

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks that time amalgam against its floor or baseline in the same run and print JSON.",
-    subcommands = {BenchMergeCommand.class, BenchGenerateCommand.class, BenchFirstTokenCommand.class})
+    subcommands = {BenchMergeCommand.class, BenchGenerateCommand.class, BenchFirstTokenCommand.class,
+        BenchKernelsCommand.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

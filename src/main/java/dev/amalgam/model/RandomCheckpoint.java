@@ -63,7 +63,11 @@ public final class RandomCheckpoint {
     return b;
   }
 
-  private static ByteBuffer uniform(long[] shape, float halfWidth, long seed) {
+  /**
+   * Little-endian bf16 values uniform in [-halfWidth, halfWidth), filled in parallel; the same seed gives the
+   * same bytes.
+   */
+  public static ByteBuffer uniform(long[] shape, float halfWidth, long seed) {
     int n = Math.toIntExact(TensorInfo.elementCount(shape));
     ByteBuffer b = ByteBuffer.allocateDirect(n * 2).order(ByteOrder.LITTLE_ENDIAN);
     int blocks = (n + BLOCK - 1) / BLOCK;

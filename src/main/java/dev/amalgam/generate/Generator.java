@@ -119,7 +119,7 @@ public final class Generator {
 
     BatchResult finish() {
       while (next < requests.size() || !live.isEmpty()) {
-        if (next < requests.size() && !freeSlots.isEmpty()) {
+        while (next < requests.size() && !freeSlots.isEmpty()) {
           admitWaiting();
         }
         if (!live.isEmpty()) {

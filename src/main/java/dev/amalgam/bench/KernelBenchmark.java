@@ -40,6 +40,8 @@ public final class KernelBenchmark {
   /** The matmul ceiling is a linear layer of MATMUL_SIZE x MATMUL_SIZE over the prefill's rows. */
   private static final int MATMUL_SIZE = 4096;
   private static final float WEIGHT_HALF_WIDTH = 0.03f;
+  private static final String DECODE = "decode";
+  private static final String PREFILL = "prefill";
 
   /**
    * @param batches decode row counts (sequences per step) to time
@@ -117,160 +119,137 @@ public final class KernelBenchmark {
 
   /** The ops of one decode step over {@code rows} sequences, each against the copy bandwidth. */
   private void decodeOps(int rows, ArrayNode out) {
+    layerLinears(out, true, rows);
+    try (Held h = new Held()) {
+      Tensor x = h.activation(rows, spec.hiddenSize());
+      Tensor logits = h.empty(rows, spec.vocabSize());
+      int c = copies(2L * spec.vocabSize() * spec.hiddenSize());
+      Tensor[] w = h.weights(c, spec.vocabSize(), spec.hiddenSize());
+      time(out, DECODE, rows, "lm_head", "LM head (Backend.linear)", c, bytes(w[0]), 0,
+          i -> backend.linear(x, w[i], null, logits));
+      int[][] histories = new int[rows][0];
+      double[] uniforms = new double[rows];
+      timeEager(out, rows, "sample", "greedy pick of each row's token, with its wait (Backend.sample)",
+          4.0 * rows * spec.vocabSize(), () -> backend.sample(logits, SamplingParams.GREEDY, histories, uniforms));
+    }
+    try (Held h = new Held()) {
+      int hidden = spec.hiddenSize();
+      Tensor residual = h.activation(rows, hidden);
+      Tensor delta = h.activation(rows, hidden);
+      Tensor normed = h.empty(rows, hidden);
+      Tensor[] weight = h.weights(1, hidden);
+      // Reads residual and delta, writes residual and the normed output.
+      time(out, DECODE, rows, "add_rms_norm", "residual add, then RMSNorm (Backend.addRmsNorm)", 1,
+          4.0 * rows * hidden * 4 + bytes(weight[0]), 0,
+          i -> backend.addRmsNorm(residual, delta, weight[0], spec.rmsNormEps(), normed));
+    }
+    int context = options.context();
+    int[] slots = new int[rows];
+    int[] positions = new int[rows];
+    Arrays.setAll(slots, r -> r);
+    Arrays.fill(positions, context - 1);
+    rotaryAttention(out, true, slots, positions, rows, context);
+  }
+
+  /** The matmuls and attention of a prefill of {@code rows} tokens, each against the matmul ceiling. */
+  private void prefillOps(int rows, ArrayNode out) {
+    layerLinears(out, false, rows);
+    int[] positions = new int[rows];
+    Arrays.setAll(positions, t -> t);
+    rotaryAttention(out, false, new int[rows], positions, 1, rows);
+  }
+
+  /**
+   * A layer's linear ops on {@code rows} rows: in a decode step against the copy bandwidth, with enough weight
+   * copies to leave the cache; in a prefill against the matmul ceiling.
+   */
+  private void layerLinears(ArrayNode out, boolean decode, int rows) {
+    String phase = decode ? DECODE : PREFILL;
     int hidden = spec.hiddenSize();
     int inter = spec.intermediateSize();
+    long qkvFeatures = spec.qDim() + 2L * spec.kvDim();
     try (Held h = new Held()) {
       Tensor x = h.activation(rows, hidden);
       Tensor[] outs = {h.empty(rows, spec.qDim()), h.empty(rows, spec.kvDim()), h.empty(rows, spec.kvDim())};
-      int c = copies(2L * (spec.qDim() + 2L * spec.kvDim()) * hidden);
+      int c = decode ? copies(2L * qkvFeatures * hidden) : 1;
       Tensor[] wq = h.weights(c, spec.qDim(), hidden);
       Tensor[] wk = h.weights(c, spec.kvDim(), hidden);
       Tensor[] wv = h.weights(c, spec.kvDim(), hidden);
       Tensor[] bq = h.biases(c, spec.qkvBias(), spec.qDim());
       Tensor[] bk = h.biases(c, spec.qkvBias(), spec.kvDim());
       Tensor[] bv = h.biases(c, spec.qkvBias(), spec.kvDim());
-      time(out, "decode", rows, "qkv", "q, k, v projections (Backend.project)", c,
-          bytes(wq[0], wk[0], wv[0], at(bq, 0), at(bk, 0), at(bv, 0)), 0,
+      double bytes = bytes(wq[0], wk[0], wv[0], at(bq, 0), at(bk, 0), at(bv, 0));
+      time(out, phase, rows, "qkv", "q, k, v projections (Backend.project)", c, decode ? bytes : 0,
+          decode ? 0 : 2.0 * rows * hidden * qkvFeatures,
           i -> backend.project(x, List.of(new Projection(wq[i], at(bq, i), outs[0]),
               new Projection(wk[i], at(bk, i), outs[1]), new Projection(wv[i], at(bv, i), outs[2]))));
     }
     try (Held h = new Held()) {
       Tensor x = h.activation(rows, spec.qDim());
       Tensor o = h.empty(rows, hidden);
-      int c = copies(2L * hidden * spec.qDim());
+      int c = decode ? copies(2L * hidden * spec.qDim()) : 1;
       Tensor[] w = h.weights(c, hidden, spec.qDim());
       Tensor[] b = h.biases(c, spec.outputBias(), hidden);
-      time(out, "decode", rows, "o", "output projection (Backend.linear)", c, bytes(w[0], at(b, 0)), 0,
-          i -> backend.linear(x, w[i], at(b, i), o));
+      time(out, phase, rows, "o", "output projection (Backend.linear)", c, decode ? bytes(w[0], at(b, 0)) : 0,
+          decode ? 0 : 2.0 * rows * hidden * spec.qDim(), i -> backend.linear(x, w[i], at(b, i), o));
     }
     try (Held h = new Held()) {
       Tensor x = h.activation(rows, hidden);
       Tensor gateOut = h.empty(rows, inter);
       Tensor upOut = h.empty(rows, inter);
-      int c = copies(4L * inter * hidden);
+      int c = decode ? copies(4L * inter * hidden) : 1;
       Tensor[] gate = h.weights(c, inter, hidden);
       Tensor[] up = h.weights(c, inter, hidden);
       Tensor[] gb = h.biases(c, spec.mlpBias(), inter);
       Tensor[] ub = h.biases(c, spec.mlpBias(), inter);
-      time(out, "decode", rows, "gate_up_silu", "gate and up projections, silu(gate) * up (Backend.swiGlu)", c,
-          bytes(gate[0], up[0], at(gb, 0), at(ub, 0)), 0,
+      time(out, phase, rows, "gate_up_silu", "gate and up projections, silu(gate) * up (Backend.swiGlu)", c,
+          decode ? bytes(gate[0], up[0], at(gb, 0), at(ub, 0)) : 0, decode ? 0 : 4.0 * rows * hidden * inter,
           i -> backend.swiGlu(x, new Projection(gate[i], at(gb, i), gateOut), new Projection(up[i], at(ub, i), upOut)));
     }
     try (Held h = new Held()) {
       Tensor x = h.activation(rows, inter);
       Tensor o = h.empty(rows, hidden);
-      int c = copies(2L * hidden * inter);
+      int c = decode ? copies(2L * hidden * inter) : 1;
       Tensor[] w = h.weights(c, hidden, inter);
       Tensor[] b = h.biases(c, spec.mlpBias(), hidden);
-      time(out, "decode", rows, "down", "down projection (Backend.linear)", c, bytes(w[0], at(b, 0)), 0,
-          i -> backend.linear(x, w[i], at(b, i), o));
-    }
-    try (Held h = new Held()) {
-      Tensor x = h.activation(rows, hidden);
-      Tensor logits = h.empty(rows, spec.vocabSize());
-      int c = copies(2L * spec.vocabSize() * hidden);
-      Tensor[] w = h.weights(c, spec.vocabSize(), hidden);
-      time(out, "decode", rows, "lm_head", "LM head (Backend.linear)", c, bytes(w[0]), 0,
-          i -> backend.linear(x, w[i], null, logits));
-      int[][] histories = new int[rows][0];
-      double[] uniforms = new double[rows];
-      timeEager(out, "decode", rows, "sample", "greedy pick of each row's token, with its wait (Backend.sample)",
-          4.0 * rows * spec.vocabSize(), () -> backend.sample(logits, SamplingParams.GREEDY, histories, uniforms));
-    }
-    try (Held h = new Held()) {
-      Tensor residual = h.activation(rows, hidden);
-      Tensor delta = h.activation(rows, hidden);
-      Tensor normed = h.empty(rows, hidden);
-      Tensor[] weight = h.weights(1, hidden);
-      time(out, "decode", rows, "add_rms_norm", "residual add, then RMSNorm (Backend.addRmsNorm)", 1,
-          4.0 * rows * hidden * 4 + bytes(weight[0]), 0,
-          i -> backend.addRmsNorm(residual, delta, weight[0], spec.rmsNormEps(), normed));
-    }
-    try (Held h = new Held()) {
-      int context = options.context();
-      Tensor q = h.activation(rows, spec.qDim());
-      Tensor k = h.activation(rows, spec.kvDim());
-      Tensor v = h.activation(rows, spec.kvDim());
-      Tensor attended = h.empty(rows, spec.qDim());
-      Tensor invFreq = h.add(backend.uploadFloats(spec.rope().inverseFrequencies(), spec.headDim() / 2));
-      int[] slots = new int[rows];
-      int[] positions = new int[rows];
-      for (int r = 0; r < rows; r++) {
-        slots[r] = r;
-        positions[r] = context - 1;
-      }
-      Tensor slotIds = h.ints(slots);
-      Tensor positionIds = h.ints(positions);
-      // The caches hold whatever memory held: the time does not depend on the values.
-      Tensor probe = h.add(backend.allocateKvCache(rows, context, spec.kvDim()));
-      double cacheBytes = 2.0 * rows * context * spec.kvDim() * probe.dtype().byteSize();
-      int c = copies((long) cacheBytes);
-      Tensor[] keys = new Tensor[c];
-      Tensor[] values = new Tensor[c];
-      for (int i = 0; i < c; i++) {
-        keys[i] = h.add(backend.allocateKvCache(rows, context, spec.kvDim()));
-        values[i] = h.add(backend.allocateKvCache(rows, context, spec.kvDim()));
-      }
-      time(out, "decode", rows, "rope_attention", "RoPE, KV store and attention over " + context
-              + " positions per row (Backend.rotaryAttention)", c, cacheBytes, 0,
-          i -> backend.rotaryAttention(q, k, v, invFreq, keys[i], values[i], slotIds, positionIds, spec.numHeads(),
-              spec.numKvHeads(), spec.headDim(), attentionScale(), attended));
+      time(out, phase, rows, "down", "down projection (Backend.linear)", c, decode ? bytes(w[0], at(b, 0)) : 0,
+          decode ? 0 : 2.0 * rows * hidden * inter, i -> backend.linear(x, w[i], at(b, i), o));
     }
   }
 
-  /** The matmuls and attention of a prefill of {@code rows} tokens, each against the matmul ceiling. */
-  private void prefillOps(int rows, ArrayNode out) {
-    int hidden = spec.hiddenSize();
-    int inter = spec.intermediateSize();
-    try (Held h = new Held()) {
-      Tensor x = h.activation(rows, hidden);
-      Tensor[] w = {h.weights(1, spec.qDim(), hidden)[0], h.weights(1, spec.kvDim(), hidden)[0],
-          h.weights(1, spec.kvDim(), hidden)[0]};
-      Tensor[] b = {at(h.biases(1, spec.qkvBias(), spec.qDim()), 0), at(h.biases(1, spec.qkvBias(), spec.kvDim()), 0),
-          at(h.biases(1, spec.qkvBias(), spec.kvDim()), 0)};
-      List<Projection> qkv = List.of(new Projection(w[0], b[0], h.empty(rows, spec.qDim())),
-          new Projection(w[1], b[1], h.empty(rows, spec.kvDim())), new Projection(w[2], b[2], h.empty(rows, spec.kvDim())));
-      time(out, "prefill", rows, "qkv", "q, k, v projections (Backend.project)", 1, 0,
-          2.0 * rows * hidden * (spec.qDim() + 2.0 * spec.kvDim()), i -> backend.project(x, qkv));
-    }
-    try (Held h = new Held()) {
-      Tensor x = h.activation(rows, spec.qDim());
-      Tensor w = h.weights(1, hidden, spec.qDim())[0];
-      Tensor o = h.empty(rows, hidden);
-      time(out, "prefill", rows, "o", "output projection (Backend.linear)", 1, 0, 2.0 * rows * hidden * spec.qDim(),
-          i -> backend.linear(x, w, null, o));
-    }
-    try (Held h = new Held()) {
-      Tensor x = h.activation(rows, hidden);
-      Projection gate = new Projection(h.weights(1, inter, hidden)[0], null, h.empty(rows, inter));
-      Projection up = new Projection(h.weights(1, inter, hidden)[0], null, h.empty(rows, inter));
-      time(out, "prefill", rows, "gate_up_silu", "gate and up projections, silu(gate) * up (Backend.swiGlu)", 1, 0,
-          4.0 * rows * hidden * inter, i -> backend.swiGlu(x, gate, up));
-    }
-    try (Held h = new Held()) {
-      Tensor x = h.activation(rows, inter);
-      Tensor w = h.weights(1, hidden, inter)[0];
-      Tensor o = h.empty(rows, hidden);
-      time(out, "prefill", rows, "down", "down projection (Backend.linear)", 1, 0, 2.0 * rows * hidden * inter,
-          i -> backend.linear(x, w, null, o));
-    }
+  /**
+   * RoPE, the KV store and attention for rows at the given slots and positions, over caches of
+   * {@code cacheSlots} x {@code cachePositions}: a decode step reads every row's cached keys and values (against
+   * the bandwidth, with enough cache copies to leave the cache), a prefill does its O(T²) multiply-adds
+   * (against the matmul ceiling). The caches hold whatever memory held: the time does not depend on the values.
+   */
+  private void rotaryAttention(ArrayNode out, boolean decode, int[] slots, int[] positions, int cacheSlots,
+      int cachePositions) {
+    int rows = slots.length;
     try (Held h = new Held()) {
       Tensor q = h.activation(rows, spec.qDim());
       Tensor k = h.activation(rows, spec.kvDim());
       Tensor v = h.activation(rows, spec.kvDim());
       Tensor attended = h.empty(rows, spec.qDim());
       Tensor invFreq = h.add(backend.uploadFloats(spec.rope().inverseFrequencies(), spec.headDim() / 2));
-      int[] positions = new int[rows];
-      Arrays.setAll(positions, t -> t);
-      Tensor slotIds = h.ints(new int[rows]);
+      Tensor slotIds = h.ints(slots);
       Tensor positionIds = h.ints(positions);
-      Tensor keys = h.add(backend.allocateKvCache(1, rows, spec.kvDim()));
-      Tensor values = h.add(backend.allocateKvCache(1, rows, spec.kvDim()));
-      // Each row attends to positions 0..t: a multiply-add per head dimension for q.k and for p.v.
+      Tensor firstKeys = h.add(backend.allocateKvCache(cacheSlots, cachePositions, spec.kvDim()));
+      double cacheBytes = 2.0 * rows * cachePositions * spec.kvDim() * firstKeys.dtype().byteSize();
+      int c = decode ? copies((long) cacheBytes) : 1;
+      Tensor[] keys = new Tensor[c];
+      Tensor[] values = new Tensor[c];
+      for (int i = 0; i < c; i++) {
+        keys[i] = i == 0 ? firstKeys : h.add(backend.allocateKvCache(cacheSlots, cachePositions, spec.kvDim()));
+        values[i] = h.add(backend.allocateKvCache(cacheSlots, cachePositions, spec.kvDim()));
+      }
+      // Row t attends to positions 0..t of a prefill: a multiply-add per head dimension for q.k and for p.v.
       double flops = 4.0 * spec.numHeads() * spec.headDim() * rows * (rows + 1.0) / 2;
-      time(out, "prefill", rows, "rope_attention", "RoPE, KV store and causal attention (Backend.rotaryAttention)", 1,
-          0, flops, i -> backend.rotaryAttention(q, k, v, invFreq, keys, values, slotIds, positionIds,
-              spec.numHeads(), spec.numKvHeads(), spec.headDim(), attentionScale(), attended));
+      time(out, decode ? DECODE : PREFILL, rows, "rope_attention",
+          "RoPE, KV store and attention (Backend.rotaryAttention)" + (decode ? ", " + cachePositions
+              + " positions per row" : ""), c, decode ? cacheBytes : 0, decode ? 0 : flops,
+          i -> backend.rotaryAttention(q, k, v, invFreq, keys[i], values[i], slotIds, positionIds, spec.numHeads(),
+              spec.numKvHeads(), spec.headDim(), attentionScale(), attended));
     }
   }
 
@@ -293,8 +272,8 @@ public final class KernelBenchmark {
     report(out, phase, rows, op, what, seconds, bytes, flops);
   }
 
-  /** Times an op that cannot be recorded (it waits for the device), one call after another. */
-  private void timeEager(ArrayNode out, String phase, int rows, String op, String what, double bytes, Runnable call) {
+  /** Times a decode op that cannot be recorded (it waits for the device), one call after another. */
+  private void timeEager(ArrayNode out, int rows, String op, String what, double bytes, Runnable call) {
     call.run();
     double best = Double.MAX_VALUE;
     for (int round = 0; round < ROUNDS; round++) {
@@ -304,7 +283,7 @@ public final class KernelBenchmark {
       }
       best = Math.min(best, (System.nanoTime() - start) / 1e9 / options.calls());
     }
-    report(out, phase, rows, op, what, best, bytes, 0);
+    report(out, DECODE, rows, op, what, best, bytes, 0);
   }
 
   private double bestSecondsPerCall(int calls, IntConsumer call) {

@@ -196,8 +196,9 @@ extern "C" __global__ void attention_prefill(const float* q, const float* k_cach
                                              const int* slots, const int* positions, float* out, int rows,
                                              int num_heads, int num_kv_heads, int head_dim, int max_positions,
                                              float scale) {
-  __shared__ float tile_keys[PREFILL_KEYS][MAX_HEAD_DIM];
-  __shared__ float tile_values[PREFILL_KEYS][MAX_HEAD_DIM];
+  // float4 so that the tiles are 16-byte aligned for the vector loads that fill them.
+  __shared__ float4 tile_keys[PREFILL_KEYS][MAX_HEAD_DIM / 4];
+  __shared__ float4 tile_values[PREFILL_KEYS][MAX_HEAD_DIM / 4];
   __shared__ int row_slot[PREFILL_ROWS];
   __shared__ int row_pending[PREFILL_ROWS];  // positions the row attends to (P + 1); 0 once served, or no row
 
@@ -247,17 +248,19 @@ extern "C" __global__ void attention_prefill(const float* q, const float* k_cach
     for (int first = 0; first < length; first += PREFILL_KEYS) {
       const int count = min(PREFILL_KEYS, length - first);
       __syncthreads();  // every warp is done with the previous tile (and, the first time, read row_pending)
-      for (int e = threadIdx.x; e < count * head_dim; e += blockDim.x) {
-        const int j = e / head_dim;
-        const int d = e - j * head_dim;
-        const unsigned long long at = (slot_base + first + j) * kv_dim + head_offset + d;
-        tile_keys[j][d] = k_cache[at];
-        tile_values[j][d] = v_cache[at];
+      const int vectors = head_dim / 4;  // head_dim and kv_dim are multiples of 32, so rows are 16-byte aligned
+      for (int e = threadIdx.x; e < count * vectors; e += blockDim.x) {
+        const int j = e / vectors;
+        const int d = e - j * vectors;
+        const unsigned long long at = (slot_base + first + j) * kv_dim + head_offset;
+        tile_keys[j][d] = reinterpret_cast<const float4*>(k_cache + at)[d];
+        tile_values[j][d] = reinterpret_cast<const float4*>(v_cache + at)[d];
       }
       __syncthreads();
       const int end = min(count, mine - first);  // warp-uniform, so the shuffles see the whole warp
       for (int j = 0; j < end; ++j) {
-        attend_key(q_part, tile_keys[j], tile_values[j], dims, lane, scale, m, l, o_part);
+        attend_key(q_part, reinterpret_cast<const float*>(tile_keys[j]),
+                   reinterpret_cast<const float*>(tile_values[j]), dims, lane, scale, m, l, o_part);
       }
     }
     __syncthreads();  // every thread has read row_pending for this slot

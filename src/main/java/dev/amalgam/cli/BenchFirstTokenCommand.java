@@ -3,8 +3,6 @@ package dev.amalgam.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.backend.Backend;
-import dev.amalgam.backend.DeviceChoice;
-import dev.amalgam.backend.GenerationBackends;
 import dev.amalgam.bench.FirstTokenBenchmark;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -38,12 +36,8 @@ final class BenchFirstTokenCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the prompt ids (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cuda|cpu", converter = DeviceChoiceConverter.class,
-      description = "Where to merge and generate (default: ${DEFAULT-VALUE}).")
-  DeviceChoice device;
-
   @Mixin
-  CudaGraphsOption cudaGraphs;
+  GenerationDeviceOptions device;
 
   @Option(names = "--json", description = "Print only the JSON result on stdout.")
   boolean json;
@@ -52,7 +46,7 @@ final class BenchFirstTokenCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
     ObjectNode result;
-    try (Backend backend = GenerationBackends.open(device, cudaGraphs.enabled(), err::println)) {
+    try (Backend backend = device.open(err::println)) {
       result = FirstTokenBenchmark.run(backend, config, promptLength, seed, err::println);
     }
     ObjectMapper mapper = new ObjectMapper();

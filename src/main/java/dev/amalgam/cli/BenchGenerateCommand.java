@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
 import dev.amalgam.backend.Backend;
-import dev.amalgam.backend.DeviceChoice;
-import dev.amalgam.backend.GenerationBackends;
 import dev.amalgam.bench.GenerationBenchmark;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -52,12 +50,8 @@ final class BenchGenerateCommand implements Callable<Integer> {
       description = "Batch sizes to time (default: ${DEFAULT-VALUE}).")
   List<Integer> batches;
 
-  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cuda|cpu", converter = DeviceChoiceConverter.class,
-      description = "Where to compute (default: ${DEFAULT-VALUE}).")
-  DeviceChoice device;
-
   @Mixin
-  CudaGraphsOption cudaGraphs;
+  GenerationDeviceOptions device;
 
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the prompt ids (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -82,7 +76,7 @@ final class BenchGenerateCommand implements Callable<Integer> {
         statedBandwidth, bandwidthBuffer);
     PrintWriter err = spec.commandLine().getErr();
     ObjectNode result;
-    try (Backend backend = GenerationBackends.open(device, cudaGraphs.enabled(), err::println)) {
+    try (Backend backend = device.open(err::println)) {
       result = new GenerationBenchmark(backend, options, err::println).run();
     }
     PrintWriter out = spec.commandLine().getOut();

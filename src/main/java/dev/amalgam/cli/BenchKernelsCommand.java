@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.backend.Backend;
-import dev.amalgam.backend.DeviceChoice;
-import dev.amalgam.backend.GenerationBackends;
 import dev.amalgam.bench.KernelBenchmark;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.model.ModelSpec;
@@ -58,12 +56,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
       description = "Calls per timing, best of three timings (default: ${DEFAULT-VALUE}).")
   int calls;
 
-  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cuda|cpu", converter = DeviceChoiceConverter.class,
-      description = "Where to compute (default: ${DEFAULT-VALUE}).")
-  DeviceChoice device;
-
   @Mixin
-  CudaGraphsOption cudaGraphs;
+  GenerationDeviceOptions device;
 
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed of the random data (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -81,7 +75,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
         context, prefillRows, calls, seed, bandwidthBuffer);
     PrintWriter err = spec.commandLine().getErr();
     ObjectNode result;
-    try (Backend backend = GenerationBackends.open(device, cudaGraphs.enabled(), err::println)) {
+    try (Backend backend = device.open(err::println)) {
       result = new KernelBenchmark(backend, options, err::println).run();
     }
     result.put("config", config.toString());

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
 import dev.amalgam.backend.Backend;
-import dev.amalgam.backend.DeviceChoice;
-import dev.amalgam.backend.GenerationBackends;
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.generate.BatchResult;
 import dev.amalgam.generate.GenerationRequest;
@@ -142,12 +140,8 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Prompt plus generated tokens at most (default: min(model limit, 4096)).")
   int maxContext;
 
-  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cuda|cpu",
-      description = "Where to compute (default: ${DEFAULT-VALUE}).", converter = DeviceChoiceConverter.class)
-  DeviceChoice device;
-
   @Mixin
-  CudaGraphsOption cudaGraphs;
+  GenerationDeviceOptions device;
 
   @Option(names = "--json", description = "Print one JSON object (text, tokens, statistics) instead of streaming.")
   boolean json;
@@ -167,7 +161,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     String promptText = readPrompt();
     PrintWriter out = spec.commandLine().getOut();
-    try (Backend backend = GenerationBackends.open(device, cudaGraphs.enabled(), spec.commandLine().getErr()::println);
+    try (Backend backend = device.open(spec.commandLine().getErr()::println);
         LanguageModel model = openModel(backend)) {
       int[] ids = model.encode(chat ? model.chatPrompt(system, promptText) : promptText);
       GenerationResult result = model.generate(ids, settings, json ? TokenListener.NONE : streamingTo(out));
@@ -192,7 +186,7 @@ final class GenerateCommand implements Callable<Integer> {
       throw new UserError("--batch-size must be at least 1, got " + batchSize);
     }
     List<PromptFile.Line> lines = PromptFile.read(prompt.batch);
-    try (Backend backend = GenerationBackends.open(device, cudaGraphs.enabled(), spec.commandLine().getErr()::println);
+    try (Backend backend = device.open(spec.commandLine().getErr()::println);
         LanguageModel model = openModel(backend)) {
       List<GenerationRequest> requests = new ArrayList<>();
       for (int i = 0; i < lines.size(); i++) {

@@ -1,0 +1,23 @@
+package dev.amalgam.cli;
+
+import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.DeviceChoice;
+import dev.amalgam.backend.GenerationBackends;
+import java.util.function.Consumer;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code --device} and {@code --cuda-graphs}, for the commands that generate or time generation ops. */
+final class GenerationDeviceOptions {
+  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cuda|cpu", converter = DeviceChoiceConverter.class,
+      description = "Where to compute: auto takes the GPU when usable (default: ${DEFAULT-VALUE}).")
+  DeviceChoice device;
+
+  @Mixin
+  CudaGraphsOption cudaGraphs;
+
+  /** The backend these options choose; {@code notice} hears why {@code auto} fell back to the CPU. */
+  Backend open(Consumer<String> notice) {
+    return GenerationBackends.open(device, cudaGraphs.enabled(), notice);
+  }
+}

@@ -44,12 +44,12 @@ class AttentionKernelEmulationTest {
     Random random = new Random(17);
     int[] slots = {1, 0, 1};
     int[] positions = {0, 9, 38};
-    float[] q = gaussians(random, ROWS * HEADS * HEAD_DIM);
-    float[] k = gaussians(random, ROWS * KV_DIM);
-    float[] v = gaussians(random, ROWS * KV_DIM);
+    float[] q = KernelEmulator.gaussians(random, ROWS * HEADS * HEAD_DIM, 1f);
+    float[] k = KernelEmulator.gaussians(random, ROWS * KV_DIM, 1f);
+    float[] v = KernelEmulator.gaussians(random, ROWS * KV_DIM, 1f);
     // Earlier positions hold what previous steps stored; later ones garbage that must not be attended to.
-    float[] kCache = gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM);
-    float[] vCache = gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM);
+    float[] kCache = KernelEmulator.gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM, 1f);
+    float[] vCache = KernelEmulator.gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM, 1f);
     float scale = (float) (1 / Math.sqrt(HEAD_DIM));
 
     KernelEmulator.Launch store = attention.launch("kv_store", GridStride.blocksFor((long) ROWS * KV_DIM), 1, 1,
@@ -106,9 +106,9 @@ class AttentionKernelEmulationTest {
       slots[t] = t < 9 ? 1 : 0;
       positions[t] = t < 9 ? 25 + t : t - 9;
     }
-    float[] q = gaussians(random, rows * HEADS * HEAD_DIM);
-    float[] kCache = gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM);
-    float[] vCache = gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM);
+    float[] q = KernelEmulator.gaussians(random, rows * HEADS * HEAD_DIM, 1f);
+    float[] kCache = KernelEmulator.gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM, 1f);
+    float[] vCache = KernelEmulator.gaussians(random, SLOTS * MAX_POSITIONS * KV_DIM, 1f);
     float scale = (float) (1 / Math.sqrt(HEAD_DIM));
 
     // CudaBackend.attendToCache: ceil(rows / PREFILL_ROWS) x heads blocks of PREFILL_ROWS warps.
@@ -163,11 +163,4 @@ class AttentionKernelEmulationTest {
     return out;
   }
 
-  private static float[] gaussians(Random random, int n) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian();
-    }
-    return values;
-  }
 }

@@ -56,7 +56,7 @@ class ElementwiseKernelEmulationTest {
 
   @Test
   void convertToBf16RoundsEveryTypeAsFloatBits() throws Exception {
-    float[] values = gaussians(N);
+    float[] values = KernelEmulator.gaussians(random, N, 3f);
     values[0] = Float.NaN;
     values[1] = Float.NEGATIVE_INFINITY;
     values[2] = 1e-40f;  // subnormal
@@ -95,7 +95,7 @@ class ElementwiseKernelEmulationTest {
   void addBiasAddsTheBiasOfEachColumn() throws Exception {
     int rows = 7;
     int cols = 600;
-    float[] out = gaussians(rows * cols);
+    float[] out = KernelEmulator.gaussians(random, rows * cols, 3f);
     short[] bias = new short[cols];
     float[] expected = new float[rows * cols];
     for (int c = 0; c < cols; c++) {
@@ -112,8 +112,8 @@ class ElementwiseKernelEmulationTest {
 
   @Test
   void siluMulAndAddInPlace() throws Exception {
-    float[] gate = gaussians(N);
-    float[] up = gaussians(N);
+    float[] gate = KernelEmulator.gaussians(random, N, 3f);
+    float[] up = KernelEmulator.gaussians(random, N, 3f);
     double[] silu = new double[N];
     float[] sum = new float[N];
     for (int i = 0; i < N; i++) {
@@ -134,11 +134,4 @@ class ElementwiseKernelEmulationTest {
     assertArrayEquals(sum, result.floats(a), "add is the float32 sum");
   }
 
-  private float[] gaussians(int n) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian() * 3;
-    }
-    return values;
-  }
 }

@@ -74,7 +74,7 @@ class GemvKernelEmulationTest {
     // last block has 6 of 8 warps busy.
     int rows = 3;
     int in = 560;
-    float[] x = gaussians(rows * in);
+    float[] x = KernelEmulator.gaussians(random, rows * in, 1f);
     Layer[] layers = {new Layer(21, in, true), new Layer(5, in, false), new Layer(12, in, true)};
 
     KernelEmulator.Launch launch = gemv.launch("gemv_bf16", (21 + 5 + 12 + WARPS - 1) / WARPS, 1, 1, WARPS * 32);
@@ -106,7 +106,7 @@ class GemvKernelEmulationTest {
   void oneLayerOfTheMostRowsWithoutBias() throws Exception {
     int rows = GenerationKernels.GEMV_MAX_ROWS;
     int in = 256;
-    float[] x = gaussians(rows * in);
+    float[] x = KernelEmulator.gaussians(random, rows * in, 1f);
     Layer layer = new Layer(16, in, false);
 
     KernelEmulator.Launch launch = gemv.launch("gemv_bf16", 16 / WARPS, 1, 1, WARPS * 32);
@@ -126,7 +126,7 @@ class GemvKernelEmulationTest {
     int rows = 5;
     int in = 320;  // 40 chunks: lanes 0-7 loop twice
     int features = 13;
-    float[] x = gaussians(rows * in);
+    float[] x = KernelEmulator.gaussians(random, rows * in, 1f);
     Layer gate = new Layer(features, in, true);
     Layer up = new Layer(features, in, false);
 
@@ -150,11 +150,4 @@ class GemvKernelEmulationTest {
     assertTrue(error < 1e-5, "gemv_bf16_swiglu differs from the reference by " + error);
   }
 
-  private float[] gaussians(int n) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian();
-    }
-    return values;
-  }
 }

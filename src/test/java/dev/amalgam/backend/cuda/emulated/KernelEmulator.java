@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -232,6 +233,15 @@ public final class KernelEmulator {
   }
 
   /** ||actual - expected|| / ||expected||; infinite if any actual element is NaN (an unwritten poisoned one). */
+  /** {@code n} normal samples times {@code scale}: fresh random inputs for a kernel. */
+  public static float[] gaussians(Random random, int n, float scale) {
+    float[] values = new float[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = (float) random.nextGaussian() * scale;
+    }
+    return values;
+  }
+
   public static double relativeL2(float[] actual, double[] expected) {
     assertEquals(expected.length, actual.length, "length");
     double error = 0;

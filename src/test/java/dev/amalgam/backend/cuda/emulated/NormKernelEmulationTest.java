@@ -32,7 +32,7 @@ class NormKernelEmulationTest {
 
   @Test
   void rmsNormMatchesTheReferenceInPlaceAndNot() throws Exception {
-    float[] x = gaussians(ROWS * COLS, 3f);
+    float[] x = KernelEmulator.gaussians(random, ROWS * COLS, 3f);
     short[] weight = bf16Weights(COLS);
     double[] expected = reference(x, weight);
 
@@ -53,8 +53,8 @@ class NormKernelEmulationTest {
 
   @Test
   void addRmsNormUpdatesTheResidualAndNormalizesIt() throws Exception {
-    float[] residual = gaussians(ROWS * COLS, 2f);
-    float[] delta = gaussians(ROWS * COLS, 0.5f);
+    float[] residual = KernelEmulator.gaussians(random, ROWS * COLS, 2f);
+    float[] delta = KernelEmulator.gaussians(random, ROWS * COLS, 0.5f);
     short[] weight = bf16Weights(COLS);
     float[] sum = new float[residual.length];
     for (int i = 0; i < sum.length; i++) {
@@ -87,13 +87,6 @@ class NormKernelEmulationTest {
     return out;
   }
 
-  private float[] gaussians(int n, float scale) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian() * scale;
-    }
-    return values;
-  }
 
   private short[] bf16Weights(int n) {
     short[] values = new short[n];

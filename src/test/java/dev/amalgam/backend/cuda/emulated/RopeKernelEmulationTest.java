@@ -32,7 +32,7 @@ class RopeKernelEmulationTest {
     int headDim = 128;
     int half = headDim / 2;
     Random random = new Random(7);
-    float[] x = gaussians(random, rows * heads * headDim);
+    float[] x = KernelEmulator.gaussians(random, rows * heads * headDim, 1f);
     int[] positions = {0, 1, 17, 4095, 100_000};
     float[] invFreq = inverseFrequencies(headDim);
 
@@ -65,11 +65,11 @@ class RopeKernelEmulationTest {
     int slots = 2;
     int maxPositions = 9;
     Random random = new Random(8);
-    float[] q = gaussians(random, rows * heads * headDim);
-    float[] k = gaussians(random, rows * kvDim);
-    float[] v = gaussians(random, rows * kvDim);
-    float[] kCache = gaussians(random, slots * maxPositions * kvDim);  // earlier steps' rows, to be kept
-    float[] vCache = gaussians(random, slots * maxPositions * kvDim);
+    float[] q = KernelEmulator.gaussians(random, rows * heads * headDim, 1f);
+    float[] k = KernelEmulator.gaussians(random, rows * kvDim, 1f);
+    float[] v = KernelEmulator.gaussians(random, rows * kvDim, 1f);
+    float[] kCache = KernelEmulator.gaussians(random, slots * maxPositions * kvDim, 1f);  // earlier steps' rows, to be kept
+    float[] vCache = KernelEmulator.gaussians(random, slots * maxPositions * kvDim, 1f);
     int[] slotOfRow = {1, 0, 1};
     int[] positions = {0, 8, 5};
     float[] invFreq = inverseFrequencies(headDim);
@@ -125,11 +125,4 @@ class RopeKernelEmulationTest {
     return invFreq;
   }
 
-  private static float[] gaussians(Random random, int n) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian();
-    }
-    return values;
-  }
 }

@@ -39,8 +39,9 @@ __device__ __forceinline__ float round_to_bf16(float f) {
 }
 
 // a and b rounded to bf16 as round_to_bf16 rounds them (NaN may come out as another NaN), widened back. On
-// sm_80 and later one cvt instruction rounds both: the software rounding took some ten integer operations per
-// element, more than the multiply-add it feeds, and made batches of several rows compute-bound.
+// sm_80 and later one cvt instruction rounds both: the software rounding takes some ten integer operations per
+// element (counted in the PTX), more than the multiply-add it feeds, which by that count would make batches of
+// several rows compute-bound. The CPU emulation runs the software path; the GPU tests check this one.
 __device__ __forceinline__ void round_pair_to_bf16(float a, float b, float& rounded_a, float& rounded_b) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   unsigned int packed;

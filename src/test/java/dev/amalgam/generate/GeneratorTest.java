@@ -26,19 +26,6 @@ class GeneratorTest {
   private static ModelDirectory dir;
   private static Transformer model;
 
-  /** Token ids as text "<id>", so stop strings can be aimed at known tokens. */
-  private static final class IdText implements TokenText {
-    @Override
-    public String accept(int id) {
-      return "<" + id + ">";
-    }
-
-    @Override
-    public String flush() {
-      return "";
-    }
-  }
-
   @BeforeAll
   static void load() {
     backend = new CpuBackend();

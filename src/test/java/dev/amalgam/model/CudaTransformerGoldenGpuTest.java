@@ -5,13 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.backend.cuda.CudaBackend;
-import dev.amalgam.generate.GenerationResult;
-import dev.amalgam.generate.GenerationSettings;
-import dev.amalgam.generate.Generator;
-import dev.amalgam.generate.TokenListener;
-import dev.amalgam.generate.TokenText;
-import dev.amalgam.io.ModelDirectory;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -54,23 +47,18 @@ class CudaTransformerGoldenGpuTest {
   @ValueSource(strings = {"a", "b", "merged"})
   void greedyTokensAgreeAtLeastAsLongAsTransformersBf16(String name) {
     Golden golden = Golden.of(name);
-    try (ModelDirectory dir = ModelDirectory.open(Golden.modelDir(name));
-        Transformer model = Transformer.load(backend, dir.config(), WeightSource.of(dir))) {
-      Generator generator = new Generator(model, Set.copyOf(dir.config().eosTokenIds()));
-      for (int p = 0; p < Golden.PROMPTS; p++) {
-        int[] expected = golden.ints("p" + p + ".greedy");
-        int required = goldenJson.get(name + ".p" + p + ".bf16_agrees_first_n").asInt();
-        GenerationResult result = generator.generate(golden.ints("p" + p + ".ids"),
-            GenerationSettings.greedy(expected.length), TokenText.NONE, TokenListener.NONE);
-        int agree = 0;
-        while (agree < Math.min(expected.length, result.tokens().length) && expected[agree] == result.tokens()[agree]) {
-          agree++;
-        }
-        System.out.printf("cuda %s p%d: %d of %d greedy tokens agree (transformers bf16: %d)%n", name, p, agree,
-            expected.length, required);
-        assertTrue(agree >= required, name + " p" + p + ": " + agree + " leading tokens agree, transformers' bf16 run "
-            + required);
+    int[][] tokens = golden.greedyTokens(backend);
+    for (int p = 0; p < Golden.PROMPTS; p++) {
+      int[] expected = golden.ints("p" + p + ".greedy");
+      int required = goldenJson.get(name + ".p" + p + ".bf16_agrees_first_n").asInt();
+      int agree = 0;
+      while (agree < Math.min(expected.length, tokens[p].length) && expected[agree] == tokens[p][agree]) {
+        agree++;
       }
+      System.out.printf("cuda %s p%d: %d of %d greedy tokens agree (transformers bf16: %d)%n", name, p, agree,
+          expected.length, required);
+      assertTrue(agree >= required, name + " p" + p + ": " + agree + " leading tokens agree, transformers' bf16 run "
+          + required);
     }
   }
 }

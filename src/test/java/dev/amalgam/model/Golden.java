@@ -1,6 +1,10 @@
 package dev.amalgam.model;
 
 import dev.amalgam.backend.Backend;
+import dev.amalgam.generate.GenerationSettings;
+import dev.amalgam.generate.Generator;
+import dev.amalgam.generate.TokenListener;
+import dev.amalgam.generate.TokenText;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.SafetensorsHeader;
 import dev.amalgam.io.TensorInfo;
@@ -12,6 +16,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.IntStream;
 
 /** The Hugging Face reference outputs in src/test/resources/golden, and the example models they belong to. */
@@ -88,6 +93,23 @@ public final class Golden {
       }
     }
     return worst;
+  }
+
+  /**
+   * This model's greedy tokens for each golden prompt, generated on {@code backend} with the checkpoint's EOS
+   * ids, as many as transformers' greedy run has.
+   */
+  public int[][] greedyTokens(Backend backend) {
+    int[][] tokens = new int[PROMPTS][];
+    try (ModelDirectory dir = ModelDirectory.open(modelDir(model));
+        Transformer transformer = Transformer.load(backend, dir.config(), WeightSource.of(dir))) {
+      Generator generator = new Generator(transformer, Set.copyOf(dir.config().eosTokenIds()));
+      for (int p = 0; p < PROMPTS; p++) {
+        GenerationSettings settings = GenerationSettings.greedy(ints("p" + p + ".greedy").length);
+        tokens[p] = generator.generate(ints("p" + p + ".ids"), settings, TokenText.NONE, TokenListener.NONE).tokens();
+      }
+    }
+    return tokens;
   }
 
   public static double relativeL2(float[] actual, float[] expected) {

@@ -5,56 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.amalgam.UserError;
-import dev.amalgam.backend.cuda.CudaContext;
 import dev.amalgam.backend.cuda.DeviceTensor;
-import dev.amalgam.backend.cuda.KernelCache;
-import dev.amalgam.backend.cuda.KernelCompiler;
-import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The whole CUDA merge path against the oracle: 0.3·a + 0.7·b, normalized, bf16, bit for bit. */
-@Tag("gpu")
-class CudaMergeEngineGpuTest {
-  private static CudaContext context;
-  private static KernelCompiler compiler;
-  private static ModelDirectory a;
-  private static ModelDirectory b;
-  private static ModelDirectory expected;
-
-  @BeforeAll
-  static void open() throws Exception {
-    context = CudaContext.open(0);
-    compiler = new KernelCompiler(new KernelCache(Files.createTempDirectory("amalgam-cubin")));
-    a = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-a"));
-    b = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-b"));
-    expected = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-merged-linear"));
-  }
-
-  @AfterAll
-  static void close() {
-    a.close();
-    b.close();
-    expected.close();
-    context.close();
-  }
-
+class CudaMergeEngineGpuTest extends TinyMergeGpuTest {
   /** The default chunking (whole tiny tensors) and a tiny one that splits every tensor over all slots. */
   @ParameterizedTest(name = "chunk of {0} elements")
   @ValueSource(longs = {CudaMergeEngine.DEFAULT_CHUNK_ELEMENTS, 1024, 96})
@@ -63,7 +31,7 @@ class CudaMergeEngineGpuTest {
     Map<String, byte[]> written = new ConcurrentHashMap<>();
     AtomicInteger done = new AtomicInteger();
     try (CudaMergeEngine engine = new CudaMergeEngine(context, compiler, chunkElements)) {
-      engine.run(plan, this::map, collectInto(written),
+      engine.run(plan, TinyMergeGpuTest::map, collectInto(written),
           tensor -> done.incrementAndGet());
     }
     assertEquals(plan.size(), written.size());
@@ -76,20 +44,20 @@ class CudaMergeEngineGpuTest {
   @Test
   void keepsTheMergeOnTheDeviceBitForBit() {
     List<PlannedTensor> plan = ExampleModels.linearPlan(a, b, DType.BF16);
-    Map<String, DeviceTensor> merged;
+    Map<String, DeviceTensor> resident;
     try (CudaMergeEngine engine = new CudaMergeEngine(context, compiler, 4096)) {
-      merged = engine.mergeToDevice(plan, this::map, MergeEngine.MergeProgress.NONE);
+      resident = engine.mergeToDevice(plan, TinyMergeGpuTest::map, MergeEngine.MergeProgress.NONE);
     }
     try {
-      assertEquals(plan.stream().map(PlannedTensor::name).toList(), new ArrayList<>(merged.keySet()));
+      assertEquals(plan.stream().map(PlannedTensor::name).toList(), new ArrayList<>(resident.keySet()));
       for (PlannedTensor tensor : plan) {
-        DeviceTensor onDevice = merged.get(tensor.name());
+        DeviceTensor onDevice = resident.get(tensor.name());
         assertEquals(DType.BF16, onDevice.dtype());
         assertEquals(0, onDevice.address() % 256);
         assertEquals(oracle(tensor.name()), onDevice.download(), tensor.name());
       }
     } finally {
-      merged.values().forEach(DeviceTensor::close);
+      resident.values().forEach(DeviceTensor::close);
     }
   }
 
@@ -123,25 +91,22 @@ class CudaMergeEngineGpuTest {
     UserError failure = new UserError("disk full");
     AtomicInteger calls = new AtomicInteger();
     try (CudaMergeEngine engine = new CudaMergeEngine(context, compiler, 1024)) {
-      UserError thrown = assertThrows(UserError.class, () -> engine.run(plan, this::map, (tensor, offset, bytes) -> {
+      UserError thrown = assertThrows(UserError.class, () -> engine.run(plan, TinyMergeGpuTest::map, (tensor, offset, bytes) -> {
         if (calls.incrementAndGet() == 3) {
           throw failure;
         }
       }, MergeEngine.MergeProgress.NONE));
       assertSame(failure, thrown);
       Map<String, byte[]> written = new ConcurrentHashMap<>();
-      engine.run(plan, this::map, collectInto(written),
+      engine.run(plan, TinyMergeGpuTest::map, collectInto(written),
           MergeEngine.MergeProgress.NONE);
       assertEquals(plan.size(), written.size());
     }
   }
 
-  private ByteBuffer map(TensorInfo info) {
-    return (info.file().startsWith(a.dir()) ? a : b).map(info);
-  }
 
   private static ByteBuffer oracle(String name) {
-    return expected.map(expected.tensor(name).orElseThrow());
+    return merged.map(merged.tensor(name).orElseThrow());
   }
 
   /** Assembles each tensor from its chunks; a chunk written twice or out of bounds fails the copy. */

@@ -5,23 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.amalgam.UserError;
 import dev.amalgam.backend.cuda.CudaBackend;
-import dev.amalgam.backend.cuda.CudaContext;
-import dev.amalgam.backend.cuda.KernelCache;
-import dev.amalgam.backend.cuda.KernelCompiler;
 import dev.amalgam.backend.cuda.ResidentWeights;
-import dev.amalgam.io.ModelDirectory;
-import dev.amalgam.io.TensorInfo;
 import dev.amalgam.model.KvCache;
 import dev.amalgam.model.Transformer;
 import dev.amalgam.model.WeightSource;
 import dev.amalgam.tensor.DType;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,31 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * CUDA backend give exactly the logits of the merged checkpoint loaded from disk, also when the merge's out
  * dtype is not bf16 and the backend converts on adoption.
  */
-@Tag("gpu")
-class ResidentMergeGpuTest {
-  private static CudaContext context;
-  private static KernelCompiler compiler;
-  private static ModelDirectory a;
-  private static ModelDirectory b;
-  private static ModelDirectory merged;
-
-  @BeforeAll
-  static void open() throws Exception {
-    context = CudaContext.open(0);
-    compiler = new KernelCompiler(new KernelCache(Files.createTempDirectory("amalgam-cubin")));
-    a = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-a"));
-    b = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-b"));
-    merged = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-merged-linear"));
-  }
-
-  @AfterAll
-  static void close() {
-    a.close();
-    b.close();
-    merged.close();
-    context.close();
-  }
-
+class ResidentMergeGpuTest extends TinyMergeGpuTest {
   @ParameterizedTest(name = "merged as {0}")
   @ValueSource(strings = {"BF16", "F32"})
   void residentMergeGivesTheLogitsOfTheMergedCheckpoint(String outType) {
@@ -69,7 +35,7 @@ class ResidentMergeGpuTest {
       float[] actual;
       try (CudaMergeEngine engine = new CudaMergeEngine(context, compiler, CudaMergeEngine.DEFAULT_CHUNK_ELEMENTS);
           ResidentWeights weights = new ResidentWeights(
-              engine.mergeToDevice(plan, this::map, MergeEngine.MergeProgress.NONE), "the merge");
+              engine.mergeToDevice(plan, TinyMergeGpuTest::map, MergeEngine.MergeProgress.NONE), "the merge");
           Transformer model = Transformer.load(backend, merged.config(), weights)) {
         actual = logits(backend, model, ids);
         // Taken over means gone from the source: a second model cannot take the same memory.
@@ -86,7 +52,4 @@ class ResidentMergeGpuTest {
     }
   }
 
-  private ByteBuffer map(TensorInfo info) {
-    return (info.file().startsWith(a.dir()) ? a : b).map(info);
-  }
 }

@@ -3,7 +3,7 @@ package dev.amalgam.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
-import dev.amalgam.backend.DeviceChoice;
+import dev.amalgam.device.DeviceChoice;
 import dev.amalgam.bench.MergeBenchmark;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.amalgam.cli;
 
-import dev.amalgam.backend.GenerationBackends;
+import dev.amalgam.device.GenerationBackends;
 import picocli.CommandLine.Option;
 
 /** {@code --cuda-graphs}, for the commands that generate. */

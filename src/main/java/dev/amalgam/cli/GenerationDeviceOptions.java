@@ -1,8 +1,8 @@
 package dev.amalgam.cli;
 
 import dev.amalgam.backend.Backend;
-import dev.amalgam.backend.DeviceChoice;
-import dev.amalgam.backend.GenerationBackends;
+import dev.amalgam.device.DeviceChoice;
+import dev.amalgam.device.GenerationBackends;
 import java.util.function.Consumer;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

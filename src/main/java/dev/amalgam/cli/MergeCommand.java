@@ -2,10 +2,10 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.backend.DeviceChoice;
+import dev.amalgam.device.DeviceChoice;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.merge.MergeEngine;
-import dev.amalgam.merge.MergeEngines;
+import dev.amalgam.device.MergeEngines;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;

@@ -3,7 +3,7 @@ package dev.amalgam.generate;
 import dev.amalgam.UserError;
 import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.cuda.CudaBackend;
-import dev.amalgam.backend.cuda.ResidentWeights;
+import dev.amalgam.device.ResidentWeights;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.merge.CpuMergeEngine;
 import dev.amalgam.merge.CudaMergeEngine;

@@ -1,5 +1,6 @@
 package dev.amalgam.io;
 
+import dev.amalgam.config.HfJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;

@@ -2,13 +2,11 @@ package dev.amalgam.merge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.amalgam.backend.cuda.CudaContext;
-import dev.amalgam.backend.cuda.CudaStream;
-import dev.amalgam.backend.cuda.DeviceBuffer;
-import dev.amalgam.backend.cuda.KernelCache;
-import dev.amalgam.backend.cuda.KernelCompiler;
-import dev.amalgam.backend.cuda.MergeKernel;
-import dev.amalgam.backend.cuda.MergeKernelArgs;
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.CudaStream;
+import dev.amalgam.cuda.DeviceBuffer;
+import dev.amalgam.cuda.KernelCache;
+import dev.amalgam.cuda.KernelCompiler;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import java.nio.ByteBuffer;

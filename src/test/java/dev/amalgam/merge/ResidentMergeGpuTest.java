@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.amalgam.UserError;
 import dev.amalgam.backend.cuda.CudaBackend;
-import dev.amalgam.backend.cuda.ResidentWeights;
+import dev.amalgam.device.ResidentWeights;
 import dev.amalgam.model.KvCache;
 import dev.amalgam.model.Transformer;
 import dev.amalgam.model.WeightSource;

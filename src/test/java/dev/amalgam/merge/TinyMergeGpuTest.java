@@ -1,8 +1,8 @@
 package dev.amalgam.merge;
 
-import dev.amalgam.backend.cuda.CudaContext;
-import dev.amalgam.backend.cuda.KernelCache;
-import dev.amalgam.backend.cuda.KernelCompiler;
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.KernelCache;
+import dev.amalgam.cuda.KernelCompiler;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
 import java.nio.ByteBuffer;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.Tensor;
-import dev.amalgam.generate.Sampler;
+import dev.amalgam.backend.Sampler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

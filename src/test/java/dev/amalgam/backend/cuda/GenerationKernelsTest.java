@@ -1,5 +1,9 @@
 package dev.amalgam.backend.cuda;
 
+import dev.amalgam.cuda.KernelDType;
+import dev.amalgam.cuda.KernelArgs;
+import dev.amalgam.cuda.KernelParam;
+import dev.amalgam.cuda.KernelSignature;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -88,9 +92,9 @@ class GenerationKernelsTest {
     assertEquals(GenerationKernels.SAMPLE_THREADS, define("sample.cu", "SAMPLE_THREADS"));
     assertEquals(GenerationKernels.GEMV_WARPS, define("gemv.cu", "GEMV_WARPS"));
     assertEquals(GenerationKernels.GEMV_MAX_ROWS, define("gemv.cu", "GEMV_MAX_ROWS"));
-    assertEquals(GenerationKernels.dtypeCode(DType.F32), define("elementwise.cu", "AMALGAM_F32"));
-    assertEquals(GenerationKernels.dtypeCode(DType.F16), define("elementwise.cu", "AMALGAM_F16"));
-    assertEquals(GenerationKernels.dtypeCode(DType.BF16), define("elementwise.cu", "AMALGAM_BF16"));
+    assertEquals(KernelDType.code(DType.F32), define("elementwise.cu", "AMALGAM_F32"));
+    assertEquals(KernelDType.code(DType.F16), define("elementwise.cu", "AMALGAM_F16"));
+    assertEquals(KernelDType.code(DType.BF16), define("elementwise.cu", "AMALGAM_BF16"));
   }
 
   @Test

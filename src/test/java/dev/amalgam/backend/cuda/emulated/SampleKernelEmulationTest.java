@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.cuda.GenerationKernels;
-import dev.amalgam.generate.Sampler;
+import dev.amalgam.backend.Sampler;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;

@@ -2,8 +2,8 @@ package dev.amalgam.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.amalgam.testing.Toolchain;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +22,7 @@ class CudaKernelsCompileTest {
   @Test
   void everyKernelSourceCompilesWithNvcc() throws IOException, InterruptedException {
     Optional<Path> nvcc = findNvcc();
-    assumeTrue(nvcc.isPresent(), "nvcc is not on PATH or in /usr/local/cuda/bin");
+    Toolchain.require(nvcc.isPresent(), "nvcc (on PATH or in /usr/local/cuda/bin)");
     List<Path> sources = kernelSources();
     assertFalse(sources.isEmpty());
     for (Path source : sources) {

@@ -113,7 +113,7 @@ class CudaMergeKernelGpuTest {
         addresses[i] = device.address() + misalignBytes;
       }
       out.fill(POISON);
-      kernel.launch(stream, new MergeKernelArgs(addresses, inputTypes, weights, normalize ? divisor : 1f, normalize,
+      MergeKernel.weightedSum(kernel.on(stream), new MergeKernelArgs(addresses, inputTypes, weights, normalize ? divisor : 1f, normalize,
           out.address() + misalignBytes, outType, count));
       stream.synchronize();
       ByteBuffer actual = out.download();

@@ -12,7 +12,7 @@ import dev.amalgam.io.RecursiveDelete;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.merge.MergeEngine;
-import dev.amalgam.device.MergeEngines;
+import dev.amalgam.device.Device;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
@@ -105,7 +105,8 @@ public final class MergeBenchmark {
     }
     Path out = workDir.resolve("merged-" + device.name().toLowerCase());
     try (MergePlan plan = MergePlanner.plan(config);
-        MergeEngine engine = MergeEngines.open(device, null, log)) {
+        Device opened = Device.open(device, Device.Settings.DEFAULT, "merging", log);
+        MergeEngine engine = opened.mergeEngine()) {
       log.accept("merging on " + engine.device());
       Merger.Result r = Merger.toDisk(plan, engine, new Merger.OutputOptions(out, true, 5_000_000_000L, false),
           MergeEngine.MergeProgress.NONE);

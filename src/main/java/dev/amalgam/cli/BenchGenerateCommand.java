@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
-import dev.amalgam.backend.Backend;
+import dev.amalgam.device.Device;
 import dev.amalgam.bench.GenerationBenchmark;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -76,8 +76,8 @@ final class BenchGenerateCommand implements Callable<Integer> {
         statedBandwidth, bandwidthBuffer);
     PrintWriter err = spec.commandLine().getErr();
     ObjectNode result;
-    try (Backend backend = device.open(err::println)) {
-      result = new GenerationBenchmark(backend, options, err::println).run();
+    try (Device opened = device.open(err::println)) {
+      result = new GenerationBenchmark(opened.backend(), options, err::println).run();
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {

@@ -12,16 +12,18 @@ import java.util.Optional;
 
 /**
  * A merge result that is already in GPU memory ({@code CudaMergeEngine.mergeToDevice}), offered to a model
- * as its weights: the {@link CudaBackend} on the same context takes each tensor over where it lies, so merge
+ * as its weights: the {@link CudaBackend} of the same {@link CudaDevice} takes each tensor over where it lies, so merge
  * and generation need no device-to-host round trip. Tensors no model took are freed by {@link #close}.
  */
-public final class ResidentWeights implements WeightSource, AutoCloseable {
+final class ResidentWeights implements WeightSource, AutoCloseable {
   private final Map<String, DeviceTensor> tensors;
+  private final CudaBackend owner;
   private final String description;
 
-  /** Takes ownership of {@code tensors}. */
-  public ResidentWeights(Map<String, DeviceTensor> tensors, String description) {
+  /** Takes ownership of {@code tensors}, which {@code owner} shares a context with. */
+  ResidentWeights(Map<String, DeviceTensor> tensors, CudaBackend owner, String description) {
     this.tensors = new LinkedHashMap<>(tensors);
+    this.owner = owner;
     this.description = description;
   }
 
@@ -44,15 +46,16 @@ public final class ResidentWeights implements WeightSource, AutoCloseable {
 
       @Override
       public Tensor placeOn(Backend backend) {
-        if (!(backend instanceof CudaBackend cuda)) {
-          throw new IllegalArgumentException("GPU-resident weights need the CUDA backend, not " + backend.device());
+        if (backend != owner) {
+          throw new IllegalArgumentException("GPU-resident weights go to the backend of their own device, not "
+              + backend.device());
         }
         synchronized (ResidentWeights.this) {
           if (tensors.remove(name) == null) {
             throw new IllegalStateException("tensor `" + name + "` was already taken over");
           }
         }
-        return cuda.adopt(tensor);
+        return owner.adopt(tensor);
       }
     });
   }

@@ -9,8 +9,6 @@ import dev.amalgam.cuda.CudaContext;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.io.RecursiveDelete;
-import dev.amalgam.io.ModelDirectory;
-import dev.amalgam.io.TensorInfo;
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.device.Device;
 import dev.amalgam.merge.MergePlan;

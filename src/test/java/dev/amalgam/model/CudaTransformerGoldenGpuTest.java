@@ -3,8 +3,8 @@ package dev.amalgam.model;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.backend.cuda.CudaBackend;
+import dev.amalgam.testing.Fixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -34,7 +34,7 @@ class CudaTransformerGoldenGpuTest {
   @BeforeAll
   static void start() throws Exception {
     backend = CudaBackend.open(0);
-    goldenJson = new ObjectMapper().readTree(CudaTransformerGoldenGpuTest.class.getResource("/golden/qwen2-tiny-golden.json"));
+    goldenJson = Fixtures.generationGolden();
   }
 
   @AfterAll

@@ -1,18 +1,18 @@
-package dev.amalgam;
+package dev.amalgam.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.io.ModelDirectory;
+import dev.amalgam.io.SafetensorsHeader;
 import dev.amalgam.io.SafetensorsLayout;
 import dev.amalgam.io.ShardedSafetensorsWriter;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.HostTensor;
-import dev.amalgam.io.SafetensorsHeader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,16 +23,8 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
-/** Test checkpoints: the bundled tiny models, and variants derived from them (tied, reshaped, re-typed). */
+/** Test checkpoints built from the {@link Fixtures}: variants derived from them (tied, reshaped, re-typed), configs. */
 public final class TestModels {
-  public static final Path A = Path.of("examples/qwen2-tiny-a");
-  public static final Path B = Path.of("examples/qwen2-tiny-b");
-  public static final Path MERGED = Path.of("examples/qwen2-tiny-merged-linear");
-  public static final Path A_FP32 = Path.of("src/test/resources/fixtures/qwen2-tiny-a-fp32");
-  public static final Path B_SHARDED = Path.of("src/test/resources/fixtures/qwen2-tiny-b-sharded");
-  public static final Path MERGED_BF16_ARITH =
-      Path.of("src/test/resources/fixtures/qwen2-tiny-merged-linear-bf16arith.safetensors");
-
   private TestModels() {}
 
   /** Every tensor of a model folder, copied into memory. */

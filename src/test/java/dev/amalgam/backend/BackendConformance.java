@@ -2,6 +2,8 @@ package dev.amalgam.backend;
 
 import static dev.amalgam.testing.Closeness.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
@@ -232,6 +234,24 @@ public abstract class BackendConformance {
       Tensor out = aliased ? g : separate;
       backend().siluMul(g, u, out);
       assertClose(backend().download(out), OpReference.siluMul(gate, up), tolerance(Op.ELEMENTWISE), "siluMul");
+    }
+  }
+
+  @Test
+  void greedySamplingPicksEachRowsArgMaxAndNonFiniteLogitsAreAnError() {
+    float[] logits = RandomArrays.gaussians(random, 3 * 300, 2f);
+    logits[17] = 9f;
+    logits[300 + 299] = 9f;
+    logits[600] = 9f;
+    SamplingParams greedy = new SamplingParams(0f, 0, 1f, 0f, 1f);
+    try (Tensor t = backend().uploadFloats(logits, 3, 300)) {
+      assertArrayEquals(new int[] {17, 299, 0}, backend().sample(t, greedy, new int[3][0], new double[3]));
+    }
+    logits[300 + 5] = Float.NaN;
+    try (Tensor t = backend().uploadFloats(logits, 3, 300)) {
+      NonFiniteLogitsException error = assertThrows(NonFiniteLogitsException.class,
+          () -> backend().sample(t, new SamplingParams(0.8f, 0, 1f, 0f, 1f), new int[3][0], new double[3]));
+      assertTrue(error.getMessage().contains("sequence 1"), error.getMessage());
     }
   }
 }

@@ -50,9 +50,16 @@ class CudaMergeKernelGpuTest {
 
   @AfterAll
   static void close() {
-    stream.close();
-    kernel.close();
-    context.close();
+    // After a failed open, only what was opened: the open's own error is the one to read.
+    if (stream != null) {
+      stream.close();
+    }
+    if (kernel != null) {
+      kernel.close();
+    }
+    if (context != null) {
+      context.close();
+    }
   }
 
   static Stream<Arguments> cases() {

@@ -90,7 +90,7 @@ public final class CudaBackend implements Backend {
       opened.add(kernels);
       this.cublas = Cublas.create(stream);
       opened.add(cublas);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       closeAll(opened);
       throw e;
     }
@@ -114,7 +114,7 @@ public final class CudaBackend implements Backend {
     CudaContext context = CudaContext.open(ordinal);
     try {
       return new CudaBackend(context, true, new KernelCompiler(KernelCache.fromEnvironment()), graphs);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       context.close();
       throw e;
     }
@@ -477,7 +477,7 @@ public final class CudaBackend implements Backend {
       CapturedStep step = new CapturedStep(CudaGraph.capture(stream, ops), own);
       liveSteps.add(step);
       return step;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       own.close();
       throw e;
     } finally {

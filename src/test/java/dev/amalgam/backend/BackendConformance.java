@@ -14,7 +14,10 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -23,8 +26,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * output poisoned with NaN first so an element an op skips shows. A subclass brings the backend and states
  * its tolerances beside the reason for them; the CPU's runs in every build, the GPU's where there is one.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class BackendConformance {
-  protected abstract Backend backend();
+  private Backend backend;
+
+  /** Opens the backend under test, once for all the cases. */
+  protected abstract Backend open();
 
   /** Whether this backend rounds a linear layer's input to bf16 before multiplying (the CUDA one does). */
   protected abstract boolean roundsLinearInputsToBf16();
@@ -36,6 +43,22 @@ public abstract class BackendConformance {
   protected enum Op { EXACT, NORM, LINEAR, ROPE, ATTENTION, ELEMENTWISE }
 
   private final Random random = new Random(2026);
+
+  @BeforeAll
+  void start() {
+    backend = open();
+  }
+
+  @AfterAll
+  void stop() {
+    if (backend != null) {
+      backend.close();
+    }
+  }
+
+  private Backend backend() {
+    return backend;
+  }
 
   private Tensor bf16(float[] values, long... shape) {
     ByteBuffer bytes = ByteBuffer.allocateDirect(2 * values.length).order(ByteOrder.LITTLE_ENDIAN);

@@ -2,26 +2,12 @@ package dev.amalgam.backend.cpu;
 
 import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.BackendConformance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 /** The CPU backend (libtorch, float32) over the conformance cases. */
 class CpuBackendConformanceTest extends BackendConformance {
-  private static CpuBackend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
-  }
-
   @Override
-  protected Backend backend() {
-    return backend;
+  protected Backend open() {
+    return new CpuBackend();
   }
 
   /** libtorch multiplies the float32 input by the weights widened to float32. */

@@ -2,28 +2,14 @@ package dev.amalgam.backend.cuda;
 
 import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.BackendConformance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 
 /** The CUDA backend over the conformance cases, where there is a GPU. */
 @Tag("gpu")
 class CudaBackendConformanceGpuTest extends BackendConformance {
-  private static CudaBackend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = CudaBackend.open(0);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
-  }
-
   @Override
-  protected Backend backend() {
-    return backend;
+  protected Backend open() {
+    return CudaBackend.open(0);
   }
 
   /** cuBLAS and the gemv kernels multiply bf16 by bf16: the input is rounded once, to nearest even. */

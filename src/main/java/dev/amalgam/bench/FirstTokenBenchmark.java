@@ -2,8 +2,8 @@ package dev.amalgam.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.device.Device;
 import dev.amalgam.config.MergeConfig;
+import dev.amalgam.device.Device;
 import dev.amalgam.generate.GenerationResult;
 import dev.amalgam.generate.GenerationSettings;
 import dev.amalgam.generate.Generator;

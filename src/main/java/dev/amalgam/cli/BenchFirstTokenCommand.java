@@ -2,8 +2,8 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.device.Device;
 import dev.amalgam.bench.FirstTokenBenchmark;
+import dev.amalgam.device.Device;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -2,10 +2,10 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.device.DeviceChoice;
 import dev.amalgam.config.MergeConfig;
-import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.device.Device;
+import dev.amalgam.device.DeviceChoice;
+import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
@@ -14,9 +14,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "merge",

@@ -1,9 +1,9 @@
 package dev.amalgam.device;
 
-import dev.amalgam.backend.cuda.CudaBackend;
-import dev.amalgam.cuda.DeviceTensor;
 import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.Tensor;
+import dev.amalgam.backend.cuda.CudaBackend;
+import dev.amalgam.cuda.DeviceTensor;
 import dev.amalgam.model.WeightSource;
 import dev.amalgam.tensor.DType;
 import java.util.LinkedHashMap;

@@ -1,8 +1,8 @@
 package dev.amalgam.io;
 
-import dev.amalgam.config.HfJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.config.HfJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

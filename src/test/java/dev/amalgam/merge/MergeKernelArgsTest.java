@@ -1,9 +1,9 @@
 package dev.amalgam.merge;
 
-import dev.amalgam.cuda.KernelDType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.amalgam.cuda.KernelDType;
 import dev.amalgam.tensor.DType;
 import java.io.IOException;
 import java.nio.ByteBuffer;

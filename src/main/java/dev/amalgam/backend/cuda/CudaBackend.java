@@ -1,17 +1,5 @@
 package dev.amalgam.backend.cuda;
 
-import dev.amalgam.cuda.Cublas;
-import dev.amalgam.cuda.KernelLauncher;
-import dev.amalgam.cuda.LoadedKernels;
-import dev.amalgam.cuda.CudaAvailability;
-import dev.amalgam.cuda.CudaContext;
-import dev.amalgam.cuda.CudaException;
-import dev.amalgam.cuda.CudaGraph;
-import dev.amalgam.cuda.CudaStream;
-import dev.amalgam.cuda.DeviceBuffer;
-import dev.amalgam.cuda.DeviceTensor;
-import dev.amalgam.cuda.KernelCache;
-import dev.amalgam.cuda.KernelCompiler;
 import static org.bytedeco.cuda.global.cudart.cuMemcpyDtoDAsync;
 import static org.bytedeco.cuda.global.cudart.cuMemsetD8Async;
 
@@ -21,6 +9,18 @@ import dev.amalgam.backend.Projection;
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.StepGraph;
 import dev.amalgam.backend.Tensor;
+import dev.amalgam.cuda.Cublas;
+import dev.amalgam.cuda.CudaAvailability;
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.CudaException;
+import dev.amalgam.cuda.CudaGraph;
+import dev.amalgam.cuda.CudaStream;
+import dev.amalgam.cuda.DeviceBuffer;
+import dev.amalgam.cuda.DeviceTensor;
+import dev.amalgam.cuda.KernelCache;
+import dev.amalgam.cuda.KernelCompiler;
+import dev.amalgam.cuda.KernelLauncher;
+import dev.amalgam.cuda.LoadedKernels;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import dev.amalgam.tensor.HostTensor;

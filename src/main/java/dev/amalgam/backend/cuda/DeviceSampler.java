@@ -1,12 +1,12 @@
 package dev.amalgam.backend.cuda;
 
 import dev.amalgam.backend.NonFiniteLogitsException;
-import dev.amalgam.cuda.KernelLauncher;
+import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.cuda.CudaStream;
 import dev.amalgam.cuda.DeviceScratch;
+import dev.amalgam.cuda.KernelLauncher;
 import dev.amalgam.cuda.PinnedBuffer;
 import dev.amalgam.cuda.PinnedScratch;
-import dev.amalgam.backend.SamplingParams;
 import java.nio.ByteBuffer;
 
 /**

@@ -1,8 +1,8 @@
 package dev.amalgam.backend.cuda;
 
-import static dev.amalgam.testing.Closeness.assertClose;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.poisoned;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.random;
+import static dev.amalgam.testing.Closeness.assertClose;
 
 import dev.amalgam.backend.OpReference;
 import dev.amalgam.backend.Tensor;

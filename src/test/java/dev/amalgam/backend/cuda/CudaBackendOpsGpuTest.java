@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.amalgam.backend.OpReference;
 import dev.amalgam.backend.Tensor;
-import dev.amalgam.testing.RandomArrays;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import dev.amalgam.tensor.HostTensor;
+import dev.amalgam.testing.RandomArrays;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;

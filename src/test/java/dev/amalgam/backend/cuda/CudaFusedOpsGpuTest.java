@@ -1,11 +1,11 @@
 package dev.amalgam.backend.cuda;
 
-import static dev.amalgam.testing.Closeness.assertClose;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.assertLinearMatchesReference;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.bf16;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.poisoned;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.random;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.weight;
+import static dev.amalgam.testing.Closeness.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -1,12 +1,12 @@
 package dev.amalgam.backend.cuda;
 
-import dev.amalgam.cuda.KernelDType;
-import dev.amalgam.cuda.KernelParam;
-import dev.amalgam.cuda.KernelSignature;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.amalgam.cuda.KernelDType;
+import dev.amalgam.cuda.KernelParam;
+import dev.amalgam.cuda.KernelSignature;
 import dev.amalgam.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -13,7 +13,6 @@ import dev.amalgam.backend.Tensor;
 import dev.amalgam.tensor.DType;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

@@ -1,6 +1,6 @@
 // On-device token sampling: one block per row of logits, only the chosen id leaves the GPU.
 //
-// Follows dev.amalgam.generate.Sampler (the reference) step by step, so that the same uniform gives the
+// Follows dev.amalgam.backend.Sampler (the reference) step by step, so that the same uniform gives the
 // same id as the CPU backend: repetition penalty -> greedy arg-max -> temperature -> top-k -> top-p ->
 // min-p -> draw. Logit arithmetic is float32 and probabilities are float64, as there; the host compiles
 // this file with --fmad=false so no product is fused into a differently rounded FMA.
@@ -10,7 +10,12 @@
 // bit patterns, and ties at that probability are kept in ascending id order with a block-wide scan. The
 // draw walks the ids in ascending order with each thread owning a contiguous range of ids.
 //
-// Parameter list checked against dev.amalgam.backend.cuda.GenerationKernels by a unit test.
+// A row with a NaN or infinite logit is flagged in nonfinite[row] for the host to report as an error, and
+// whatever the logits, the id written is inside [0, vocab): a draw that finds no token with p > 0 falls back
+// to the arg-max, as the reference does. An id outside the vocabulary would feed the next step's embedding
+// gather as an out-of-bounds read, a sticky fault that fails every later call in the process.
+//
+// Parameter list checked against dev.amalgam.backend.cuda.SampleKernels by a unit test.
 
 #define SAMPLE_THREADS 1024
 #define SAMPLE_WARPS (SAMPLE_THREADS / 32)
@@ -301,13 +306,13 @@ __device__ int draw(const float* w, double* probs, int vocab, double uniform, do
   if (first != 0x7fffffff) {
     return first;
   }
-  return -block_min_int(-last, scratch);
+  return -block_min_int(-last, scratch);  // -1 when no token has p > 0: the caller falls back to the arg-max
 }
 
 // One block of SAMPLE_THREADS per row. logits [rows, vocab] is only read; work (float32) and probs (float64)
 // are [rows, vocab] scratch. history holds every row's seen ids back to back, row b's at
 // history[history_offsets[b] .. history_offsets[b + 1]); read only when the penalty is not 1.
-extern "C" __global__ void sample_rows(const float* logits, float* work, double* probs, int* out_ids,
+extern "C" __global__ void sample_rows(const float* logits, float* work, double* probs, int* out_ids, int* nonfinite,
                                        const int* history, const int* history_offsets, const double* uniforms,
                                        int vocab, float temperature, int top_k, float top_p, float min_p,
                                        float repetition_penalty) {
@@ -317,10 +322,12 @@ extern "C" __global__ void sample_rows(const float* logits, float* work, double*
   float* w = work + row * vocab;
   double* p = probs + row * vocab;
 
+  int finite = 1;
   for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
     w[i] = in[i];
+    finite &= (__float_as_uint(in[i]) & 0x7f800000u) != 0x7f800000u;
   }
-  __syncthreads();
+  finite = block_min_int(finite, scratch);
   if (repetition_penalty != 1.0f) {
     // Each distinct id once: every thread computes from the unpenalized logit, so duplicates in the
     // history write the same value.
@@ -351,8 +358,12 @@ extern "C" __global__ void sample_rows(const float* logits, float* work, double*
       keep_min_p(w, p, vocab, min_p, scratch);
     }
     chosen = draw(w, p, vocab, uniforms[row], scratch);
+    if (chosen < 0) {
+      chosen = block_argmax(w, vocab, scratch);
+    }
   }
   if (threadIdx.x == 0) {
     out_ids[row] = chosen;
+    nonfinite[row] = !finite;
   }
 }

@@ -4,11 +4,15 @@
 #                                runtime, jars, test classes, JUnit console) into build/gpu-bundle/, packed
 #                                as build/gpu-bundle.tar.xz: that archive is what travels (carry it alone).
 #   scripts/gpu-check.sh run     on the GPU machine, from the repository root, with build/gpu-bundle.tar.xz
-#                                carried: unpacks it, then doctor, the gpu-tagged tests, the merge benchmark
-#                                against torch (scripts/bench-merge.sh), config to first token, each kernel
-#                                against the measured ceilings (amalgam bench kernels), then the generation
-#                                benchmark against transformers (scripts/bench-generate.sh) at 512 prompt tokens
-#                                and at 2048 (the prefill target); results under $OUT.
+#                                carried: checks what the machine lacks, unpacks, then the smallest first:
+#                                doctor, a smoke test (merge kernel bit-exact, golden generation), the
+#                                gpu-tagged tests, the merge benchmark against torch (scripts/bench-merge.sh),
+#                                config to first token, each kernel against the measured ceilings (amalgam bench
+#                                kernels), the generation benchmark against transformers at 512 prompt tokens
+#                                and at 2048 (the prefill target). Each step has its own time limit, all within
+#                                540 s, and writes its results under $OUT as soon as it ends; the summary says
+#                                which steps passed, failed, timed out or were skipped for time. Call it with
+#                                a device timeout of 590 s or more.
 # The GPU machine has no JDK and no Maven, and at most 64 MiB travel to it (archive + tracked files). The
 # JVM's libjvm.so is most of the bundle and compresses well, hence the xz archive.
 set -euo pipefail
@@ -90,68 +94,120 @@ stage() {
   fi
 }
 
-run() {
-  if [[ ! -x "$BUNDLE/runtime/bin/java" && -f "$ARCHIVE" ]]; then
-    python3 -m tarfile -e "$ARCHIVE" "$(dirname "$BUNDLE")"
+# The CUDA 13.0 libraries, for the Java processes only: Python's torch must keep binding its own cuBLAS.
+CUDA_LIBS=/usr/local/cuda-13.0/targets/x86_64-linux/lib
+# One device call may run 600 s, and the machine is lent 15 minutes in all: every step fits in BUDGET_S.
+BUDGET_S=540
+
+# step NAME LIMIT_S COMMAND...: runs COMMAND under its own time limit if the budget still holds that limit,
+# and records at once in $OUT/steps.tsv whether it passed, failed, timed out or was skipped for time.
+step() {
+  local name=$1 limit=$2
+  shift 2
+  local left=$(( BUDGET_S - (SECONDS - START) ))
+  if (( left < limit )); then
+    printf '%s\tskipped\tneeds %s s, %s s of the budget left\n' "$name" "$limit" "$left" >> "$OUT/steps.tsv"
+    STATUS=1
+    return
   fi
-  [[ -x "$BUNDLE/runtime/bin/java" ]] || { echo "error: no $BUNDLE; run '$0 stage' and carry $ARCHIVE" >&2; exit 1; }
+  local begin=$SECONDS code=0
+  timeout "$limit" "$@" || code=$?
+  local result=passed
+  if (( code == 124 )); then result="timed out"; elif (( code != 0 )); then result="failed (exit $code)"; fi
+  printf '%s\t%s\t%s s of %s\n' "$name" "$result" "$(( SECONDS - begin ))" "$limit" >> "$OUT/steps.tsv"
+  [[ $result == passed ]] || STATUS=1
+}
+
+# What the machine may lack, said plainly rather than failing later and obscurely.
+preflight() {
+  local lacks=()
+  ls "$CUDA_LIBS"/libnvrtc-builtins.so* >/dev/null 2>&1 || lacks+=("libnvrtc-builtins in $CUDA_LIBS (NVRTC cannot compile)")
+  ls /usr/lib/libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.1 >/dev/null 2>&1 || lacks+=("libcuda.so.1 (no driver)")
+  python3 -c "import lzma" 2>/dev/null || lacks+=("Python's lzma (the bundle is unpacked with tar instead)")
+  python3 -c "import torch, transformers, safetensors" 2>/dev/null || lacks+=("python3 with torch, transformers and safetensors (no baselines)")
+  { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+    ls -l /usr/lib/libcuda.so.1 "$CUDA_LIBS"/lib{cudart,nvrtc,cublas,cublasLt}.so.13 || true
+    printf 'lacks: %s\n' "${lacks[@]:-nothing}"
+  } > "$OUT/machine.txt" 2>&1
+}
+
+# The bundle's java with the CUDA libraries on its library path, as one command for the scripts to call.
+java_wrapper() {
+  cat > "$BUNDLE/java-cuda" <<SH
+#!/usr/bin/env bash
+LD_LIBRARY_PATH=$CUDA_LIBS:/usr/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH} exec "$PWD/$BUNDLE/runtime/bin/java" "\$@"
+SH
+  chmod +x "$BUNDLE/java-cuda"
+}
+
+run() {
+  START=$SECONDS
+  STATUS=0
   OUT=${OUT:-$(mktemp -d /tmp/gpu-check.XXXX)}
   mkdir -p "$OUT"
-  export LD_LIBRARY_PATH=/usr/local/cuda-13.0/targets/x86_64-linux/lib:/usr/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  : > "$OUT/steps.tsv"
+  preflight
+  if [[ ! -x "$BUNDLE/runtime/bin/java" && -f "$ARCHIVE" ]]; then
+    if python3 -c "import lzma" 2>/dev/null; then
+      python3 -m tarfile -e "$ARCHIVE" "$(dirname "$BUNDLE")"
+    else
+      tar -C "$(dirname "$BUNDLE")" -xJf "$ARCHIVE"
+    fi
+  fi
+  [[ -x "$BUNDLE/runtime/bin/java" ]] || { echo "error: no $BUNDLE; run '$0 stage' and carry $ARCHIVE" >&2; exit 1; }
+  # Java and the kernel cache want a writable home; a bare machine may not give one.
+  if [[ ! -w ${HOME:-/nonexistent} ]]; then
+    echo "note: HOME (${HOME:-unset}) is not writable; using $OUT/home" >> "$OUT/machine.txt"
+    export HOME="$OUT/home"
+    mkdir -p "$HOME"
+  fi
   export AMALGAM_CACHE_DIR="$OUT/cubin-cache"
-  local java="$BUNDLE/runtime/bin/java"
+  java_wrapper
+  local java="$BUNDLE/java-cuda"
   local cp="$BUNDLE/amalgam.jar"
   for jar in "$BUNDLE"/lib/*.jar; do cp="$cp:$jar"; done
-  local status=0
+  local tests=(-Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes:src/test/resources"
+    org.junit.platform.console.ConsoleLauncher execute --details=tree --disable-banner --disable-ansi-colors)
 
-  # The machine facts the README records, checked first.
-  { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-    ls -l /usr/lib/libcuda.so.1 /usr/local/cuda-13.0/targets/x86_64-linux/lib/lib{cudart,nvrtc,cublas,cublasLt}.so.13 || true
-  } > "$OUT/machine.txt" 2>&1
-
-  "$java" -cp "$cp" dev.amalgam.cli.Main doctor --json > "$OUT/doctor.json" 2> "$OUT/doctor.err" || status=1
-
-  # One device call may run 600 s: the steps share 550 s (160 + 170 + 45 + 35 + 90 + 50) so that the summary
-  # prints. Call `run` with a timeout of 590 s or more.
-  timeout 160 "$java" -Xmx8g -cp "$BUNDLE/junit-console.jar:$cp:$BUNDLE/test-classes:src/test/resources" \
-    org.junit.platform.console.ConsoleLauncher execute --scan-class-path "$BUNDLE/test-classes" --include-tag gpu --details=tree --disable-banner --disable-ansi-colors \
-    > "$OUT/gpu-tests.log" 2>&1 || status=1
-
-  # The merge benchmark with the torch baseline in the same run (python3 there has torch and safetensors).
-  AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" timeout 170 scripts/bench-merge.sh cuda /tmp/amalgam-bench \
-    > "$OUT/bench-merge.json" 2> "$OUT/bench-merge.log" || status=1
-
+  # Smallest first: if the GPU path is broken, these say how within the first minute.
+  step doctor 20 bash -c '"$0" -cp "$1" dev.amalgam.cli.Main doctor --json > "$2/doctor.json" 2> "$2/doctor.err"' \
+    "$java" "$cp" "$OUT"
+  step smoke 60 bash -c '"$0" "${@:2}" --select-class dev.amalgam.merge.CudaMergeKernelGpuTest \
+    --select-class dev.amalgam.model.CudaTransformerGoldenGpuTest > "$1/smoke.log" 2>&1' "$java" "$OUT" "${tests[@]}"
+  step gpu-tests 150 bash -c '"$0" "${@:3}" --scan-class-path "$2" --include-tag gpu > "$1/gpu-tests.log" 2>&1' \
+    "$java" "$OUT" "$BUNDLE/test-classes" "${tests[@]}"
+  # The merge against the torch baseline; bench-merge.sh saves amalgam's JSON to $OUT before the baseline runs.
+  step bench-merge 120 env OUT="$OUT" AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" BASELINE_TIMEOUT=45 \
+    bash -c 'scripts/bench-merge.sh cuda /tmp/amalgam-bench > "$OUT/bench-merge.json" 2> "$OUT/bench-merge.log"'
   # From the merge config to the first token, in memory on the GPU, against reading the inputs once.
-  [[ -f /tmp/amalgam-bench/linear.yml ]] && timeout 45 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench first-token \
-    /tmp/amalgam-bench/linear.yml --device cuda --json > "$OUT/bench-first-token.json" 2> "$OUT/bench-first-token.log" \
-    || status=1
-
-  # Each op of a decode step (batches 1, 8, 32 at 512 positions) and of a 2048-token prefill, at the 1.5B shape,
-  # against the copy bandwidth and a large matmul measured in the same run.
-  timeout 35 "$java" -Xmx8g -cp "$cp" dev.amalgam.cli.Main bench kernels --device cuda \
-    > "$OUT/bench-kernels.txt" 2> "$OUT/bench-kernels.log" || status=1
-
-  # Generation against transformers on the same random 1.5B checkpoint (bench merge's, when it wrote one). Last,
-  # and under its own timeout, so whatever happens there the results above stand. The sizes fit one device
-  # session; BENCH_GENERATE_ARGS overrides them.
-  # shellcheck disable=SC2086 # BENCH_GENERATE_ARGS is a list of arguments
-  AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 90 scripts/bench-generate.sh --device cuda \
-    --out "$OUT/bench-generate" ${BENCH_GENERATE_ARGS:---prompt-len 512 --new-tokens 64 --batch 1,8,32} \
-    > "$OUT/bench-generate.txt" 2>&1 || status=1
+  if [[ -f /tmp/amalgam-bench/linear.yml ]]; then
+    step first-token 40 bash -c '"$0" -Xmx8g -cp "$1" dev.amalgam.cli.Main bench first-token \
+      /tmp/amalgam-bench/linear.yml --device cuda --json > "$2/bench-first-token.json" 2> "$2/bench-first-token.log"' \
+      "$java" "$cp" "$OUT"
+  else
+    printf 'first-token\tskipped\tbench-merge wrote no checkpoints\n' >> "$OUT/steps.tsv"
+  fi
+  # Each op of a decode step and of a 2048-token prefill, at the 1.5B shape, against ceilings measured in the run.
+  step bench-kernels 35 bash -c '"$0" -Xmx8g -cp "$1" dev.amalgam.cli.Main bench kernels --device cuda \
+    > "$2/bench-kernels.txt" 2> "$2/bench-kernels.log"' "$java" "$cp" "$OUT"
+  # Generation against transformers on the same random 1.5B checkpoint; BENCH_GENERATE_ARGS overrides the sizes.
+  step bench-generate 75 env AMALGAM_JAVA="$java" AMALGAM_CP="$cp" bash -c 'scripts/bench-generate.sh --device cuda \
+    --out "$0/bench-generate" ${1:---prompt-len 512 --new-tokens 64 --batch 1,8,32} > "$0/bench-generate.txt" 2>&1' \
+    "$OUT" "${BENCH_GENERATE_ARGS:-}"
   # The prefill target is set at 2048 prompt tokens: one prompt, a few tokens, both sides again.
-  AMALGAM_JAVA="$java" AMALGAM_CP="$cp" timeout 50 scripts/bench-generate.sh --device cuda \
-    --out "$OUT/bench-prefill" --prompt-len 2048 --new-tokens 4 --batch 1 \
-    > "$OUT/bench-prefill.txt" 2>&1 || status=1
+  step bench-prefill 40 env AMALGAM_JAVA="$java" AMALGAM_CP="$cp" bash -c 'scripts/bench-generate.sh --device cuda \
+    --out "$0/bench-prefill" --prompt-len 2048 --new-tokens 4 --batch 1 > "$0/bench-prefill.txt" 2>&1' "$OUT"
 
   summary "$OUT"
-  return $status
+  return $STATUS
 }
 
 summary() {
   local out=$1
   echo
   echo "== gpu-check results in $out =="
-  grep -E "GPU|H100|H200|NVIDIA" "$out/machine.txt" | head -2 || true
+  grep -E "GPU|H100|H200|NVIDIA|^lacks|^note" "$out/machine.txt" | head -4 || true
+  column -t -s $'\t' "$out/steps.tsv" 2>/dev/null | sed 's/^/step          /' || sed 's/^/step          /' "$out/steps.tsv"
   python3 - "$out" <<'PY' || true
 import json, os, sys
 out = sys.argv[1]
@@ -164,8 +220,9 @@ try:
 except Exception as e:
     print(f"doctor        no report ({e})")
 bench = os.path.join(out, "bench-merge.json")
-if os.path.exists(bench) and os.path.getsize(bench) > 0:
-    b = json.load(open(bench))["amalgam"]
+ours = os.path.join(out, "merge-amalgam.json")  # saved before the baseline ran, in case it failed
+if os.path.exists(bench) and os.path.getsize(bench) > 0 or os.path.exists(ours):
+    b = json.load(open(bench))["amalgam"] if os.path.exists(bench) and os.path.getsize(bench) > 0 else json.load(open(ours))
     f = b["floor"]
     for when in ("before", "after"):
         w = f[when]
@@ -184,10 +241,10 @@ if os.path.exists(bench) and os.path.getsize(bench) > 0:
               f'{100 * k["kernel_to_copy_bandwidth"]:.0f}% of copy bandwidth')
 PY
   # The CUDA generation backend against the goldens: logits error, and greedy agreement vs transformers' bf16.
-  grep -E "^cuda (a|b|merged)" "$out/gpu-tests.log" | sed 's/^/golden        /' || true
+  grep -hE "^cuda (a|b|merged)" "$out/smoke.log" "$out/gpu-tests.log" 2>/dev/null | sed 's/^/golden        /' || true
   # Decode with CUDA graphs against the same kernels launched one by one (same tokens asserted; speed is information).
   grep -E "^cuda graphs " "$out/gpu-tests.log" | sed 's/^cuda graphs /graphs        /' || true
-  grep -E "(tests|containers) (successful|failed|found)" "$out/gpu-tests.log" | tr -d '[]' \
+  grep -E "(tests|containers) (successful|failed|found)" "$out/gpu-tests.log" 2>/dev/null | tr -d '[]' \
     | sed -E 's/^ *([0-9]+) (tests|containers) (.*[a-z]) *$/\2 \3: \1/' || true
   if [[ -s "$out/bench-kernels.txt" ]]; then
     cat "$out/bench-kernels.txt"

@@ -196,7 +196,8 @@ public interface Backend extends AutoCloseable {
    * @param history for each row, the token ids seen so far (prompt and generated), read only when the
    *     repetition penalty is not 1
    * @param uniforms for each row, a number in [0, 1) from the caller's seeded generator, unused when greedy
-   * @return {@code B} token ids
+   * @return {@code B} token ids, each inside the vocabulary
+   * @throws NonFiniteLogitsException if a row holds NaN or an infinity
    */
   int[] sample(Tensor logits, SamplingParams params, int[][] history, double[] uniforms);
 

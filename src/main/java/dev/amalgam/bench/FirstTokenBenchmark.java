@@ -2,14 +2,14 @@ package dev.amalgam.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.backend.Backend;
 import dev.amalgam.config.MergeConfig;
+import dev.amalgam.device.Device;
 import dev.amalgam.generate.GenerationResult;
 import dev.amalgam.generate.GenerationSettings;
 import dev.amalgam.generate.Generator;
-import dev.amalgam.generate.ModelSource;
 import dev.amalgam.generate.TokenListener;
 import dev.amalgam.generate.TokenText;
+import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.model.Transformer;
@@ -28,7 +28,7 @@ import java.util.function.Consumer;
 public final class FirstTokenBenchmark {
   private FirstTokenBenchmark() {}
 
-  public static ObjectNode run(Backend backend, Path config, int promptLength, long seed, Consumer<String> log) {
+  public static ObjectNode run(Device device, Path config, int promptLength, long seed, Consumer<String> log) {
     MergeConfig mergeConfig = MergeConfig.load(config);
     List<Path> inputs;
     try (MergePlan plan = MergePlanner.plan(mergeConfig)) {
@@ -40,19 +40,19 @@ public final class FirstTokenBenchmark {
     if (cold) {
       IoFloor.dropPageCache();
     }
-    log.accept("timing merge to first token on " + backend.device());
+    log.accept("timing merge to first token on " + device.description());
     long start = System.nanoTime();
     GenerationResult first;
     try (MergePlan plan = MergePlanner.plan(mergeConfig);
-        WeightSource weights = ModelSource.mergeFor(backend, plan);
-        Transformer model = Transformer.load(backend, plan.templateConfig(), weights)) {
+        WeightSource weights = device.mergeInMemory(plan, MergeEngine.MergeProgress.NONE);
+        Transformer model = Transformer.load(device.backend(), plan.templateConfig(), weights)) {
       int[] prompt = new SplittableRandom(seed).ints(promptLength, 0, model.spec().vocabSize()).toArray();
       first = new Generator(model, Set.of()).generate(prompt, GenerationSettings.greedy(1), TokenText.NONE,
           TokenListener.NONE);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     return new ObjectMapper().createObjectNode()
-        .put("device", backend.device())
+        .put("device", device.backend().device())
         .put("page_cache", cold ? "cold (dropped before each timing)" : "warm (cannot drop caches here)")
         .put("prompt_tokens", promptLength)
         .put("generated_tokens", first.tokens().length)

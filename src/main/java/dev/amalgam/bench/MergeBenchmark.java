@@ -3,16 +3,14 @@ package dev.amalgam.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.backend.DeviceChoice;
-import dev.amalgam.backend.cuda.CudaAvailability;
-import dev.amalgam.backend.cuda.CudaContext;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.config.ModelConfig;
+import dev.amalgam.cuda.CudaAvailability;
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.device.Device;
+import dev.amalgam.device.DeviceChoice;
 import dev.amalgam.io.RecursiveDelete;
-import dev.amalgam.io.ModelDirectory;
-import dev.amalgam.io.TensorInfo;
 import dev.amalgam.merge.MergeEngine;
-import dev.amalgam.merge.MergeEngines;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
@@ -105,7 +103,8 @@ public final class MergeBenchmark {
     }
     Path out = workDir.resolve("merged-" + device.name().toLowerCase());
     try (MergePlan plan = MergePlanner.plan(config);
-        MergeEngine engine = MergeEngines.open(device, null, log)) {
+        Device opened = Device.open(device, Device.Settings.DEFAULT, "merging", log);
+        MergeEngine engine = opened.mergeEngine()) {
       log.accept("merging on " + engine.device());
       Merger.Result r = Merger.toDisk(plan, engine, new Merger.OutputOptions(out, true, 5_000_000_000L, false),
           MergeEngine.MergeProgress.NONE);

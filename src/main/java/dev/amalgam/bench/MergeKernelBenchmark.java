@@ -2,14 +2,15 @@ package dev.amalgam.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.backend.cuda.CudaContext;
-import dev.amalgam.backend.cuda.CudaEvent;
-import dev.amalgam.backend.cuda.CudaStream;
-import dev.amalgam.backend.cuda.DeviceBuffer;
-import dev.amalgam.backend.cuda.KernelCache;
-import dev.amalgam.backend.cuda.KernelCompiler;
-import dev.amalgam.backend.cuda.MergeKernel;
-import dev.amalgam.backend.cuda.MergeKernelArgs;
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.CudaEvent;
+import dev.amalgam.cuda.CudaStream;
+import dev.amalgam.cuda.DeviceBuffer;
+import dev.amalgam.cuda.KernelCache;
+import dev.amalgam.cuda.KernelCompiler;
+import dev.amalgam.cuda.KernelLauncher;
+import dev.amalgam.merge.MergeKernel;
+import dev.amalgam.merge.MergeKernelArgs;
 import dev.amalgam.tensor.DType;
 
 /**
@@ -36,7 +37,8 @@ public final class MergeKernelBenchmark {
       MergeKernelArgs args = new MergeKernelArgs(new long[] {a.address(), b.address()},
           new DType[] {DType.BF16, DType.BF16}, new float[] {0.3f, 0.7f}, 1f, true, out.address(), DType.BF16,
           elements);
-      double kernelSeconds = time(stream, start, end, () -> kernel.launch(stream, args));
+      KernelLauncher launcher = kernel.on(stream);
+      double kernelSeconds = time(stream, start, end, () -> MergeKernel.weightedSum(launcher, args));
       double copySeconds = time(stream, start, end, () -> stream.copyOnDevice(out.address(), a.address(), bytes));
       double kernelBandwidth = 3.0 * bytes / kernelSeconds; // two reads, one write
       double copyBandwidth = 2.0 * bytes / copySeconds; // one read, one write

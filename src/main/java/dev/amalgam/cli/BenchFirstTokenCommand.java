@@ -2,8 +2,8 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.backend.Backend;
 import dev.amalgam.bench.FirstTokenBenchmark;
+import dev.amalgam.device.Device;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -46,8 +46,8 @@ final class BenchFirstTokenCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
     ObjectNode result;
-    try (Backend backend = device.open(err::println)) {
-      result = FirstTokenBenchmark.run(backend, config, promptLength, seed, err::println);
+    try (Device opened = device.open(err::println)) {
+      result = FirstTokenBenchmark.run(opened, config, promptLength, seed, err::println);
     }
     ObjectMapper mapper = new ObjectMapper();
     spec.commandLine().getOut().println(json ? mapper.writeValueAsString(result)

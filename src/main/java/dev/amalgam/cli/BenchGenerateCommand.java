@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
-import dev.amalgam.backend.Backend;
 import dev.amalgam.bench.GenerationBenchmark;
+import dev.amalgam.device.Device;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -76,8 +76,8 @@ final class BenchGenerateCommand implements Callable<Integer> {
         statedBandwidth, bandwidthBuffer);
     PrintWriter err = spec.commandLine().getErr();
     ObjectNode result;
-    try (Backend backend = device.open(err::println)) {
-      result = new GenerationBenchmark(backend, options, err::println).run();
+    try (Device opened = device.open(err::println)) {
+      result = new GenerationBenchmark(opened.backend(), options, err::println).run();
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {

@@ -3,9 +3,9 @@ package dev.amalgam.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.backend.Backend;
 import dev.amalgam.bench.KernelBenchmark;
 import dev.amalgam.config.ModelConfig;
+import dev.amalgam.device.Device;
 import dev.amalgam.model.ModelSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -75,8 +75,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
         context, prefillRows, calls, seed, bandwidthBuffer);
     PrintWriter err = spec.commandLine().getErr();
     ObjectNode result;
-    try (Backend backend = device.open(err::println)) {
-      result = new KernelBenchmark(backend, options, err::println).run();
+    try (Device opened = device.open(err::println)) {
+      result = new KernelBenchmark(opened.backend(), options, err::println).run();
     }
     result.put("config", config.toString());
     PrintWriter out = spec.commandLine().getOut();

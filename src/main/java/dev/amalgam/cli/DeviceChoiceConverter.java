@@ -1,6 +1,6 @@
 package dev.amalgam.cli;
 
-import dev.amalgam.backend.DeviceChoice;
+import dev.amalgam.device.DeviceChoice;
 import picocli.CommandLine;
 
 /** {@code --device auto|cuda|cpu}, case-insensitive, with a message that lists the choices. */

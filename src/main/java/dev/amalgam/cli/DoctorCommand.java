@@ -1,8 +1,8 @@
 package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.amalgam.backend.EnvironmentReport;
-import dev.amalgam.backend.cuda.CudaDeviceInfo;
+import dev.amalgam.cuda.CudaDeviceInfo;
+import dev.amalgam.device.EnvironmentReport;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

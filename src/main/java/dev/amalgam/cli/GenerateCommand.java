@@ -3,8 +3,8 @@ package dev.amalgam.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
-import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.SamplingParams;
+import dev.amalgam.device.Device;
 import dev.amalgam.generate.BatchResult;
 import dev.amalgam.generate.GenerationRequest;
 import dev.amalgam.generate.GenerationResult;
@@ -12,8 +12,8 @@ import dev.amalgam.generate.GenerationSettings;
 import dev.amalgam.generate.LanguageModel;
 import dev.amalgam.generate.ModelSource;
 import dev.amalgam.generate.PromptFile;
-import dev.amalgam.io.AtomicFile;
 import dev.amalgam.generate.TokenListener;
+import dev.amalgam.io.AtomicFile;
 import dev.amalgam.merge.Merger;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,8 +27,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -161,8 +161,8 @@ final class GenerateCommand implements Callable<Integer> {
     }
     String promptText = readPrompt();
     PrintWriter out = spec.commandLine().getOut();
-    try (Backend backend = device.open(spec.commandLine().getErr()::println);
-        LanguageModel model = openModel(backend)) {
+    try (Device opened = device.open(spec.commandLine().getErr()::println);
+        LanguageModel model = openModel(opened)) {
       int[] ids = model.encode(chat ? model.chatPrompt(system, promptText) : promptText);
       GenerationResult result = model.generate(ids, settings, json ? TokenListener.NONE : streamingTo(out));
       if (json) {
@@ -186,8 +186,8 @@ final class GenerateCommand implements Callable<Integer> {
       throw new UserError("--batch-size must be at least 1, got " + batchSize);
     }
     List<PromptFile.Line> lines = PromptFile.read(prompt.batch);
-    try (Backend backend = device.open(spec.commandLine().getErr()::println);
-        LanguageModel model = openModel(backend)) {
+    try (Device opened = device.open(spec.commandLine().getErr()::println);
+        LanguageModel model = openModel(opened)) {
       List<GenerationRequest> requests = new ArrayList<>();
       for (int i = 0; i < lines.size(); i++) {
         requests.add(lines.get(i).toRequest(model, settings, i, chat, system));
@@ -225,10 +225,10 @@ final class GenerateCommand implements Callable<Integer> {
     });
   }
 
-  private LanguageModel openModel(Backend backend) {
+  private LanguageModel openModel(Device opened) {
     Merger.OutputOptions saveTo = save == null
         ? null : new Merger.OutputOptions(save, overwrite, MergeCommand.DEFAULT_SHARD_BYTES, true);
-    return ModelSource.open(backend, model, saveTo, spec.commandLine().getErr()::println);
+    return ModelSource.open(opened, model, saveTo, spec.commandLine().getErr()::println);
   }
 
   private String readPrompt() throws IOException {

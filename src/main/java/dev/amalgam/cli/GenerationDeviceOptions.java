@@ -1,8 +1,7 @@
 package dev.amalgam.cli;
 
-import dev.amalgam.backend.Backend;
-import dev.amalgam.backend.DeviceChoice;
-import dev.amalgam.backend.GenerationBackends;
+import dev.amalgam.device.Device;
+import dev.amalgam.device.DeviceChoice;
 import java.util.function.Consumer;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,8 +15,8 @@ final class GenerationDeviceOptions {
   @Mixin
   CudaGraphsOption cudaGraphs;
 
-  /** The backend these options choose; {@code notice} hears why {@code auto} fell back to the CPU. */
-  Backend open(Consumer<String> notice) {
-    return GenerationBackends.open(device, cudaGraphs.enabled(), notice);
+  /** The device these options choose; {@code notice} hears why {@code auto} fell back to the CPU. */
+  Device open(Consumer<String> notice) {
+    return Device.open(device, new Device.Settings(null, cudaGraphs.enabled()), "generating", notice);
   }
 }

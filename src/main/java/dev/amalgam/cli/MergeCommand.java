@@ -2,10 +2,10 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.backend.DeviceChoice;
 import dev.amalgam.config.MergeConfig;
+import dev.amalgam.device.Device;
+import dev.amalgam.device.DeviceChoice;
 import dev.amalgam.merge.MergeEngine;
-import dev.amalgam.merge.MergeEngines;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
@@ -14,9 +14,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "merge",
@@ -90,7 +90,9 @@ final class MergeCommand implements Callable<Integer> {
       if (dryRun) {
         return printPlan(plan);
       }
-      try (MergeEngine engine = MergeEngines.open(device, threads, spec.commandLine().getErr()::println)) {
+      try (Device opened = Device.open(device, new Device.Settings(threads, false), "merging",
+              spec.commandLine().getErr()::println);
+          MergeEngine engine = opened.mergeEngine()) {
         ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", plan.tensors().size(), plan.outputBytes());
         Merger.Result result = Merger.toDisk(plan, engine,
             new Merger.OutputOptions(output, overwrite, shardBytes, copyTokenizer),

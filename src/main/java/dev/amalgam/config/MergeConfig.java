@@ -3,7 +3,6 @@ package dev.amalgam.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.UserError;
-import dev.amalgam.merge.MergeMethods;
 import dev.amalgam.tensor.DType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -74,10 +73,6 @@ public record MergeConfig(
     Path folder = file.toAbsolutePath().getParent();
 
     String method = required(root, "merge_method").asText();
-    if (!MergeMethods.names().contains(method)) {
-      throw new UserError("unknown merge_method `" + method + "`" + Suggestions.hint(method, MergeMethods.names())
-          + " (supported: " + String.join(", ", MergeMethods.names()) + ")");
-    }
     JsonNode modelsNode = required(root, "models");
     if (!modelsNode.isArray() || modelsNode.isEmpty()) {
       throw new UserError("`models` must be a non-empty list of {model, parameters}");

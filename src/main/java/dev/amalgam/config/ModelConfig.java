@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
-import dev.amalgam.io.HfJson;
 import dev.amalgam.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,12 +1,8 @@
 package dev.amalgam.generate;
 
 import dev.amalgam.UserError;
-import dev.amalgam.backend.Backend;
-import dev.amalgam.backend.cuda.CudaBackend;
-import dev.amalgam.backend.cuda.ResidentWeights;
 import dev.amalgam.config.MergeConfig;
-import dev.amalgam.merge.CpuMergeEngine;
-import dev.amalgam.merge.CudaMergeEngine;
+import dev.amalgam.device.Device;
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
@@ -19,8 +15,8 @@ import java.util.function.Consumer;
 
 /**
  * What generation takes as its model: a model folder, loaded as is, or a merge config, merged first on the
- * device that generates. On the GPU the merge runs on the backend's own context and its results stay there:
- * the backend takes them over as its weights ({@link ResidentWeights}), with no copy back to the host.
+ * device that generates: on the GPU its results stay in GPU memory, where the backend takes them over as its
+ * weights ({@link Device#mergeInMemory}), with no copy back to the host.
  */
 public final class ModelSource {
   private ModelSource() {}
@@ -29,12 +25,12 @@ public final class ModelSource {
    * @param save where to also write a merge (as {@code amalgam merge} would), or null to keep it in memory
    * @param log told once how the merge went
    */
-  public static LanguageModel open(Backend backend, Path model, Merger.OutputOptions save, Consumer<String> log) {
+  public static LanguageModel open(Device device, Path model, Merger.OutputOptions save, Consumer<String> log) {
     if (Files.isDirectory(model)) {
       if (save != null) {
         throw new UserError("--save needs a merge config, not a model folder");
       }
-      return LanguageModel.open(backend, model);
+      return LanguageModel.open(device.backend(), model);
     }
     if (!Files.isRegularFile(model)) {
       throw new UserError("model " + model + " does not exist");
@@ -44,14 +40,14 @@ public final class ModelSource {
       LanguageModel merged;
       String where;
       if (save != null) {
-        try (MergeEngine engine = engineFor(backend)) {
+        try (MergeEngine engine = device.mergeEngine()) {
           Merger.toDisk(plan, engine, save, MergeEngine.MergeProgress.NONE);
           where = "the merge on " + engine.device() + ", written to " + save.folder();
         }
-        merged = LanguageModel.open(backend, save.folder());
+        merged = LanguageModel.open(device.backend(), save.folder());
       } else {
-        try (WeightSource weights = mergeFor(backend, plan)) {
-          merged = LanguageModel.fromWeights(backend, plan.templateModel().dir(), weights);
+        try (WeightSource weights = device.mergeInMemory(plan, MergeEngine.MergeProgress.NONE)) {
+          merged = LanguageModel.fromWeights(device.backend(), plan.templateModel().dir(), weights);
           where = weights.description();
         }
       }
@@ -59,29 +55,5 @@ public final class ModelSource {
           (System.nanoTime() - start) / 1e9, where));
       return merged;
     }
-  }
-
-  /**
-   * Merges {@code plan} where {@code backend} computes, into weights a model on that backend can be built from
-   * without touching disk: device-resident on the GPU, host memory on the CPU. The caller closes the source
-   * once the model is built, which frees whatever the model did not take over.
-   */
-  public static WeightSource mergeFor(Backend backend, MergePlan plan) {
-    try (MergeEngine engine = engineFor(backend)) {
-      if (engine instanceof CudaMergeEngine gpu) {
-        return new ResidentWeights(gpu.mergeToDevice(plan.tensors(), plan, MergeEngine.MergeProgress.NONE),
-            "the merge on " + gpu.device() + ", held in memory on the GPU");
-      }
-      return WeightSource.of(Merger.toMemory(plan, engine, MergeEngine.MergeProgress.NONE),
-          "the merge on " + engine.device() + ", held in memory");
-    }
-  }
-
-  /** The merge runs where generation runs: on the CUDA backend's context, or on the CPU. */
-  private static MergeEngine engineFor(Backend backend) {
-    if (backend instanceof CudaBackend cuda) {
-      return new CudaMergeEngine(cuda.context());
-    }
-    return new CpuMergeEngine();
   }
 }

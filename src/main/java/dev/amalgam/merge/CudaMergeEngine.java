@@ -1,13 +1,11 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.UserError;
-import dev.amalgam.backend.cuda.CudaContext;
-import dev.amalgam.backend.cuda.DeviceBuffer;
-import dev.amalgam.backend.cuda.DeviceTensor;
-import dev.amalgam.backend.cuda.KernelCache;
-import dev.amalgam.backend.cuda.KernelCompiler;
-import dev.amalgam.backend.cuda.MergeKernel;
-import dev.amalgam.backend.cuda.MergeKernelArgs;
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.DeviceBuffer;
+import dev.amalgam.cuda.DeviceTensor;
+import dev.amalgam.cuda.KernelCache;
+import dev.amalgam.cuda.KernelCompiler;
 import dev.amalgam.io.TensorInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,8 +1,6 @@
 package dev.amalgam.merge;
 
-import dev.amalgam.backend.cuda.CudaContext;
-import dev.amalgam.backend.cuda.MergeKernel;
-import dev.amalgam.backend.cuda.MergeKernelArgs;
+import dev.amalgam.cuda.CudaContext;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import java.nio.ByteBuffer;
@@ -83,7 +81,7 @@ final class CudaMergePipeline implements AutoCloseable {
         long[] inputs = slot.upload(tensor.inputs(), mapped, start, count);
         long requested = target.deviceOutput(start);
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
-        kernel.launch(slot.stream, new MergeKernelArgs(inputs, inputTypes, tensor.weights(), tensor.divisor(),
+        MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes, tensor.weights(), tensor.divisor(),
             tensor.normalize(), output, tensor.outDType(), count));
         long downloadBytes = requested >= 0 ? 0 : count * outputBytes;
         if (downloadBytes > 0) {

@@ -1,8 +1,9 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.UserError;
+import dev.amalgam.config.Suggestions;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /** The merge methods amalgam implements, by their mergekit names. */
@@ -23,7 +24,13 @@ public final class MergeMethods {
     return BY_NAME.keySet();
   }
 
-  public static Optional<MergeMethod> byName(String name) {
-    return Optional.ofNullable(BY_NAME.get(name));
+  /** The method a config's {@code merge_method} names; an unknown name is a user error with a suggestion. */
+  public static MergeMethod named(String name) {
+    MergeMethod method = BY_NAME.get(name);
+    if (method == null) {
+      throw new UserError("unknown merge_method `" + name + "`" + Suggestions.hint(name, names())
+          + " (supported: " + String.join(", ", names()) + ")");
+    }
+    return method;
   }
 }

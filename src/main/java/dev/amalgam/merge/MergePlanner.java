@@ -26,7 +26,7 @@ public final class MergePlanner {
   private MergePlanner() {}
 
   public static MergePlan plan(MergeConfig config) {
-    MergeMethod method = MergeMethods.byName(config.mergeMethod()).orElseThrow();
+    MergeMethod method = MergeMethods.named(config.mergeMethod());
     checkParameterNames(config, method);
     List<ModelDirectory> inputs = new ArrayList<>();
     try {

@@ -1,9 +1,9 @@
 package dev.amalgam.merge;
 
-import dev.amalgam.backend.cuda.CudaEvent;
-import dev.amalgam.backend.cuda.CudaStream;
-import dev.amalgam.backend.cuda.DeviceBuffer;
-import dev.amalgam.backend.cuda.PinnedBuffer;
+import dev.amalgam.cuda.CudaEvent;
+import dev.amalgam.cuda.CudaStream;
+import dev.amalgam.cuda.DeviceBuffer;
+import dev.amalgam.cuda.PinnedBuffer;
 import dev.amalgam.io.TensorInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * Where a model's tensors come from, by Hugging Face name ({@code model.layers.0.self_attn.q_proj.weight}):
  * a checkpoint folder on disk, a merge result held in host memory, or one already resident on the device
- * (see {@code dev.amalgam.backend.cuda.ResidentWeights}).
+ * (see {@code dev.amalgam.device.ResidentWeights}).
  */
 public interface WeightSource extends AutoCloseable {
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.amalgam.tokenizer.Fixtures;
+import dev.amalgam.testing.Fixtures;
 import dev.amalgam.tokenizer.HfTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;

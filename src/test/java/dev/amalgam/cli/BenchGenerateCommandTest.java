@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
+import dev.amalgam.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,7 @@ class BenchGenerateCommandTest {
   @BeforeAll
   static void writeModel() {
     model = tmp.resolve("random-tiny");
-    CliRun run = CliRun.of("random-model", "--config", "examples/qwen2-tiny-a/config.json", model.toString(), "--json");
+    CliRun run = CliRun.of("random-model", "--config", Fixtures.A.resolve("config.json").toString(), model.toString(), "--json");
     assertEquals(0, run.exitCode(), run.err());
   }
 

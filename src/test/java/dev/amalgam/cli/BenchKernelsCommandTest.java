@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.testing.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** bench kernels on the CPU at the tiny model's shape, with tiny sizes: every op timed, and the arithmetic. */
 class BenchKernelsCommandTest {
-  private static final String TINY = "examples/qwen2-tiny-a/config.json";
+  private static final String TINY = Fixtures.A.resolve("config.json").toString();
 
   private static CliRun bench(String... extra) {
     List<String> args = new ArrayList<>(List.of("bench", "kernels", "--config", TINY, "--device", "cpu",

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.model.Golden;
+import dev.amalgam.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ class GenerateBatchCommandTest {
   }
 
   private static JsonNode goldenTexts() throws Exception {
-    return JSON.readTree(GenerateBatchCommandTest.class.getResource("/golden/qwen2-tiny-golden.json"));
+    return Fixtures.generationGolden();
   }
 
   @Test
@@ -55,7 +56,7 @@ class GenerateBatchCommandTest {
         "",
         "{\"prompt\": \"How much tin?\", \"chat\": true}",
         "{\"prompt\": \"When the alloy cooled, the apprentice\", \"max_new_tokens\": 5}");
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompts", file.toString(), "--max-new-tokens", "48",
+    CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--prompts", file.toString(), "--max-new-tokens", "48",
         "--batch-size", "2", "--device", "cpu");
     assertEquals(0, run.exitCode(), run.err());
     List<JsonNode> results = results(run.out());
@@ -95,11 +96,11 @@ class GenerateBatchCommandTest {
     Path out = tmp.resolve("results").resolve("out.jsonl");
     Files.createDirectories(out.getParent());
     Files.writeString(out, "old results\n");
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-b", "--prompts", file.toString(), "--max-new-tokens", "4",
+    CliRun run = CliRun.of("generate", Fixtures.B.toString(), "--prompts", file.toString(), "--max-new-tokens", "4",
         "--output", out.toString(), "--device", "cpu");
     assertEquals(0, run.exitCode(), run.err());
     assertEquals("", run.out());
-    CliRun toStdout = CliRun.of("generate", "examples/qwen2-tiny-b", "--prompts", file.toString(),
+    CliRun toStdout = CliRun.of("generate", Fixtures.B.toString(), "--prompts", file.toString(),
         "--max-new-tokens", "4", "--device", "cpu");
     assertEquals(toStdout.out(), Files.readString(out));
     assertEquals(List.of(out), files(out.getParent()));
@@ -110,7 +111,7 @@ class GenerateBatchCommandTest {
     Path file = prompts("\"The smith kept\"", "\"When the alloy cooled, the apprentice\"");
     Path out = tmp.resolve("out.jsonl");
     Files.writeString(out, "old results\n");
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompts", file.toString(), "--max-context", "6",
+    CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--prompts", file.toString(), "--max-context", "6",
         "--output", out.toString(), "--device", "cpu");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("line 2: the prompt is"), run.err());
@@ -133,7 +134,7 @@ class GenerateBatchCommandTest {
     };
     for (String[] c : cases) {
       Path file = prompts("\"The smith kept\"", c[0]);
-      CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompts", file.toString(), "--device", "cpu");
+      CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--prompts", file.toString(), "--device", "cpu");
       assertTrue(run.isCleanUserError(), c[0] + ": " + run.err());
       assertTrue(run.err().contains(c[1]), c[0] + ": " + run.err());
     }
@@ -142,16 +143,16 @@ class GenerateBatchCommandTest {
   @Test
   void optionsThatDoNotFitABatchAreUserErrors() throws Exception {
     Path file = prompts("\"The smith kept\"");
-    assertTrue(CliRun.of("generate", "examples/qwen2-tiny-a", "--prompts", file.toString(), "--json")
+    assertTrue(CliRun.of("generate", Fixtures.A.toString(), "--prompts", file.toString(), "--json")
         .err().contains("--json is for a single prompt"));
-    assertTrue(CliRun.of("generate", "examples/qwen2-tiny-a", "--prompts", file.toString(), "--batch-size", "0")
+    assertTrue(CliRun.of("generate", Fixtures.A.toString(), "--prompts", file.toString(), "--batch-size", "0")
         .err().contains("--batch-size must be at least 1"));
-    CliRun single = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--output", "o.jsonl");
+    CliRun single = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "x", "--output", "o.jsonl");
     assertTrue(single.isCleanUserError() && single.err().contains("--output needs --prompts"), single.err());
     Path empty = tmp.resolve("empty.jsonl");
     Files.writeString(empty, "\n\n");
-    assertTrue(CliRun.of("generate", "examples/qwen2-tiny-a", "--prompts", empty.toString()).err().contains("has no prompts"));
-    assertTrue(CliRun.of("generate", "examples/qwen2-tiny-a", "--prompts", tmp.resolve("nope.jsonl").toString())
+    assertTrue(CliRun.of("generate", Fixtures.A.toString(), "--prompts", empty.toString()).err().contains("has no prompts"));
+    assertTrue(CliRun.of("generate", Fixtures.A.toString(), "--prompts", tmp.resolve("nope.jsonl").toString())
         .isCleanUserError());
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.testing.Fixtures;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +32,7 @@ class GenerateCommandGpuTest {
   void mergeConfigOnTheGpuGeneratesLikeTheMergedFolder() throws Exception {
     for (String prompt : new String[] {"The smith kept", "12 + 7 ="}) {
       JsonNode fromMerge = generate("examples/linear.yml", prompt);
-      JsonNode fromFolder = generate("examples/qwen2-tiny-merged-linear", prompt);
+      JsonNode fromFolder = generate(Fixtures.MERGED.toString(), prompt);
       assertEquals(fromFolder.get("tokens"), fromMerge.get("tokens"), prompt);
       assertTrue(fromMerge.get("tokens").size() > 0);
     }
@@ -40,8 +41,8 @@ class GenerateCommandGpuTest {
   @Test
   void seededSamplingOnTheGpuRepeats() throws Exception {
     String[] sampling = {"--temperature", "0.8", "--top-p", "0.9", "--top-k", "40", "--seed", "7"};
-    JsonNode first = generate("examples/qwen2-tiny-a", "The smith kept", sampling);
-    JsonNode second = generate("examples/qwen2-tiny-a", "The smith kept", sampling);
+    JsonNode first = generate(Fixtures.A.toString(), "The smith kept", sampling);
+    JsonNode second = generate(Fixtures.A.toString(), "The smith kept", sampling);
     assertEquals(first.get("tokens"), second.get("tokens"));
   }
 }

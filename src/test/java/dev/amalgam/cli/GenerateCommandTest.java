@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.backend.cuda.CudaBackend;
 import dev.amalgam.model.Golden;
+import dev.amalgam.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -19,12 +20,12 @@ class GenerateCommandTest {
   @TempDir Path tmp;
 
   private static JsonNode goldenTexts() throws Exception {
-    return new ObjectMapper().readTree(GenerateCommandTest.class.getResource("/golden/qwen2-tiny-golden.json"));
+    return Fixtures.generationGolden();
   }
 
   @Test
   void jsonGreedyMatchesTransformers() throws Exception {
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "The smith kept", "--max-new-tokens", "48",
+    CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "The smith kept", "--max-new-tokens", "48",
         "--device", "cpu", "--json");
     assertEquals(0, run.exitCode(), run.err());
     JsonNode result = new ObjectMapper().readTree(run.out());
@@ -39,10 +40,10 @@ class GenerateCommandTest {
 
   @Test
   void cudaGraphsTakeTrueOrFalse() {
-    CliRun off = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--max-new-tokens", "2",
+    CliRun off = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "x", "--max-new-tokens", "2",
         "--device", "cpu", "--cuda-graphs=false", "--json");
     assertEquals(0, off.exitCode(), off.err());
-    CliRun bad = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--device", "cpu",
+    CliRun bad = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "x", "--device", "cpu",
         "--cuda-graphs=maybe");
     assertNotEquals(0, bad.exitCode());
     assertTrue(bad.err().contains("--cuda-graphs"), bad.err());
@@ -65,7 +66,7 @@ class GenerateCommandTest {
   /** Golden prompt 3 is the tiny chat template's rendering of one user message. */
   @Test
   void chatWrapsThePromptInTheModelsTemplate() throws Exception {
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--chat", "--prompt", "How much tin?",
+    CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--chat", "--prompt", "How much tin?",
         "--max-new-tokens", "48", "--device", "cpu", "--json");
     assertEquals(0, run.exitCode(), run.err());
     JsonNode result = new ObjectMapper().readTree(run.out());
@@ -78,7 +79,7 @@ class GenerateCommandTest {
 
   @Test
   void systemWithoutChatIsAUserError() {
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--system", "Be brief.", "--prompt", "x");
+    CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--system", "Be brief.", "--prompt", "x");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("--system needs --chat"), run.err());
   }
@@ -90,7 +91,7 @@ class GenerateCommandTest {
         "--device", "cpu", "--save", out.toString());
     assertEquals(0, run.exitCode(), run.err());
     assertEquals(Files.mismatch(out.resolve("model.safetensors"),
-        Path.of("examples/qwen2-tiny-merged-linear/model.safetensors")), -1L);
+        Fixtures.MERGED.resolve("model.safetensors")), -1L);
     assertTrue(Files.exists(out.resolve("mergekit_config.yml")));
   }
 
@@ -98,7 +99,7 @@ class GenerateCommandTest {
   void streamsTextToStdoutAndStatsToStderr() throws Exception {
     Path prompt = tmp.resolve("prompt.txt");
     Files.writeString(prompt, "12 + 7 =");
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-b", "--prompt-file", prompt.toString(),
+    CliRun run = CliRun.of("generate", Fixtures.B.toString(), "--prompt-file", prompt.toString(),
         "--max-new-tokens", "48", "--stop", "\n");
     assertEquals(0, run.exitCode(), run.err());
     String full = goldenTexts().get("b.p1.text").asText();
@@ -108,7 +109,7 @@ class GenerateCommandTest {
 
   @Test
   void promptOverTheContextIsAUserError() {
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "When the alloy cooled, the apprentice",
+    CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "When the alloy cooled, the apprentice",
         "--max-context", "4");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("context"), run.err());
@@ -118,7 +119,7 @@ class GenerateCommandTest {
   void cudaWithoutAGpuIsACleanUserErrorNamingTheReason() {
     String reason = CudaBackend.unavailableReason();
     assumeTrue(reason != null, "this machine can run the CUDA backend");
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--device", "cuda");
+    CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "x", "--device", "cuda");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("--device cuda, but there is no GPU backend: " + reason), run.err());
   }
@@ -126,7 +127,7 @@ class GenerateCommandTest {
   @Test
   void autoWithoutAGpuSaysSoOnceAndGeneratesOnTheCpu() throws Exception {
     assumeTrue(CudaBackend.unavailableReason() != null, "this machine can run the CUDA backend");
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "The smith kept", "--max-new-tokens", "4",
+    CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "The smith kept", "--max-new-tokens", "4",
         "--device", "auto", "--json");
     assertEquals(0, run.exitCode(), run.err());
     assertEquals(1, run.err().split("note: no usable GPU", -1).length - 1, run.err());
@@ -136,13 +137,13 @@ class GenerateCommandTest {
   @Test
   void missingModelOrPromptFileAreUserErrors() {
     assertTrue(CliRun.of("generate", tmp.resolve("nope").toString(), "--prompt", "x").isCleanUserError());
-    assertTrue(CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt-file", tmp.resolve("nope.txt").toString())
+    assertTrue(CliRun.of("generate", Fixtures.A.toString(), "--prompt-file", tmp.resolve("nope.txt").toString())
         .isCleanUserError());
   }
 
   @Test
   void badSamplingValuesAreUserErrors() {
-    CliRun run = CliRun.of("generate", "examples/qwen2-tiny-a", "--prompt", "x", "--top-p", "1.5");
+    CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "x", "--top-p", "1.5");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("top-p"), run.err());
   }

@@ -1,13 +1,14 @@
 package dev.amalgam.cli;
 
-import static dev.amalgam.TestModels.abs;
+import static dev.amalgam.testing.TestModels.abs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.amalgam.TestModels;
+import dev.amalgam.testing.Fixtures;
+import dev.amalgam.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -19,8 +20,8 @@ class MergeCommandTest {
   @TempDir Path tmp;
 
   private String models(String weightA, String weightB) {
-    return "models:\n  - model: " + abs(TestModels.A) + "\n    parameters: {weight: " + weightA + "}\n"
-        + "  - model: " + abs(TestModels.B) + "\n    parameters: {weight: " + weightB + "}\n";
+    return "models:\n  - model: " + abs(Fixtures.A) + "\n    parameters: {weight: " + weightA + "}\n"
+        + "  - model: " + abs(Fixtures.B) + "\n    parameters: {weight: " + weightB + "}\n";
   }
 
   private CliRun merge(String yaml, String... extra) throws Exception {
@@ -60,7 +61,7 @@ class MergeCommandTest {
     assertTrue(Files.exists(out.resolve("model-00001-of-00007.safetensors")));
     assertFalse(Files.exists(out.resolve("model.safetensors")));
     var merged = TestModels.load(out);
-    var expected = TestModels.load(TestModels.MERGED);
+    var expected = TestModels.load(Fixtures.MERGED);
     for (String name : expected.keySet()) {
       assertEquals(expected.get(name).data(), merged.get(name).data(), name);
     }
@@ -90,9 +91,9 @@ class MergeCommandTest {
 
   @Test
   void anInputModelCannotBeTheOutput() throws Exception {
-    Path copy = TestModels.derive(TestModels.A, tmp.resolve("a-copy"), t -> {}, cfg -> cfg);
+    Path copy = TestModels.derive(Fixtures.A, tmp.resolve("a-copy"), t -> {}, cfg -> cfg);
     Path config = TestModels.config(tmp, "models:\n  - model: a-copy\n    parameters: {weight: 0.3}\n"
-        + "  - model: " + abs(TestModels.B) + "\n    parameters: {weight: 0.7}\nmerge_method: linear\n");
+        + "  - model: " + abs(Fixtures.B) + "\n    parameters: {weight: 0.7}\nmerge_method: linear\n");
     CliRun run = CliRun.of("merge", config.toString(), copy.toString(), "--overwrite");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("is one of the merge's input models"), run.err());
@@ -142,7 +143,7 @@ class MergeCommandTest {
 
   @Test
   void missingWeightIsRefused() throws Exception {
-    assertRefused(merge("models:\n  - model: " + abs(TestModels.A) + "\n  - model: " + abs(TestModels.B)
+    assertRefused(merge("models:\n  - model: " + abs(Fixtures.A) + "\n  - model: " + abs(Fixtures.B)
         + "\nmerge_method: linear\n"), "has no `weight`");
   }
 

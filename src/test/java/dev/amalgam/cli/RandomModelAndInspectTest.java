@@ -10,6 +10,7 @@ import dev.amalgam.backend.cpu.CpuBackend;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.model.Transformer;
 import dev.amalgam.model.WeightSource;
+import dev.amalgam.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ class RandomModelAndInspectTest {
   @TempDir Path tmp;
 
   private CliRun random(String out, long seed) {
-    return CliRun.of("random-model", "--config", "examples/qwen2-tiny-a/config.json", tmp.resolve(out).toString(),
+    return CliRun.of("random-model", "--config", Fixtures.A.resolve("config.json").toString(), tmp.resolve(out).toString(),
         "--seed", Long.toString(seed), "--json");
   }
 
@@ -41,7 +42,7 @@ class RandomModelAndInspectTest {
 
   @Test
   void inspectReportsParametersDtypesAndShards() throws Exception {
-    CliRun run = CliRun.of("inspect", "src/test/resources/fixtures/qwen2-tiny-b-sharded", "--json");
+    CliRun run = CliRun.of("inspect", Fixtures.B_SHARDED.toString(), "--json");
     assertEquals(0, run.exitCode(), run.err());
     JsonNode info = new ObjectMapper().readTree(run.out());
     assertEquals("Qwen2ForCausalLM", info.get("architecture").asText());
@@ -49,7 +50,7 @@ class RandomModelAndInspectTest {
     assertEquals(7, info.get("shards").asInt());
     assertEquals(858496, info.get("dtypes").get("BF16").asLong());
     assertEquals(51, info.get("tensors").size());
-    CliRun text = CliRun.of("inspect", "examples/qwen2-tiny-a");
+    CliRun text = CliRun.of("inspect", Fixtures.A.toString());
     assertTrue(text.out().contains("858,496"), text.out());
   }
 
@@ -62,7 +63,7 @@ class RandomModelAndInspectTest {
   @Test
   void unsupportedArchitectureIsRefusedBeforeWriting() throws Exception {
     Path config = tmp.resolve("config.json");
-    Files.writeString(config, Files.readString(Path.of("examples/qwen2-tiny-a/config.json"))
+    Files.writeString(config, Files.readString(Fixtures.A.resolve("config.json"))
         .replace("Qwen2ForCausalLM", "GPT2LMHeadModel"));
     CliRun run = CliRun.of("random-model", "--config", config.toString(), tmp.resolve("x").toString());
     assertTrue(run.isCleanUserError(), run.err());

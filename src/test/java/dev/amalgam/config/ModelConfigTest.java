@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.tensor.DType;
+import dev.amalgam.testing.Fixtures;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +16,7 @@ class ModelConfigTest {
 
   @Test
   void transformers5Format() throws Exception {
-    ModelConfig c = ModelConfig.read(Path.of("examples/qwen2-tiny-a/config.json"));
+    ModelConfig c = ModelConfig.read(Fixtures.A.resolve("config.json"));
     assertEquals(10000.0, c.ropeTheta());
     assertEquals("default", c.ropeType());
     assertEquals(4, c.numLayers());

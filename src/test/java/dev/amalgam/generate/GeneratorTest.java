@@ -12,7 +12,7 @@ import dev.amalgam.generate.GenerationResult.FinishReason;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.model.Transformer;
 import dev.amalgam.model.WeightSource;
-import java.nio.file.Path;
+import dev.amalgam.testing.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -29,7 +29,7 @@ class GeneratorTest {
   @BeforeAll
   static void load() {
     backend = new CpuBackend();
-    dir = ModelDirectory.open(Path.of("examples", "qwen2-tiny-a"));
+    dir = ModelDirectory.open(Fixtures.A);
     model = Transformer.load(backend, dir.config(), WeightSource.of(dir));
   }
 

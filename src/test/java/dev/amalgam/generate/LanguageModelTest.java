@@ -3,10 +3,11 @@ package dev.amalgam.generate;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.amalgam.TestModels;
 import dev.amalgam.backend.cpu.CpuBackend;
 import dev.amalgam.model.Golden;
 import dev.amalgam.model.WeightSource;
+import dev.amalgam.testing.Fixtures;
+import dev.amalgam.testing.TestModels;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -16,8 +17,8 @@ class LanguageModelTest {
   void generatesFromInMemoryWeights() {
     Golden golden = Golden.of("merged");
     try (CpuBackend backend = new CpuBackend();
-        LanguageModel model = LanguageModel.fromWeights(backend, TestModels.A,
-            WeightSource.of(TestModels.load(TestModels.MERGED), "the merged weights"))) {
+        LanguageModel model = LanguageModel.fromWeights(backend, Fixtures.A,
+            WeightSource.of(TestModels.load(Fixtures.MERGED), "the merged weights"))) {
       int[] prompt = model.encode("The smith kept");
       assertArrayEquals(golden.ints("p0.ids"), prompt);
       GenerationResult result = model.generate(prompt, GenerationSettings.greedy(48), TokenListener.NONE);
@@ -27,7 +28,7 @@ class LanguageModelTest {
 
   @Test
   void eosIdsComeFromConfigGenerationConfigAndTokenizer() {
-    try (CpuBackend backend = new CpuBackend(); LanguageModel model = LanguageModel.open(backend, TestModels.A)) {
+    try (CpuBackend backend = new CpuBackend(); LanguageModel model = LanguageModel.open(backend, Fixtures.A)) {
       assertEquals(Set.of(464), model.eosIds());
     }
   }

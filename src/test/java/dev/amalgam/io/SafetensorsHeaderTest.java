@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.amalgam.TestModels;
 import dev.amalgam.UserError;
+import dev.amalgam.testing.Fixtures;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -93,7 +93,7 @@ class SafetensorsHeaderTest {
   void indexMayNotLeaveTheModelFolder() throws Exception {
     Path model = Files.createDirectory(tmp.resolve("model"));
     Files.writeString(model.resolve("config.json"), "{}");
-    Files.copy(TestModels.A.resolve("model.safetensors"), tmp.resolve("outside.safetensors"));
+    Files.copy(Fixtures.A.resolve("model.safetensors"), tmp.resolve("outside.safetensors"));
     Files.writeString(model.resolve(ModelDirectory.INDEX_FILE),
         "{\"weight_map\": {\"lm_head.weight\": \"../outside.safetensors\"}}");
     UserError e = assertThrows(UserError.class, () -> ModelDirectory.open(model));
@@ -103,7 +103,7 @@ class SafetensorsHeaderTest {
   @Test
   void indexMustPointAtTheShardThatHoldsTheTensor() throws Exception {
     Path model = Files.createDirectory(tmp.resolve("model"));
-    Files.copy(TestModels.A.resolve("model.safetensors"), model.resolve("one.safetensors"));
+    Files.copy(Fixtures.A.resolve("model.safetensors"), model.resolve("one.safetensors"));
     Files.writeString(model.resolve(ModelDirectory.INDEX_FILE), "{\"weight_map\": {\"no.such.tensor\": \"one.safetensors\"}}");
     UserError e = assertThrows(UserError.class, () -> ModelDirectory.open(model));
     assertTrue(e.getMessage().contains("does not hold it"), e.getMessage());
@@ -111,7 +111,7 @@ class SafetensorsHeaderTest {
 
   @Test
   void readsAShardedCheckpoint() {
-    try (ModelDirectory model = ModelDirectory.open(TestModels.B_SHARDED)) {
+    try (ModelDirectory model = ModelDirectory.open(Fixtures.B_SHARDED)) {
       assertEquals(51, model.tensors().size());
       assertEquals(1716992, model.totalBytes());
     }

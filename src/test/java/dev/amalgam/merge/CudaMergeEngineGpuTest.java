@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.amalgam.UserError;
-import dev.amalgam.backend.cuda.DeviceTensor;
+import dev.amalgam.cuda.DeviceTensor;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;

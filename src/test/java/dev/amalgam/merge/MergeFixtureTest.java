@@ -1,15 +1,16 @@
 package dev.amalgam.merge;
 
-import static dev.amalgam.TestModels.abs;
+import static dev.amalgam.testing.TestModels.abs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.amalgam.TestModels;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.tensor.FloatBits;
 import dev.amalgam.tensor.HostTensor;
+import dev.amalgam.testing.Fixtures;
+import dev.amalgam.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -49,17 +50,17 @@ class MergeFixtureTest {
 
   @Test
   void linearMergeEqualsTheExactFixtureBitForBit() throws Exception {
-    assertBitIdentical(TestModels.MERGED, merge(linear(TestModels.A, TestModels.B)));
+    assertBitIdentical(Fixtures.MERGED, merge(linear(Fixtures.A, Fixtures.B)));
   }
 
   @Test
   void shardedAndFloat32InputsGiveTheSameBits() throws Exception {
-    assertBitIdentical(TestModels.MERGED, merge(linear(TestModels.A_FP32, TestModels.B_SHARDED)));
+    assertBitIdentical(Fixtures.MERGED, merge(linear(Fixtures.A_FP32, Fixtures.B_SHARDED)));
   }
 
   @Test
   void outputFolderIsComplete() throws Exception {
-    Path out = merge(linear(TestModels.A, TestModels.B));
+    Path out = merge(linear(Fixtures.A, Fixtures.B));
     for (String f : new String[] {"config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
         "generation_config.json", "README.md", "mergekit_config.yml", "model.safetensors"}) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);
@@ -79,8 +80,8 @@ class MergeFixtureTest {
    */
   @Test
   void mergekitArithmeticDiffersFromTheExactMergeInAboutAQuarterOfElements() {
-    Map<String, HostTensor> exact = TestModels.load(TestModels.MERGED);
-    Map<String, HostTensor> mergekit = TestModels.loadFile(TestModels.MERGED_BF16_ARITH);
+    Map<String, HostTensor> exact = TestModels.load(Fixtures.MERGED);
+    Map<String, HostTensor> mergekit = TestModels.loadFile(Fixtures.MERGED_BF16_ARITH);
     long total = 0;
     long differing = 0;
     double maxAbsDiff = 0;

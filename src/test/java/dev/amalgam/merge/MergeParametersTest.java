@@ -1,17 +1,18 @@
 package dev.amalgam.merge;
 
-import static dev.amalgam.TestModels.abs;
+import static dev.amalgam.testing.TestModels.abs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.amalgam.TestModels;
 import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import dev.amalgam.tensor.HostTensor;
+import dev.amalgam.testing.Fixtures;
+import dev.amalgam.testing.TestModels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -71,11 +72,11 @@ class MergeParametersTest {
 
   @Test
   void threeModelsWithoutNormalizeAreAPlainWeightedSum() throws Exception {
-    Path c = TestModels.derive(TestModels.A, tmp.resolve("c"), t -> t.replaceAll((n, h) -> negate(h)), cfg -> cfg);
-    var out = merge("models:\n" + model(TestModels.A, "0.5") + model(TestModels.B, "0.9") + model(c, "0.25")
+    Path c = TestModels.derive(Fixtures.A, tmp.resolve("c"), t -> t.replaceAll((n, h) -> negate(h)), cfg -> cfg);
+    var out = merge("models:\n" + model(Fixtures.A, "0.5") + model(Fixtures.B, "0.9") + model(c, "0.25")
         + "merge_method: linear\nparameters:\n  normalize: false\n");
-    var a = TestModels.load(TestModels.A);
-    var b = TestModels.load(TestModels.B);
+    var a = TestModels.load(Fixtures.A);
+    var b = TestModels.load(Fixtures.B);
     var cc = TestModels.load(c);
     for (String name : a.keySet()) {
       assertTensor(reference(new float[] {0.5f, 0.9f, 0.25f}, false, a.get(name), b.get(name), cc.get(name)), out.get(name));
@@ -84,9 +85,9 @@ class MergeParametersTest {
 
   @Test
   void weightsThatDoNotSumToOneAreNormalized() throws Exception {
-    var out = merge("models:\n" + model(TestModels.A, "3") + model(TestModels.B, "7") + "merge_method: linear\n");
-    var a = TestModels.load(TestModels.A);
-    var b = TestModels.load(TestModels.B);
+    var out = merge("models:\n" + model(Fixtures.A, "3") + model(Fixtures.B, "7") + "merge_method: linear\n");
+    var a = TestModels.load(Fixtures.A);
+    var b = TestModels.load(Fixtures.B);
     for (String name : a.keySet()) {
       assertTensor(reference(new float[] {3f, 7f}, true, a.get(name), b.get(name)), out.get(name));
     }
@@ -94,10 +95,10 @@ class MergeParametersTest {
 
   @Test
   void gradientInterpolatesAcrossLayersAndEmbeddingsTakeTheFirstValue() throws Exception {
-    var out = merge("models:\n" + model(TestModels.A, "[0.0, 1.0]") + model(TestModels.B, "[1.0, 0.0]")
+    var out = merge("models:\n" + model(Fixtures.A, "[0.0, 1.0]") + model(Fixtures.B, "[1.0, 0.0]")
         + "merge_method: linear\n");
-    var a = TestModels.load(TestModels.A);
-    var b = TestModels.load(TestModels.B);
+    var a = TestModels.load(Fixtures.A);
+    var b = TestModels.load(Fixtures.B);
     String mid = "model.layers.1.mlp.down_proj.weight"; // layer 1 of 4: t = 1/3
     assertTensor(TestModels.shorts(b.get("model.embed_tokens.weight")), out.get("model.embed_tokens.weight"));
     assertTensor(TestModels.shorts(b.get("lm_head.weight")), out.get("lm_head.weight"));
@@ -112,11 +113,11 @@ class MergeParametersTest {
   @Test
   void filtersPickTheFirstMatchingRule() throws Exception {
     var out = merge("models:\n"
-        + model(TestModels.A, "\n        - filter: mlp\n          value: 1.0\n        - value: 0.0")
-        + model(TestModels.B, "\n        - filter: mlp\n          value: 0.0\n        - value: 1.0")
+        + model(Fixtures.A, "\n        - filter: mlp\n          value: 1.0\n        - value: 0.0")
+        + model(Fixtures.B, "\n        - filter: mlp\n          value: 0.0\n        - value: 1.0")
         + "merge_method: linear\n");
-    var a = TestModels.load(TestModels.A);
-    var b = TestModels.load(TestModels.B);
+    var a = TestModels.load(Fixtures.A);
+    var b = TestModels.load(Fixtures.B);
     for (String name : a.keySet()) {
       HostTensor expected = name.contains("mlp") ? a.get(name) : b.get(name);
       assertTensor(TestModels.shorts(expected), out.get(name));
@@ -125,52 +126,52 @@ class MergeParametersTest {
 
   @Test
   void topLevelWeightIsADefaultForModelsWithoutOne() throws Exception {
-    var out = merge("models:\n  - model: " + abs(TestModels.A) + "\n" + model(TestModels.B, "0.7")
+    var out = merge("models:\n  - model: " + abs(Fixtures.A) + "\n" + model(Fixtures.B, "0.7")
         + "merge_method: linear\nparameters:\n  weight: 0.3\n");
-    assertTensor(TestModels.shorts(TestModels.load(TestModels.MERGED).get("lm_head.weight")), out.get("lm_head.weight"));
+    assertTensor(TestModels.shorts(TestModels.load(Fixtures.MERGED).get("lm_head.weight")), out.get("lm_head.weight"));
   }
 
   @Test
   void tiedModelsMergeWithoutInventingAnLmHead() throws Exception {
-    Path tiedA = TestModels.derive(TestModels.A, tmp.resolve("ta"), t -> t.remove("lm_head.weight"),
+    Path tiedA = TestModels.derive(Fixtures.A, tmp.resolve("ta"), t -> t.remove("lm_head.weight"),
         cfg -> cfg.put("tie_word_embeddings", true));
-    Path tiedB = TestModels.derive(TestModels.B, tmp.resolve("tb"), t -> t.remove("lm_head.weight"),
+    Path tiedB = TestModels.derive(Fixtures.B, tmp.resolve("tb"), t -> t.remove("lm_head.weight"),
         cfg -> cfg.put("tie_word_embeddings", true));
     var out = merge("models:\n" + model(tiedA, "0.3") + model(tiedB, "0.7") + "merge_method: linear\n");
     assertFalse(out.containsKey("lm_head.weight"));
-    assertTensor(TestModels.shorts(TestModels.load(TestModels.MERGED).get("model.embed_tokens.weight")),
+    assertTensor(TestModels.shorts(TestModels.load(Fixtures.MERGED).get("model.embed_tokens.weight")),
         out.get("model.embed_tokens.weight"));
   }
 
   @Test
   void tiedAndUntiedModelsAreRefusedBeforeAnyWork() throws Exception {
-    Path tiedA = TestModels.derive(TestModels.A, tmp.resolve("ta"), t -> t.remove("lm_head.weight"),
+    Path tiedA = TestModels.derive(Fixtures.A, tmp.resolve("ta"), t -> t.remove("lm_head.weight"),
         cfg -> cfg.put("tie_word_embeddings", true));
-    String yaml = "models:\n" + model(tiedA, "0.3") + model(TestModels.B, "0.7") + "merge_method: linear\n";
+    String yaml = "models:\n" + model(tiedA, "0.3") + model(Fixtures.B, "0.7") + "merge_method: linear\n";
     UserError e = assertThrows(UserError.class, () -> MergePlanner.plan(MergeConfig.parse(TestModels.config(tmp, yaml), yaml)));
     assertTrue(e.getMessage().contains("lm_head.weight") && e.getMessage().contains("ties"), e.getMessage());
   }
 
   @Test
   void differentShapesAreRefused() throws Exception {
-    Path wide = TestModels.derive(TestModels.B, tmp.resolve("wide"), t -> {
+    Path wide = TestModels.derive(Fixtures.B, tmp.resolve("wide"), t -> {
       HostTensor norm = t.get("model.norm.weight");
       ByteBuffer bigger = ByteBuffer.allocate(2 * 256).order(ByteOrder.LITTLE_ENDIAN);
       t.put(norm.name(), new HostTensor(norm.name(), DType.BF16, new long[] {256}, bigger));
     }, cfg -> cfg);
-    String yaml = "models:\n" + model(TestModels.A, "0.3") + model(wide, "0.7") + "merge_method: linear\n";
+    String yaml = "models:\n" + model(Fixtures.A, "0.3") + model(wide, "0.7") + "merge_method: linear\n";
     UserError e = assertThrows(UserError.class, () -> MergePlanner.plan(MergeConfig.parse(TestModels.config(tmp, yaml), yaml)));
     assertTrue(e.getMessage().contains("model.norm.weight") && e.getMessage().contains("[256]"), e.getMessage());
   }
 
   @Test
   void outDtypeFloat32KeepsTheUnroundedSum() throws Exception {
-    var out = merge("models:\n" + model(TestModels.A, "0.3") + model(TestModels.B, "0.7")
+    var out = merge("models:\n" + model(Fixtures.A, "0.3") + model(Fixtures.B, "0.7")
         + "merge_method: linear\nout_dtype: float32\n");
     HostTensor norm = out.get("model.norm.weight");
     assertEquals(DType.F32, norm.dtype());
-    var a = TestModels.shorts(TestModels.load(TestModels.A).get("model.norm.weight"));
-    var b = TestModels.shorts(TestModels.load(TestModels.B).get("model.norm.weight"));
+    var a = TestModels.shorts(TestModels.load(Fixtures.A).get("model.norm.weight"));
+    var b = TestModels.shorts(TestModels.load(Fixtures.B).get("model.norm.weight"));
     ByteBuffer data = norm.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < a.length; i++) {
       float expected = (FloatBits.bf16ToFloat(a[i]) * 0.3f + FloatBits.bf16ToFloat(b[i]) * 0.7f) / (0.3f + 0.7f);

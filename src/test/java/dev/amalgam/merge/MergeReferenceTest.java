@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.tensor.DType;
+import dev.amalgam.testing.Fixtures;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,9 +17,9 @@ class MergeReferenceTest {
 
   @Test
   void referenceReproducesTheFixtureMergeBitForBit() {
-    try (ModelDirectory a = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-a"));
-        ModelDirectory b = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-b"));
-        ModelDirectory expected = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-merged-linear"))) {
+    try (ModelDirectory a = ModelDirectory.open(Fixtures.A);
+        ModelDirectory b = ModelDirectory.open(Fixtures.B);
+        ModelDirectory expected = ModelDirectory.open(Fixtures.MERGED)) {
       for (PlannedTensor tensor : ExampleModels.linearPlan(a, b, DType.BF16)) {
         ByteBuffer merged = MergeReference.merge(
             List.of(a.map(tensor.inputs().get(0)), b.map(tensor.inputs().get(1))),

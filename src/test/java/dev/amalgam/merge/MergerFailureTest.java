@@ -1,13 +1,14 @@
 package dev.amalgam.merge;
 
-import static dev.amalgam.TestModels.abs;
+import static dev.amalgam.testing.TestModels.abs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.amalgam.TestModels;
 import dev.amalgam.config.MergeConfig;
+import dev.amalgam.testing.Fixtures;
+import dev.amalgam.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,8 +21,8 @@ class MergerFailureTest {
 
   @Test
   void failureHalfwayLeavesNothingBehind() throws Exception {
-    String yaml = "models:\n  - model: " + abs(TestModels.A) + "\n    parameters: {weight: 0.3}\n"
-        + "  - model: " + abs(TestModels.B) + "\n    parameters: {weight: 0.7}\nmerge_method: linear\n";
+    String yaml = "models:\n  - model: " + abs(Fixtures.A) + "\n    parameters: {weight: 0.3}\n"
+        + "  - model: " + abs(Fixtures.B) + "\n    parameters: {weight: 0.7}\nmerge_method: linear\n";
     MergeConfig config = MergeConfig.parse(TestModels.config(tmp, yaml), yaml);
     RuntimeException diskFull = new RuntimeException("disk full");
     MergeEngine failingHalfway = new MergeEngine() {

@@ -1,10 +1,11 @@
 package dev.amalgam.merge;
 
-import dev.amalgam.backend.cuda.CudaContext;
-import dev.amalgam.backend.cuda.KernelCache;
-import dev.amalgam.backend.cuda.KernelCompiler;
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.KernelCache;
+import dev.amalgam.cuda.KernelCompiler;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
+import dev.amalgam.testing.Fixtures;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import org.junit.jupiter.api.AfterAll;
@@ -27,9 +28,9 @@ abstract class TinyMergeGpuTest {
   static void open() throws Exception {
     context = CudaContext.open(0);
     compiler = new KernelCompiler(new KernelCache(Files.createTempDirectory("amalgam-cubin")));
-    a = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-a"));
-    b = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-b"));
-    merged = ModelDirectory.open(ExampleModels.dir("qwen2-tiny-merged-linear"));
+    a = ModelDirectory.open(Fixtures.A);
+    b = ModelDirectory.open(Fixtures.B);
+    merged = ModelDirectory.open(Fixtures.MERGED);
   }
 
   @AfterAll

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.cuda.CudaBackend;
-import dev.amalgam.backend.cuda.CudaContext;
-import dev.amalgam.backend.cuda.KernelCache;
-import dev.amalgam.backend.cuda.KernelCompiler;
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.KernelCache;
+import dev.amalgam.cuda.KernelCompiler;
 import dev.amalgam.generate.BatchResult;
 import dev.amalgam.generate.GenerationRequest;
 import dev.amalgam.generate.GenerationSettings;

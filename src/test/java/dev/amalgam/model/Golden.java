@@ -8,9 +8,10 @@ import dev.amalgam.generate.TokenText;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.SafetensorsHeader;
 import dev.amalgam.io.TensorInfo;
+import dev.amalgam.testing.Closeness;
+import dev.amalgam.testing.Fixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -33,17 +34,17 @@ public final class Golden {
 
   /** {@code a}, {@code b} or {@code merged}. */
   public static Golden of(String model) {
-    try {
-      return new Golden(model,
-          Path.of(Golden.class.getResource("/golden/qwen2-tiny-golden-" + model + ".safetensors").toURI()));
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
+    return new Golden(model, Fixtures.generationGoldenTensors(model));
   }
 
   /** The example checkpoint folder for a golden model name (tests run in the repository root). */
   public static Path modelDir(String model) {
-    return Path.of("examples", model.equals("merged") ? "qwen2-tiny-merged-linear" : "qwen2-tiny-" + model);
+    return switch (model) {
+      case "a" -> Fixtures.A;
+      case "b" -> Fixtures.B;
+      case "merged" -> Fixtures.MERGED;
+      default -> throw new IllegalArgumentException("no golden model " + model);
+    };
   }
 
   public int[] ints(String name) {
@@ -88,7 +89,7 @@ public final class Golden {
         try (KvCache cache = transformer.newCache(1, ids.length)) {
           float[] logits = backend.download(
               transformer.forward(ids, new int[ids.length], IntStream.range(0, ids.length).toArray(), cache, false));
-          worst = Math.max(worst, relativeL2(logits, floats("p" + p + ".logits")));
+          worst = Math.max(worst, Closeness.relativeL2(logits, floats("p" + p + ".logits")));
         }
       }
     }
@@ -112,17 +113,4 @@ public final class Golden {
     return tokens;
   }
 
-  public static double relativeL2(float[] actual, float[] expected) {
-    if (actual.length != expected.length) {
-      throw new AssertionError(actual.length + " logits, expected " + expected.length);
-    }
-    double diff = 0;
-    double norm = 0;
-    for (int i = 0; i < actual.length; i++) {
-      double d = actual[i] - expected[i];
-      diff += d * d;
-      norm += (double) expected[i] * expected[i];
-    }
-    return Math.sqrt(diff / norm);
-  }
 }

@@ -13,6 +13,7 @@ import dev.amalgam.config.ModelConfig;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.HostTensor;
+import dev.amalgam.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /** Configs and checkpoints the Transformer cannot run correctly must fail at load, saying why. */
 class ModelValidationTest {
-  private static final Path MODEL = Path.of("examples", "qwen2-tiny-a");
+  private static final Path MODEL = Fixtures.A;
 
   private static ModelConfig config(Consumer<ObjectNode> edit) throws Exception {
     ObjectNode json = (ObjectNode) new ObjectMapper().readTree(MODEL.resolve("config.json").toFile());

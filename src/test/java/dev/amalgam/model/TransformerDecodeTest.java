@@ -1,5 +1,6 @@
 package dev.amalgam.model;
 
+import static dev.amalgam.testing.Closeness.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,9 @@ import org.junit.jupiter.api.Test;
  * prefill of several prompts in one pass against each prompt prefilled alone.
  */
 class TransformerDecodeTest {
+  /** Matmuls of more rows may sum in another order, so equal within float32 rounding, not bit for bit. */
+  private static final double MATMUL_ORDER = 1e-5;
+
 
   @Test
   void decodeStepsGiveTheLogitsOfForwardAcrossRowCountsAndCaches() {
@@ -64,26 +68,14 @@ class TransformerDecodeTest {
       assertTrue(all.length == 3 * vocab, "one row of logits per prompt");
       for (int i = 0; i < prompts.size(); i++) {
         float[] one = backend.download(model.prefill(prompts.get(i), alone, slots[i], 0));
-        assertClose(one, Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab), "prompt " + i);
+        assertClose(Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab), one, MATMUL_ORDER, "prompt " + i);
       }
       // The caches agree too: a decode step over every slot reads what each prefill stored.
       int[] tokens = {5, 6, 7};
       int[] positions = {prompts.get(1).length, prompts.get(2).length, prompts.get(0).length};
       float[] afterTogether = backend.download(model.forward(tokens, new int[] {0, 1, 2}, positions, together, false));
       float[] afterAlone = backend.download(model.forward(tokens, new int[] {0, 1, 2}, positions, alone, false));
-      assertClose(afterAlone, afterTogether, "a decode step after the prefills");
+      assertClose(afterTogether, afterAlone, MATMUL_ORDER, "a decode step after the prefills");
     }
-  }
-
-  /** Matmuls of more rows may sum in another order, so equal within float32 rounding, not bit for bit. */
-  private static void assertClose(float[] expected, float[] actual, String what) {
-    double diff = 0;
-    double norm = 0;
-    for (int i = 0; i < expected.length; i++) {
-      diff += Math.pow(actual[i] - expected[i], 2);
-      norm += Math.pow(expected[i], 2);
-    }
-    double error = Math.sqrt(diff / norm);
-    assertTrue(error < 1e-5, what + ": relative L2 error " + error);
   }
 }

@@ -1,9 +1,10 @@
 package dev.amalgam.backend.cpu;
 
 import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.NonFiniteLogitsException;
+import dev.amalgam.backend.Sampler;
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.Tensor;
-import dev.amalgam.generate.Sampler;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.HostTensor;
 import java.nio.ByteBuffer;
@@ -21,8 +22,8 @@ import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.TensorOptions;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * The {@link Backend} on libtorch's CPU kernels, computing everything in float32: weights are widened on
@@ -258,6 +259,9 @@ public final class CpuBackend implements Backend {
     int[] tokens = new int[rows];
     for (int r = 0; r < rows; r++) {
       float[] row = Arrays.copyOfRange(all, r * vocab, (r + 1) * vocab);
+      if (!Sampler.allFinite(row)) {
+        throw new NonFiniteLogitsException(r);
+      }
       tokens[r] = Sampler.pick(row, params, history[r], uniforms[r]);
     }
     return tokens;

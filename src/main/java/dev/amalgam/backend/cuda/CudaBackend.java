@@ -4,10 +4,23 @@ import static org.bytedeco.cuda.global.cudart.cuMemcpyDtoDAsync;
 import static org.bytedeco.cuda.global.cudart.cuMemsetD8Async;
 
 import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.OpShapes;
 import dev.amalgam.backend.Projection;
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.StepGraph;
 import dev.amalgam.backend.Tensor;
+import dev.amalgam.cuda.Cublas;
+import dev.amalgam.cuda.CudaAvailability;
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.CudaException;
+import dev.amalgam.cuda.CudaGraph;
+import dev.amalgam.cuda.CudaStream;
+import dev.amalgam.cuda.DeviceBuffer;
+import dev.amalgam.cuda.DeviceTensor;
+import dev.amalgam.cuda.KernelCache;
+import dev.amalgam.cuda.KernelCompiler;
+import dev.amalgam.cuda.KernelLauncher;
+import dev.amalgam.cuda.LoadedKernels;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import dev.amalgam.tensor.HostTensor;
@@ -47,18 +60,13 @@ import org.bytedeco.javacpp.Pointer;
  * with {@link #adopt}, and recorded steps are freed by {@link #close} if still open.
  */
 public final class CudaBackend implements Backend {
-  private static final int ELEMENTWISE_THREADS = 256;
-  /** Enough resident blocks per multiprocessor for the grid-stride kernels to saturate memory bandwidth. */
-  private static final int BLOCKS_PER_MULTIPROCESSOR = 8;
-  /** Upper bound on attention's sequence splits: the partials grow with it, and 32 fill an H100 from one row. */
-  private static final int MAX_ATTENTION_SPLITS = 32;
-  /** The most linear layers of one input that {@code gemv_bf16} computes in one launch. */
-  private static final int GEMV_LAYERS = 3;
 
   private final CudaContext context;
   private final boolean ownsContext;
   private final CudaStream stream;
-  private final GenerationKernels kernels;
+  private final LoadedKernels kernels;
+  /** Enqueues our kernels on {@link #stream}, through their typed launchers. */
+  private final KernelLauncher launcher;
   private final Cublas cublas;
   private final boolean graphs;
   /** The temporaries of ops issued one by one. */
@@ -66,7 +74,6 @@ public final class CudaBackend implements Backend {
   /** The temporaries the ops being issued use: {@link #eagerScratch}, or a step's own while it is recorded. */
   private OpScratch scratch;
   private final DeviceSampler sampler;
-  private final int maxBlocks;
   private final Set<CudaTensor> live = Collections.newSetFromMap(new IdentityHashMap<>());
   private final Set<CapturedStep> liveSteps = Collections.newSetFromMap(new IdentityHashMap<>());
   private boolean closed;
@@ -83,14 +90,14 @@ public final class CudaBackend implements Backend {
       opened.add(kernels);
       this.cublas = Cublas.create(stream);
       opened.add(cublas);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       closeAll(opened);
       throw e;
     }
     this.eagerScratch = new OpScratch(stream);
     this.scratch = eagerScratch;
-    this.sampler = new DeviceSampler(stream, kernels);
-    this.maxBlocks = Math.max(1, context.device().multiprocessors() * BLOCKS_PER_MULTIPROCESSOR);
+    this.launcher = kernels.on(stream);
+    this.sampler = new DeviceSampler(stream, launcher);
   }
 
   /** A backend on device {@code ordinal} with CUDA graphs, as {@link #open(int, boolean)}. */
@@ -107,7 +114,7 @@ public final class CudaBackend implements Backend {
     CudaContext context = CudaContext.open(ordinal);
     try {
       return new CudaBackend(context, true, new KernelCompiler(KernelCache.fromEnvironment()), graphs);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       context.close();
       throw e;
     }
@@ -147,7 +154,7 @@ public final class CudaBackend implements Backend {
       throw new IllegalArgumentException(
           "tensor `" + weight.name() + "` is " + source + "; weights must be BF16, F16 or F32");
     }
-    long count = elementCount(weight.shape());
+    long count = OpShapes.elements(weight.shape());
     ByteBuffer bytes = direct(weight.data());
     if (bytes.remaining() != count * source.byteSize()) {
       throw new IllegalArgumentException("tensor `" + weight.name() + "` has " + bytes.remaining() + " bytes for "
@@ -163,7 +170,7 @@ public final class CudaBackend implements Backend {
     } else {
       try (DeviceBuffer staging = DeviceBuffer.allocate(bytes.remaining())) {
         stream.copyToDevice(staging.address(), new Pointer(bytes), bytes.remaining());
-        convertToBf16(staging.address(), source, tensor.address(), count);
+        ElementwiseKernels.convertToBf16(launcher, staging.address(), source, tensor.address(), count);
         stream.synchronize(); // before the staging buffer is freed
       }
     }
@@ -188,7 +195,8 @@ public final class CudaBackend implements Backend {
       return tensor;
     }
     CudaTensor tensor = allocateTensor(DType.BF16, resident.shape());
-    convertToBf16(resident.address(), resident.dtype(), tensor.address(), resident.elementCount());
+    ElementwiseKernels.convertToBf16(launcher, resident.address(), resident.dtype(), tensor.address(),
+        resident.elementCount());
     stream.synchronize();
     resident.close();
     return tensor;
@@ -196,7 +204,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public Tensor uploadFloats(float[] values, long... shape) {
-    if (elementCount(shape) != values.length) {
+    if (OpShapes.elements(shape) != values.length) {
       throw new IllegalArgumentException(values.length + " values for shape " + Arrays.toString(shape));
     }
     CudaTensor tensor = allocateTensor(DType.F32, shape);
@@ -276,37 +284,34 @@ public final class CudaBackend implements Backend {
 
   @Override
   public void embedding(Tensor table, Tensor ids, Tensor out) {
-    CudaTensor weights = expect(table, DType.BF16, "embedding table");
     int rows = Math.toIntExact(ids.shape()[0]);
     int hidden = Math.toIntExact(table.cols());
-    checkShape(out, rows, hidden);
-    kernels.get("embedding_gather").launch(stream, blocksFor((long) rows * hidden), 1, 1, ELEMENTWISE_THREADS,
-        weights.address(), expect(ids, DType.I32, "ids").address(), activation(out).address(), rows, hidden);
+    OpShapes.check(out, rows, hidden);
+    ElementwiseKernels.embeddingGather(launcher, bf16(table, "embedding table"), ints(ids, "ids"), activation(out),
+        rows, hidden);
   }
 
   @Override
   public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
     int rows = Math.toIntExact(x.rows());
     int cols = Math.toIntExact(x.cols());
-    checkShape(out, rows, cols);
-    checkShape(weight, cols);
-    kernels.get("rms_norm").launch(stream, rows, 1, 1, GenerationKernels.NORM_THREADS, activation(x).address(),
-        expect(weight, DType.BF16, "norm weight").address(), activation(out).address(), eps, cols);
+    OpShapes.check(out, rows, cols);
+    OpShapes.check(weight, cols);
+    NormKernels.rmsNorm(launcher, activation(x), bf16(weight, "norm weight"), activation(out), eps, rows, cols);
   }
 
   @Override
   public void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out) {
     int rows = Math.toIntExact(residual.rows());
     int cols = Math.toIntExact(residual.cols());
-    checkShape(delta, rows, cols);
-    checkShape(out, rows, cols);
-    checkShape(weight, cols);
+    OpShapes.check(delta, rows, cols);
+    OpShapes.check(out, rows, cols);
+    OpShapes.check(weight, cols);
     if (out == residual || out == delta) {
       throw new IllegalArgumentException("addRmsNorm's output must be distinct from its inputs");
     }
-    kernels.get("add_rms_norm").launch(stream, rows, 1, 1, GenerationKernels.NORM_THREADS,
-        activation(residual).address(), activation(delta).address(),
-        expect(weight, DType.BF16, "norm weight").address(), activation(out).address(), eps, cols);
+    NormKernels.addRmsNorm(launcher, activation(residual), activation(delta), bf16(weight, "norm weight"),
+        activation(out), eps, rows, cols);
   }
 
   @Override
@@ -315,7 +320,7 @@ public final class CudaBackend implements Backend {
   }
 
   /**
-   * Up to {@link #GEMV_LAYERS} layers of at most {@link GenerationKernels#GEMV_MAX_ROWS} rows go through one
+   * Up to {@link GemvKernels#MAX_LAYERS} layers of at most {@link GemvKernels#MAX_ROWS} rows go through one
    * {@code gemv_bf16} launch with their biases fused; larger inputs are converted to bf16 once, then each layer
    * is a cuBLAS GEMM followed by its bias.
    */
@@ -324,38 +329,21 @@ public final class CudaBackend implements Backend {
     int rows = Math.toIntExact(x.rows());
     int in = Math.toIntExact(x.cols());
     for (Projection p : projections) {
-      checkProjection(x, p);
+      OpShapes.checkProjection(x, p);
     }
     if (projections.isEmpty()) {
       return;
     }
-    if (fitsGemv(rows, in) && projections.size() <= GEMV_LAYERS) {
-      Object[] args = new Object[3 + 4 * GEMV_LAYERS];
-      args[0] = activation(x).address();
-      args[1] = rows;
-      args[2] = in;
-      int features = 0;
-      for (int i = 0; i < GEMV_LAYERS; i++) {
-        Projection p = i < projections.size() ? projections.get(i) : null;
-        int layerFeatures = p == null ? 0 : Math.toIntExact(p.out().cols());
-        args[3 + 4 * i] = p == null ? 0L : expect(p.weight(), DType.BF16, "linear weight").address();
-        args[4 + 4 * i] = p == null || p.bias() == null ? 0L : expect(p.bias(), DType.BF16, "bias").address();
-        args[5 + 4 * i] = p == null ? 0L : activation(p.out()).address();
-        args[6 + 4 * i] = layerFeatures;
-        features += layerFeatures;
-      }
-      int warps = GenerationKernels.GEMV_WARPS;
-      kernels.get("gemv_bf16").launch(stream, (features + warps - 1) / warps, 1, 1, warps * 32, args);
+    if (GemvKernels.fits(rows, in) && projections.size() <= GemvKernels.MAX_LAYERS) {
+      GemvKernels.gemv(launcher, activation(x), rows, in, projections.stream().map(this::gemvLayer).toList());
       return;
     }
     long xBf16 = matmulInput(x);
     for (Projection p : projections) {
       int outFeatures = Math.toIntExact(p.out().cols());
-      cublas.linearBf16(xBf16, expect(p.weight(), DType.BF16, "linear weight").address(),
-          activation(p.out()).address(), rows, in, outFeatures);
+      cublas.linearBf16(xBf16, bf16(p.weight(), "linear weight"), activation(p.out()), rows, in, outFeatures);
       if (p.bias() != null) {
-        kernels.get("add_bias").launch(stream, blocksFor((long) rows * outFeatures), 1, 1, ELEMENTWISE_THREADS,
-            activation(p.out()).address(), expect(p.bias(), DType.BF16, "bias").address(), rows, outFeatures);
+        ElementwiseKernels.addBias(launcher, activation(p.out()), bf16(p.bias(), "bias"), rows, outFeatures);
       }
     }
   }
@@ -363,111 +351,72 @@ public final class CudaBackend implements Backend {
   /** Decode-sized inputs: one {@code gemv_bf16_swiglu} launch; larger ones {@link #project} and {@code silu_mul}. */
   @Override
   public void swiGlu(Tensor x, Projection gate, Projection up) {
-    checkProjection(x, gate);
-    checkProjection(x, up);
-    checkShape(up.out(), gate.out().shape());
+    OpShapes.checkProjection(x, gate);
+    OpShapes.checkProjection(x, up);
+    OpShapes.check(up.out(), gate.out().shape());
     int rows = Math.toIntExact(x.rows());
     int in = Math.toIntExact(x.cols());
-    if (!fitsGemv(rows, in)) {
+    if (!GemvKernels.fits(rows, in)) {
       project(x, List.of(gate, up));
       siluMul(gate.out(), up.out(), gate.out());
       return;
     }
-    int features = Math.toIntExact(gate.out().cols());
-    int warps = GenerationKernels.GEMV_WARPS;
-    kernels.get("gemv_bf16_swiglu").launch(stream, (features + warps - 1) / warps, 1, 1, warps * 32,
-        activation(x).address(), expect(gate.weight(), DType.BF16, "gate weight").address(),
-        gate.bias() == null ? 0L : expect(gate.bias(), DType.BF16, "gate bias").address(),
-        expect(up.weight(), DType.BF16, "up weight").address(),
-        up.bias() == null ? 0L : expect(up.bias(), DType.BF16, "up bias").address(), activation(gate.out()).address(),
-        rows, in, features);
+    GemvKernels.swiglu(launcher, activation(x), gemvLayer(gate), bf16(up.weight(), "up weight"),
+        up.bias() == null ? 0L : bf16(up.bias(), "up bias"), rows, in);
   }
 
-  private static boolean fitsGemv(int rows, int in) {
-    return rows <= GenerationKernels.GEMV_MAX_ROWS && in % 8 == 0;
-  }
-
-  private static void checkProjection(Tensor x, Projection p) {
-    long outFeatures = p.weight().shape()[0];
-    checkShape(p.weight(), outFeatures, x.cols());
-    checkShape(p.out(), x.rows(), outFeatures);
-    if (p.bias() != null) {
-      checkShape(p.bias(), outFeatures);
-    }
-    if (p.out() == x) {
-      throw new IllegalArgumentException("a linear layer's output must be distinct from its input");
-    }
+  private GemvKernels.Layer gemvLayer(Projection p) {
+    return new GemvKernels.Layer(bf16(p.weight(), "linear weight"), p.bias() == null ? 0L : bf16(p.bias(), "bias"),
+        activation(p.out()), Math.toIntExact(p.out().cols()));
   }
 
   /** x rounded to bf16 in the temporaries, as cuBLAS multiplies it. */
   private long matmulInput(Tensor x) {
-    long count = elementsOf(x);
+    long count = OpShapes.elements(x.shape());
     long xBf16 = scratch.matmulInput.atLeast(2 * count);
-    convertToBf16(activation(x).address(), DType.F32, xBf16, count);
+    ElementwiseKernels.convertToBf16(launcher, activation(x), DType.F32, xBf16, count);
     return xBf16;
   }
 
   @Override
   public void rope(Tensor x, Tensor positions, Tensor invFreq, int headDim) {
     int rows = Math.toIntExact(x.rows());
-    int heads = Math.toIntExact(x.cols() / headDim);
     if (headDim % 2 != 0 || x.cols() % headDim != 0) {
       throw new IllegalArgumentException("rows of " + x.cols() + " are not heads of " + headDim);
     }
-    checkShape(positions, rows);
-    checkShape(invFreq, headDim / 2);
-    kernels.get("rope").launch(stream, blocksFor((long) rows * heads * (headDim / 2)), 1, 1, ELEMENTWISE_THREADS,
-        activation(x).address(), expect(positions, DType.I32, "positions").address(),
-        expect(invFreq, DType.F32, "inverse frequencies").address(), rows, heads, headDim);
+    int heads = Math.toIntExact(x.cols() / headDim);
+    OpShapes.check(positions, rows);
+    OpShapes.check(invFreq, headDim / 2);
+    RopeKernels.rope(launcher, activation(x), ints(positions, "positions"), floats(invFreq, "inverse frequencies"),
+        rows, heads, headDim);
   }
 
   @Override
   public void attention(Tensor q, Tensor k, Tensor v, Tensor kCache, Tensor vCache, Tensor slots, Tensor positions,
       int numHeads, int numKvHeads, int headDim, float scale, Tensor out) {
-    checkAttention(q, k, v, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, out);
-    int rows = Math.toIntExact(q.rows());
-    int kvDim = numKvHeads * headDim;
-    kernels.get("kv_store").launch(stream, blocksFor((long) rows * kvDim), 1, 1, ELEMENTWISE_THREADS,
-        activation(k).address(), activation(v).address(), activation(kCache).address(),
-        activation(vCache).address(), expect(slots, DType.I32, "slots").address(),
-        expect(positions, DType.I32, "positions").address(), rows, kvDim, Math.toIntExact(kCache.shape()[1]));
-    attendToCache(q, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, scale, out);
+    OpShapes.checkAttention(q, k, v, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, out);
+    AttentionKernels.Heads heads = heads(kCache, numHeads, numKvHeads, headDim);
+    AttentionKernels.kvStore(launcher, activation(k), activation(v), activation(kCache), activation(vCache),
+        ints(slots, "slots"), ints(positions, "positions"), Math.toIntExact(q.rows()), heads);
+    attendToCache(q, kCache, vCache, slots, positions, heads, scale, out);
   }
 
   /** RoPE of q and k and the KV-cache store in one {@code rope_kv_store} launch, then the attention kernels. */
   @Override
   public void rotaryAttention(Tensor q, Tensor k, Tensor v, Tensor invFreq, Tensor kCache, Tensor vCache,
       Tensor slots, Tensor positions, int numHeads, int numKvHeads, int headDim, float scale, Tensor out) {
-    checkAttention(q, k, v, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, out);
-    checkShape(invFreq, headDim / 2);
-    int rows = Math.toIntExact(q.rows());
-    kernels.get("rope_kv_store").launch(stream, blocksFor((long) rows * (numHeads + numKvHeads) * (headDim / 2)),
-        1, 1, ELEMENTWISE_THREADS, activation(q).address(), activation(k).address(), activation(v).address(),
-        activation(kCache).address(), activation(vCache).address(), expect(slots, DType.I32, "slots").address(),
-        expect(positions, DType.I32, "positions").address(),
-        expect(invFreq, DType.F32, "inverse frequencies").address(), rows, numHeads, numKvHeads, headDim,
-        Math.toIntExact(kCache.shape()[1]));
-    attendToCache(q, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, scale, out);
+    OpShapes.checkAttention(q, k, v, kCache, vCache, slots, positions, numHeads, numKvHeads, headDim, out);
+    OpShapes.check(invFreq, headDim / 2);
+    AttentionKernels.Heads heads = heads(kCache, numHeads, numKvHeads, headDim);
+    RopeKernels.ropeKvStore(launcher, activation(q), activation(k), activation(v), activation(kCache),
+        activation(vCache), ints(slots, "slots"), ints(positions, "positions"),
+        floats(invFreq, "inverse frequencies"), Math.toIntExact(q.rows()), numHeads, numKvHeads, headDim,
+        heads.maxPositions());
+    attendToCache(q, kCache, vCache, slots, positions, heads, scale, out);
   }
 
-  private static void checkAttention(Tensor q, Tensor k, Tensor v, Tensor kCache, Tensor vCache, Tensor slots,
-      Tensor positions, int numHeads, int numKvHeads, int headDim, Tensor out) {
-    if (headDim % 32 != 0 || headDim > GenerationKernels.MAX_HEAD_DIM || numHeads % numKvHeads != 0) {
-      throw new IllegalArgumentException("the CUDA attention takes head sizes that are multiples of 32 up to "
-          + GenerationKernels.MAX_HEAD_DIM + " and query heads in whole groups; got head_dim " + headDim + ", "
-          + numHeads + " heads over " + numKvHeads + " KV heads");
-    }
-    long rows = q.rows();
-    long kvDim = (long) numKvHeads * headDim;
-    long[] cacheShape = kCache.shape();
-    checkShape(q, rows, (long) numHeads * headDim);
-    checkShape(out, rows, (long) numHeads * headDim);
-    checkShape(k, rows, kvDim);
-    checkShape(v, rows, kvDim);
-    checkShape(kCache, cacheShape[0], cacheShape[1], kvDim);
-    checkShape(vCache, cacheShape[0], cacheShape[1], kvDim);
-    checkShape(slots, rows);
-    checkShape(positions, rows);
+  private static AttentionKernels.Heads heads(Tensor kCache, int numHeads, int numKvHeads, int headDim) {
+    return new AttentionKernels.Heads(numHeads, numKvHeads, headDim, Math.toIntExact(kCache.shape()[1]));
   }
 
   /**
@@ -476,58 +425,35 @@ public final class CudaBackend implements Backend {
    * Otherwise (a decode step: one row per slot) the flash-decoding partials, then their merge. The choice
    * depends only on shapes, so a recorded decode step always takes the same path.
    */
-  private void attendToCache(Tensor q, Tensor kCache, Tensor vCache, Tensor slots, Tensor positions, int numHeads,
-      int numKvHeads, int headDim, float scale, Tensor out) {
+  private void attendToCache(Tensor q, Tensor kCache, Tensor vCache, Tensor slots, Tensor positions,
+      AttentionKernels.Heads heads, float scale, Tensor out) {
     int rows = Math.toIntExact(q.rows());
-    int maxPositions = Math.toIntExact(kCache.shape()[1]);
+    long slotIds = ints(slots, "slots");
+    long positionIds = ints(positions, "positions");
     if (rows > kCache.shape()[0]) {
-      int blocks = (rows + GenerationKernels.PREFILL_ROWS - 1) / GenerationKernels.PREFILL_ROWS;
-      kernels.get("attention_prefill").launch(stream, blocks, numHeads, 1, GenerationKernels.PREFILL_ROWS * 32,
-          activation(q).address(), activation(kCache).address(), activation(vCache).address(),
-          expect(slots, DType.I32, "slots").address(), expect(positions, DType.I32, "positions").address(),
-          activation(out).address(), rows, numHeads, numKvHeads, headDim, maxPositions, scale);
+      AttentionKernels.prefill(launcher, activation(q), activation(kCache), activation(vCache), slotIds, positionIds,
+          activation(out), rows, heads, scale);
       return;
     }
-    int splits = attentionSplits(rows, numHeads, maxPositions);
-    long parts = (long) rows * numHeads * splits;
-    long partialO = scratch.attentionPartials.atLeast(4 * parts * (headDim + 2));
-    long partialMl = partialO + 4 * parts * headDim;
-    kernels.get("attention_partial").launch(stream, rows, numHeads, splits, GenerationKernels.ATTENTION_WARPS * 32,
-        activation(q).address(), activation(kCache).address(), activation(vCache).address(),
-        expect(slots, DType.I32, "slots").address(), expect(positions, DType.I32, "positions").address(), partialO,
-        partialMl, numHeads, numKvHeads, headDim, maxPositions, scale);
-    kernels.get("attention_combine").launch(stream, rows, numHeads, 1, headDim, partialO, partialMl,
-        activation(out).address(), numHeads, headDim, splits);
-  }
-
-  /**
-   * Parts each row's positions are split into: enough blocks for a few per multiprocessor even for one row
-   * and few heads (flash decoding), one part when the rows alone fill the GPU (a large batch). It depends only on
-   * shapes, never on the positions, so a decode step always launches the same grid.
-   */
-  private int attentionSplits(int rows, int numHeads, int maxPositions) {
-    long wanted = 4L * context.device().multiprocessors();
-    long perPart = (long) rows * numHeads;
-    long splits = (wanted + perPart - 1) / perPart;
-    return (int) Math.max(1, Math.min(Math.min(splits, MAX_ATTENTION_SPLITS), maxPositions));
+    int splits = AttentionKernels.decodeSplits(launcher, rows, heads);
+    long partials = scratch.attentionPartials.atLeast(AttentionKernels.decodePartialBytes(rows, heads, splits));
+    AttentionKernels.decode(launcher, activation(q), activation(kCache), activation(vCache), slotIds, positionIds,
+        partials, activation(out), rows, heads, splits, scale);
   }
 
   @Override
   public void siluMul(Tensor gate, Tensor up, Tensor out) {
-    long n = elementsOf(gate);
-    checkShape(up, gate.shape());
-    checkShape(out, gate.shape());
-    kernels.get("silu_mul").launch(stream, blocksFor(n), 1, 1, ELEMENTWISE_THREADS, activation(gate).address(),
-        activation(up).address(), activation(out).address(), n);
+    OpShapes.check(up, gate.shape());
+    OpShapes.check(out, gate.shape());
+    ElementwiseKernels.siluMul(launcher, activation(gate), activation(up), activation(out),
+        OpShapes.elements(gate.shape()));
   }
 
   @Override
   public void add(Tensor a, Tensor b, Tensor out) {
-    long n = elementsOf(a);
-    checkShape(b, a.shape());
-    checkShape(out, a.shape());
-    kernels.get("add").launch(stream, blocksFor(n), 1, 1, ELEMENTWISE_THREADS, activation(a).address(),
-        activation(b).address(), activation(out).address(), n);
+    OpShapes.check(b, a.shape());
+    OpShapes.check(out, a.shape());
+    ElementwiseKernels.add(launcher, activation(a), activation(b), activation(out), OpShapes.elements(a.shape()));
   }
 
   // ---- repeated steps -------------------------------------------------------------------------------
@@ -551,7 +477,7 @@ public final class CudaBackend implements Backend {
       CapturedStep step = new CapturedStep(CudaGraph.capture(stream, ops), own);
       liveSteps.add(step);
       return step;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       own.close();
       throw e;
     } finally {
@@ -596,7 +522,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public int[] sample(Tensor logits, SamplingParams params, int[][] history, double[] uniforms) {
-    return sampler.sample(activation(logits).address(), Math.toIntExact(logits.rows()),
+    return sampler.sample(activation(logits), Math.toIntExact(logits.rows()),
         Math.toIntExact(logits.cols()), params, history, uniforms);
   }
 
@@ -632,19 +558,10 @@ public final class CudaBackend implements Backend {
   }
 
   private CudaTensor allocateTensor(DType dtype, long... shape) {
-    CudaTensor tensor = new CudaTensor(this, DeviceBuffer.allocate(elementCount(shape) * dtype.byteSize()), dtype,
+    CudaTensor tensor = new CudaTensor(this, DeviceBuffer.allocate(OpShapes.elements(shape) * dtype.byteSize()), dtype,
         shape, false);
     live.add(tensor);
     return tensor;
-  }
-
-  private void convertToBf16(long source, DType sourceType, long target, long count) {
-    kernels.get("convert_to_bf16").launch(stream, blocksFor(count), 1, 1, ELEMENTWISE_THREADS, source,
-        GenerationKernels.dtypeCode(sourceType), target, count);
-  }
-
-  private int blocksFor(long elements) {
-    return (int) Math.max(1, Math.min(maxBlocks, (elements + ELEMENTWISE_THREADS - 1) / ELEMENTWISE_THREADS));
   }
 
   private CudaTensor own(Tensor t) {
@@ -654,34 +571,29 @@ public final class CudaBackend implements Backend {
     return c;
   }
 
-  private CudaTensor expect(Tensor t, DType dtype, String what) {
+  /** The device address of {@code t}, which must be of {@code dtype}. */
+  private long address(Tensor t, DType dtype, String what) {
     CudaTensor c = own(t);
     if (c.dtype() != dtype) {
       throw new IllegalArgumentException(what + " must be " + dtype + ", got " + c);
     }
-    return c;
+    return c.address();
   }
 
-  private CudaTensor activation(Tensor t) {
-    return expect(t, DType.F32, "activation");
+  private long activation(Tensor t) {
+    return address(t, DType.F32, "activation");
   }
 
-  private static void checkShape(Tensor t, long... shape) {
-    if (!Arrays.equals(t.shape(), shape)) {
-      throw new IllegalArgumentException("expected shape " + Arrays.toString(shape) + ", got " + t);
-    }
+  private long floats(Tensor t, String what) {
+    return address(t, DType.F32, what);
   }
 
-  private static long elementsOf(Tensor t) {
-    return elementCount(t.shape());
+  private long bf16(Tensor t, String what) {
+    return address(t, DType.BF16, what);
   }
 
-  private static long elementCount(long[] shape) {
-    long n = 1;
-    for (long d : shape) {
-      n = Math.multiplyExact(n, d);
-    }
-    return n;
+  private long ints(Tensor t, String what) {
+    return address(t, DType.I32, what);
   }
 
   /** A direct buffer holding {@code data}'s remaining bytes from offset 0 (copied if the source is on the heap). */

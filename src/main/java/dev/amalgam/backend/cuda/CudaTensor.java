@@ -1,6 +1,10 @@
 package dev.amalgam.backend.cuda;
 
 import dev.amalgam.backend.Tensor;
+import dev.amalgam.cuda.CudaEvent;
+import dev.amalgam.cuda.CudaStream;
+import dev.amalgam.cuda.DeviceBuffer;
+import dev.amalgam.cuda.PinnedBuffer;
 import dev.amalgam.tensor.DType;
 import java.util.Arrays;
 

@@ -1,25 +1,32 @@
 package dev.amalgam.backend.cuda;
 
+import dev.amalgam.backend.NonFiniteLogitsException;
 import dev.amalgam.backend.SamplingParams;
+import dev.amalgam.cuda.CudaStream;
+import dev.amalgam.cuda.DeviceScratch;
+import dev.amalgam.cuda.KernelLauncher;
+import dev.amalgam.cuda.PinnedBuffer;
+import dev.amalgam.cuda.PinnedScratch;
 import java.nio.ByteBuffer;
 
 /**
  * {@link dev.amalgam.backend.Backend#sample} on the GPU with {@code sample_rows} (sample.cu): per call, the
  * uniforms, the history offsets and (only with a repetition penalty) the history ids go up in one copy,
- * and one int per row comes back. The logits never leave the device.
+ * and two ints per row come back: the id, and whether the row's logits were finite. The logits never leave the
+ * device.
  */
 final class DeviceSampler implements AutoCloseable {
   private final CudaStream stream;
-  private final CudaKernel kernel;
+  private final KernelLauncher launcher;
   private final DeviceScratch inputs;
   private final DeviceScratch work;
   private final DeviceScratch probabilities;
   private final DeviceScratch chosen;
   private final PinnedScratch host = new PinnedScratch();
 
-  DeviceSampler(CudaStream stream, GenerationKernels kernels) {
+  DeviceSampler(CudaStream stream, KernelLauncher launcher) {
     this.stream = stream;
-    this.kernel = kernels.get("sample_rows");
+    this.launcher = launcher;
     this.inputs = new DeviceScratch(stream);
     this.work = new DeviceScratch(stream);
     this.probabilities = new DeviceScratch(stream);
@@ -39,12 +46,12 @@ final class DeviceSampler implements AutoCloseable {
       }
     }
     // One pinned block, copied up at once: [uniforms: rows doubles][offsets: rows + 1 ints][history ints],
-    // followed by room for the ids that come back.
+    // followed by room for what comes back: [ids: rows ints][non-finite flags: rows ints].
     long offsetsAt = 8L * rows;
     long historyAt = offsetsAt + 4L * (rows + 1);
     long inputBytes = historyAt + 4L * historyCount;
     long idsAt = (inputBytes + 7) / 8 * 8;
-    PinnedBuffer pinned = host.atLeast(idsAt + 4L * rows);
+    PinnedBuffer pinned = host.atLeast(idsAt + 8L * rows);
     ByteBuffer staging = pinned.buffer();
     int offset = 0;
     for (int r = 0; r < rows; r++) {
@@ -64,16 +71,17 @@ final class DeviceSampler implements AutoCloseable {
     long workAddress = work.atLeast(4 * elements);
     // Greedy sampling never touches the probabilities, so it needs no room for them.
     long probsAddress = params.greedy() ? workAddress : probabilities.atLeast(8 * elements);
-    long ids = chosen.atLeast(4L * rows);
+    long ids = chosen.atLeast(8L * rows);
     stream.copyToDevice(deviceInputs, pinned.at(0), inputBytes);
-    int topK = params.topK() < vocab ? params.topK() : 0;
-    kernel.launch(stream, rows, 1, 1, GenerationKernels.SAMPLE_THREADS,
-        logits, workAddress, probsAddress, ids, deviceInputs + historyAt, deviceInputs + offsetsAt, deviceInputs,
-        vocab, params.temperature(), topK, params.topP(), params.minP(), params.repetitionPenalty());
-    stream.copyToHost(pinned.at(idsAt), ids, 4L * rows);
+    SampleKernels.sampleRows(launcher, logits, new SampleKernels.Buffers(workAddress, probsAddress, ids,
+        ids + 4L * rows, deviceInputs + historyAt, deviceInputs + offsetsAt, deviceInputs), rows, vocab, params);
+    stream.copyToHost(pinned.at(idsAt), ids, 8L * rows);
     stream.synchronize();
     int[] result = new int[rows];
     for (int r = 0; r < rows; r++) {
+      if (staging.getInt(Math.toIntExact(idsAt + 4L * (rows + r))) != 0) {
+        throw new NonFiniteLogitsException(r);
+      }
       result[r] = staging.getInt(Math.toIntExact(idsAt + 4L * r));
     }
     return result;

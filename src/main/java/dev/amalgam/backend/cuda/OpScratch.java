@@ -1,5 +1,7 @@
 package dev.amalgam.backend.cuda;
 
+import dev.amalgam.cuda.CudaStream;
+import dev.amalgam.cuda.DeviceScratch;
 /**
  * The device temporaries of the backend's ops: bf16 copies of the inputs of cuBLAS linear layers and the
  * partial results of split attention. The backend has one set for ops issued one by one, and each recorded

@@ -1,14 +1,15 @@
 package dev.amalgam.backend.cpu;
 
+import static dev.amalgam.testing.Closeness.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.amalgam.backend.OpReference;
 import dev.amalgam.backend.Tensor;
-
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.model.KvCache;
 import dev.amalgam.model.Transformer;
 import dev.amalgam.model.WeightSource;
-import java.nio.file.Path;
+import dev.amalgam.testing.Fixtures;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +19,7 @@ class CpuBackendTest {
   void batchedDecodeOverSlotsMatchesSingleSequences() {
     int[] first = {5, 17, 300};
     int[] second = {42, 9, 120, 7, 61};
-    try (CpuBackend backend = new CpuBackend(); ModelDirectory dir = ModelDirectory.open(Path.of("examples", "qwen2-tiny-b"));
+    try (CpuBackend backend = new CpuBackend(); ModelDirectory dir = ModelDirectory.open(Fixtures.B);
         Transformer model = Transformer.load(backend, dir.config(), WeightSource.of(dir));
         KvCache batch = model.newCache(2, 8); KvCache single = model.newCache(1, 8)) {
       model.prefill(first, batch, 0, 0);
@@ -51,28 +52,8 @@ class CpuBackendTest {
         backend.writeInts(positions, pos);
         backend.copyRows(backend.uploadFloats(values, 2, 2 * headDim), 0, x, 0, 2);
         backend.rope(x, positions, freq, headDim);
-        assertArrayEquals(rotated(values, pos, invFreq, headDim), backend.download(x), 1e-6f);
+        assertClose(backend.download(x), OpReference.rope(values, pos, invFreq, headDim), 1e-6, "rope at " + pos[1]);
       }
     }
-  }
-
-  /** Rotate-half RoPE as the Backend javadoc states it, on the host. */
-  private static float[] rotated(float[] x, int[] positions, float[] invFreq, int headDim) {
-    float[] out = x.clone();
-    int half = headDim / 2;
-    int width = x.length / positions.length;
-    for (int t = 0; t < positions.length; t++) {
-      for (int head = 0; head < width / headDim; head++) {
-        int base = t * width + head * headDim;
-        for (int i = 0; i < half; i++) {
-          float angle = positions[t] * invFreq[i];
-          float cos = (float) Math.cos(angle);
-          float sin = (float) Math.sin(angle);
-          out[base + i] = x[base + i] * cos - x[base + i + half] * sin;
-          out[base + i + half] = x[base + i + half] * cos + x[base + i] * sin;
-        }
-      }
-    }
-    return out;
   }
 }

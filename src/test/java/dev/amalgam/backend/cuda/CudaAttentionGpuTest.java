@@ -1,9 +1,10 @@
 package dev.amalgam.backend.cuda;
 
-import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.assertClose;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.poisoned;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.random;
+import static dev.amalgam.testing.Closeness.assertClose;
 
+import dev.amalgam.backend.OpReference;
 import dev.amalgam.backend.Tensor;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@link CudaBackend#attention} against a Java reference that keeps its own copy of the cache: prefills in
+ * {@link CudaBackend#attention} against {@link OpReference#attention} over its own copy of the cache: prefills in
  * several pieces (later rows must see the cache rows earlier calls wrote), prompts prefilled together, a
  * batched decode step over several slots at different positions, and a long context that spreads over every
  * sequence split.
@@ -24,8 +25,8 @@ class CudaAttentionGpuTest extends GpuBackendTest {
     final int headDim;
     final int maxPositions;
     final float scale;
-    final double[][] keys;    // [slot * maxPositions + position][kvDim]
-    final double[][] values;
+    final float[] keys;    // the reference's copy of the caches, [slots, maxPositions, kvDim]
+    final float[] values;
     final Tensor kCache;
     final Tensor vCache;
     final Random random;
@@ -36,8 +37,8 @@ class CudaAttentionGpuTest extends GpuBackendTest {
       this.headDim = headDim;
       this.maxPositions = maxPositions;
       this.scale = (float) (1 / Math.sqrt(headDim));
-      this.keys = new double[slots * maxPositions][];
-      this.values = new double[slots * maxPositions][];
+      this.keys = new float[slots * maxPositions * kvHeads * headDim];
+      this.values = new float[keys.length];
       this.kCache = backend.allocateKvCache(slots, maxPositions, kvHeads * headDim);
       this.vCache = backend.allocateKvCache(slots, maxPositions, kvHeads * headDim);
       this.random = new Random(seed);
@@ -52,45 +53,12 @@ class CudaAttentionGpuTest extends GpuBackendTest {
       float[] k = random(random, rows * kvDim, 1f);
       float[] v = random(random, rows * kvDim, 1f);
       for (int t = 0; t < rows; t++) {
-        int row = slots[t] * maxPositions + positions[t];
-        keys[row] = new double[kvDim];
-        values[row] = new double[kvDim];
-        for (int c = 0; c < kvDim; c++) {
-          keys[row][c] = k[t * kvDim + c];
-          values[row][c] = v[t * kvDim + c];
-        }
+        int at = (slots[t] * maxPositions + positions[t]) * kvDim;
+        System.arraycopy(k, t * kvDim, keys, at, kvDim);
+        System.arraycopy(v, t * kvDim, values, at, kvDim);
       }
-      double[] expected = new double[rows * qDim];
-      int group = heads / kvHeads;
-      for (int t = 0; t < rows; t++) {
-        for (int h = 0; h < heads; h++) {
-          int g = h / group;
-          int length = positions[t] + 1;
-          double[] scores = new double[length];
-          double max = Double.NEGATIVE_INFINITY;
-          for (int j = 0; j < length; j++) {
-            double[] key = keys[slots[t] * maxPositions + j];
-            double dot = 0;
-            for (int d = 0; d < headDim; d++) {
-              dot += q[t * qDim + h * headDim + d] * key[g * headDim + d];
-            }
-            scores[j] = dot * scale;
-            max = Math.max(max, scores[j]);
-          }
-          double total = 0;
-          for (int j = 0; j < length; j++) {
-            scores[j] = Math.exp(scores[j] - max);
-            total += scores[j];
-          }
-          for (int d = 0; d < headDim; d++) {
-            double sum = 0;
-            for (int j = 0; j < length; j++) {
-              sum += scores[j] * values[slots[t] * maxPositions + j][g * headDim + d];
-            }
-            expected[t * qDim + h * headDim + d] = sum / total;
-          }
-        }
-      }
+      double[] expected = OpReference.attention(q, keys, values, slots, positions,
+          new OpReference.Heads(heads, kvHeads, headDim, maxPositions), scale);
       try (Tensor tq = backend.uploadFloats(q, rows, qDim);
           Tensor tk = backend.uploadFloats(k, rows, kvDim);
           Tensor tv = backend.uploadFloats(v, rows, kvDim);

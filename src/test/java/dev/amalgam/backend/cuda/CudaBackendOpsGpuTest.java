@@ -1,13 +1,16 @@
 package dev.amalgam.backend.cuda;
 
+import static dev.amalgam.testing.Closeness.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.amalgam.backend.OpReference;
 import dev.amalgam.backend.Tensor;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import dev.amalgam.tensor.HostTensor;
+import dev.amalgam.testing.RandomArrays;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
@@ -16,8 +19,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every op of {@link CudaBackend} but attention and sampling (see their own tests) against a plain Java
- * reference in double precision, on fresh random inputs, compared by relative L2 error. Every output is
+ * What the CUDA backend does beyond {@link CudaBackendConformanceGpuTest}: weights of every dtype stored as bf16,
+ * linear layers above the gemv path's rows, row copies; and the helpers the other CUDA tests share. Every output is
  * poisoned with 0xFF bytes (NaN in float32) first, so an element an op fails to write shows up as NaN.
  */
 class CudaBackendOpsGpuTest extends GpuBackendTest {
@@ -25,20 +28,12 @@ class CudaBackendOpsGpuTest extends GpuBackendTest {
   // ---- helpers shared with the other CUDA backend tests ---------------------------------------------
 
   static float[] random(Random random, int n, float scale) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) (random.nextGaussian() * scale);
-    }
-    return values;
+    return RandomArrays.gaussians(random, n, scale);
   }
 
   /** The values rounded to bf16 and widened back: what a bf16 weight holds. */
   static float[] bf16(float[] values) {
-    float[] rounded = new float[values.length];
-    for (int i = 0; i < values.length; i++) {
-      rounded[i] = FloatBits.bf16ToFloat(FloatBits.floatToBf16(values[i]));
-    }
-    return rounded;
+    return RandomArrays.roundedToBf16(values);
   }
 
   static HostTensor weight(String name, DType dtype, float[] values, long... shape) {
@@ -58,23 +53,6 @@ class CudaBackendOpsGpuTest extends GpuBackendTest {
     Tensor t = backend.allocate(shape);
     backend.fill(t, POISON);
     return t;
-  }
-
-  static double relativeL2(float[] actual, double[] expected) {
-    assertEquals(expected.length, actual.length);
-    double diff = 0;
-    double norm = 0;
-    for (int i = 0; i < actual.length; i++) {
-      double d = actual[i] - expected[i];
-      diff += d * d;
-      norm += expected[i] * expected[i];
-    }
-    return Math.sqrt(diff / norm);
-  }
-
-  static void assertClose(float[] actual, double[] expected, double tolerance, String what) {
-    double error = relativeL2(actual, expected);
-    assertTrue(error < tolerance, what + ": relative L2 error " + error + " (NaN: an element was not written)");
   }
 
   // ---- tests ----------------------------------------------------------------------------------------
@@ -102,57 +80,6 @@ class CudaBackendOpsGpuTest extends GpuBackendTest {
     }
   }
 
-  @Test
-  void embeddingGathersRows() {
-    Random random = new Random(2);
-    int vocab = 50;
-    int hidden = 72;
-    float[] table = bf16(random(random, vocab * hidden, 1f));
-    int[] ids = {3, 49, 0, 3, 17, 17, 8};
-    try (Tensor weights = backend.upload(weight("embed", DType.BF16, table, vocab, hidden));
-        Tensor idTensor = backend.allocateInts(ids.length);
-        Tensor out = poisoned(backend, ids.length, hidden)) {
-      backend.writeInts(idTensor, ids);
-      backend.embedding(weights, idTensor, out);
-      double[] expected = new double[ids.length * hidden];
-      for (int t = 0; t < ids.length; t++) {
-        for (int c = 0; c < hidden; c++) {
-          expected[t * hidden + c] = table[ids[t] * hidden + c];
-        }
-      }
-      assertClose(backend.download(out), expected, 1e-12, "embedding");
-    }
-  }
-
-  @ParameterizedTest(name = "aliased {0}")
-  @ValueSource(booleans = {false, true})
-  void rmsNormMatchesTheReference(boolean aliased) {
-    Random random = new Random(3);
-    int rows = 5;
-    int cols = 1536;
-    float eps = 1e-6f;
-    float[] x = random(random, rows * cols, 3f);
-    float[] w = bf16(random(random, cols, 1f));
-    try (Tensor in = backend.uploadFloats(x, rows, cols);
-        Tensor weight = backend.upload(weight("norm", DType.BF16, w, cols));
-        Tensor separate = poisoned(backend, rows, cols)) {
-      Tensor out = aliased ? in : separate;
-      backend.rmsNorm(in, weight, eps, out);
-      double[] expected = new double[rows * cols];
-      for (int r = 0; r < rows; r++) {
-        double sum = 0;
-        for (int c = 0; c < cols; c++) {
-          sum += (double) x[r * cols + c] * x[r * cols + c];
-        }
-        double inverse = 1 / Math.sqrt(sum / cols + eps);
-        for (int c = 0; c < cols; c++) {
-          expected[r * cols + c] = w[c] * (x[r * cols + c] * inverse);
-        }
-      }
-      assertClose(backend.download(out), expected, 1e-6, "rmsNorm");
-    }
-  }
-
   @ParameterizedTest(name = "{0} rows")
   @ValueSource(ints = {1, 3, 17, 130})
   void linearMatchesTheReferenceWithAndWithoutBias(int rows) {
@@ -167,19 +94,8 @@ class CudaBackendOpsGpuTest extends GpuBackendTest {
     float[] x = random(random, rows * in, 1f);
     float[] w = bf16(random(random, outFeatures * in, weightScale));
     float[] b = bf16(random(random, outFeatures, 0.5f));
-    float[] xb = bf16(x);
-    double[] product = new double[rows * outFeatures];
-    double[] withBias = new double[rows * outFeatures];
-    for (int t = 0; t < rows; t++) {
-      for (int o = 0; o < outFeatures; o++) {
-        double sum = 0;
-        for (int i = 0; i < in; i++) {
-          sum += (double) xb[t * in + i] * w[o * in + i];
-        }
-        product[t * outFeatures + o] = sum;
-        withBias[t * outFeatures + o] = sum + b[o];
-      }
-    }
+    double[] product = OpReference.linear(bf16(x), w, null, in);
+    double[] withBias = OpReference.linear(bf16(x), w, b, in);
     try (Tensor xs = backend.uploadFloats(x, rows, in);
         Tensor weight = backend.upload(weight("w", DType.BF16, w, outFeatures, in));
         Tensor bias = backend.upload(weight("b", DType.BF16, b, outFeatures));
@@ -189,85 +105,6 @@ class CudaBackendOpsGpuTest extends GpuBackendTest {
       backend.fill(out, POISON);
       backend.linear(xs, weight, bias, out);
       assertClose(backend.download(out), withBias, 1e-5, "linear + bias");
-    }
-  }
-
-  @ParameterizedTest(name = "head_dim {0}")
-  @ValueSource(ints = {32, 128})
-  void ropeRotatesHalvesAtEachRowsPosition(int headDim) {
-    Random random = new Random(5 + headDim);
-    int heads = 3;
-    int[] positions = {0, 5, 1000, 100000};
-    int rows = positions.length;
-    float[] x = random(random, rows * heads * headDim, 1f);
-    int half = headDim / 2;
-    float[] invFreq = new float[half];
-    for (int i = 0; i < half; i++) {
-      invFreq[i] = 1.0f / (float) Math.pow(10000f, (float) (2 * i) / (float) headDim);
-    }
-    double[] expected = new double[x.length];
-    for (int t = 0; t < rows; t++) {
-      for (int h = 0; h < heads; h++) {
-        int base = (t * heads + h) * headDim;
-        for (int i = 0; i < half; i++) {
-          float angle = (float) positions[t] * invFreq[i];
-          double c = Math.cos(angle);
-          double s = Math.sin(angle);
-          expected[base + i] = x[base + i] * c - x[base + i + half] * s;
-          expected[base + i + half] = x[base + i + half] * c + x[base + i] * s;
-        }
-      }
-    }
-    try (Tensor xs = backend.uploadFloats(x, rows, (long) heads * headDim);
-        Tensor pos = backend.allocateInts(rows);
-        Tensor inv = backend.uploadFloats(invFreq, half)) {
-      backend.writeInts(pos, positions);
-      backend.rope(xs, pos, inv, headDim);
-      assertClose(backend.download(xs), expected, 1e-5, "rope");
-    }
-  }
-
-  @ParameterizedTest(name = "out aliases {0}")
-  @ValueSource(strings = {"none", "gate", "up"})
-  void siluMulMatchesTheReference(String alias) {
-    Random random = new Random(6);
-    int rows = 3;
-    int n = 1000;
-    float[] gate = random(random, rows * n, 3f);
-    float[] up = random(random, rows * n, 1f);
-    double[] expected = new double[gate.length];
-    for (int i = 0; i < gate.length; i++) {
-      expected[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
-    }
-    try (Tensor g = backend.uploadFloats(gate, rows, n);
-        Tensor u = backend.uploadFloats(up, rows, n);
-        Tensor separate = poisoned(backend, rows, n)) {
-      Tensor out = switch (alias) {
-        case "gate" -> g;
-        case "up" -> u;
-        default -> separate;
-      };
-      backend.siluMul(g, u, out);
-      assertClose(backend.download(out), expected, 1e-6, "siluMul");
-    }
-  }
-
-  @ParameterizedTest(name = "out aliases a: {0}")
-  @ValueSource(booleans = {false, true})
-  void addMatchesTheReference(boolean aliased) {
-    Random random = new Random(7);
-    float[] a = random(random, 4 * 777, 1f);
-    float[] b = random(random, 4 * 777, 1f);
-    double[] expected = new double[a.length];
-    for (int i = 0; i < a.length; i++) {
-      expected[i] = (double) a[i] + b[i];
-    }
-    try (Tensor ta = backend.uploadFloats(a, 4, 777);
-        Tensor tb = backend.uploadFloats(b, 4, 777);
-        Tensor separate = poisoned(backend, 4, 777)) {
-      Tensor out = aliased ? ta : separate;
-      backend.add(ta, tb, out);
-      assertClose(backend.download(out), expected, 1e-7, "add");
     }
   }
 

@@ -1,14 +1,15 @@
 package dev.amalgam.backend.cuda;
 
-import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.assertClose;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.assertLinearMatchesReference;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.bf16;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.poisoned;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.random;
 import static dev.amalgam.backend.cuda.CudaBackendOpsGpuTest.weight;
+import static dev.amalgam.testing.Closeness.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.amalgam.backend.OpReference;
 import dev.amalgam.backend.Projection;
 import dev.amalgam.backend.Tensor;
 import dev.amalgam.tensor.DType;
@@ -32,20 +33,11 @@ class CudaFusedOpsGpuTest extends GpuBackendTest {
     float[] residual = random(random, rows * cols, 3f);
     float[] delta = random(random, rows * cols, 1f);
     float[] w = bf16(random(random, cols, 1f));
-    double[] sum = new double[rows * cols];
-    double[] normed = new double[rows * cols];
-    for (int r = 0; r < rows; r++) {
-      double squares = 0;
-      for (int c = 0; c < cols; c++) {
-        int e = r * cols + c;
-        sum[e] = (double) residual[e] + delta[e];
-        squares += sum[e] * sum[e];
-      }
-      double inverse = 1 / Math.sqrt(squares / cols + eps);
-      for (int c = 0; c < cols; c++) {
-        normed[r * cols + c] = w[c] * (sum[r * cols + c] * inverse);
-      }
+    float[] sum = new float[rows * cols];
+    for (int e = 0; e < sum.length; e++) {
+      sum[e] = residual[e] + delta[e];
     }
+    double[] normed = OpReference.rmsNorm(sum, w, eps);
     try (Tensor fusedResidual = backend.uploadFloats(residual, rows, cols);
         Tensor unfusedResidual = backend.uploadFloats(residual, rows, cols);
         Tensor d = backend.uploadFloats(delta, rows, cols);
@@ -55,7 +47,7 @@ class CudaFusedOpsGpuTest extends GpuBackendTest {
       backend.addRmsNorm(fusedResidual, d, weight, eps, fusedOut);
       float[] newResidual = backend.download(fusedResidual);
       float[] out = backend.download(fusedOut);
-      assertClose(newResidual, sum, 1e-7, "addRmsNorm residual");
+      assertArrayEquals(sum, newResidual, "addRmsNorm residual: the float32 sum");
       assertClose(out, normed, 1e-6, "addRmsNorm output");
 
       backend.add(unfusedResidual, d, unfusedResidual);
@@ -135,18 +127,7 @@ class CudaFusedOpsGpuTest extends GpuBackendTest {
     float[] gb = bf16(random(random, features, 0.5f));
     float[] uw = bf16(random(random, features * in, 0.05f));
     float[] xb = bf16(x);
-    double[] expected = new double[rows * features];
-    for (int t = 0; t < rows; t++) {
-      for (int o = 0; o < features; o++) {
-        double g = gb[o];
-        double u = 0;
-        for (int i = 0; i < in; i++) {
-          g += (double) xb[t * in + i] * gw[o * in + i];
-          u += (double) xb[t * in + i] * uw[o * in + i];
-        }
-        expected[t * features + o] = g / (1 + Math.exp(-g)) * u;
-      }
-    }
+    double[] expected = OpReference.siluMul(OpReference.linear(xb, gw, gb, in), OpReference.linear(xb, uw, null, in));
     try (Tensor xs = backend.uploadFloats(x, rows, in);
         Tensor gate = backend.upload(weight("gate", DType.BF16, gw, features, in));
         Tensor gateBias = backend.upload(weight("gate bias", DType.BF16, gb, features));

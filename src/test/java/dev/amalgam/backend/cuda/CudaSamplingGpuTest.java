@@ -3,9 +3,9 @@ package dev.amalgam.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.amalgam.backend.Sampler;
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.backend.Tensor;
-import dev.amalgam.generate.Sampler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -13,7 +13,6 @@ import dev.amalgam.backend.Tensor;
 import dev.amalgam.tensor.DType;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -67,18 +66,24 @@ class CudaStepGraphGpuTest extends GpuBackendTest {
     }
   }
 
-  @Test
-  void aFailedCaptureLeavesTheStreamUsable() {
+  /** An exception or an Error inside the capture: either way the capture ends and the stream works on. */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"exception", "error"})
+  void aFailedCaptureLeavesTheStreamUsable(String kind) {
     try (Tensor a = backend.uploadFloats(new float[] {1, 2, 3, 4}, 2, 2); Tensor sum = backend.allocate(2, 2)) {
       AtomicInteger runs = new AtomicInteger();
-      IllegalStateException thrown = new IllegalStateException("fails while captured");
+      Throwable thrown = kind.equals("error") ? new AssertionError("fails while captured")
+          : new IllegalStateException("fails while captured");
       Runnable failingOnSecondRun = () -> {
         backend.add(a, a, sum);
         if (runs.incrementAndGet() == 2) {
-          throw thrown;
+          if (thrown instanceof Error e) {
+            throw e;
+          }
+          throw (RuntimeException) thrown;
         }
       };
-      assertSame(thrown, assertThrows(IllegalStateException.class, () -> backend.record(failingOnSecondRun)));
+      assertSame(thrown, assertThrows(Throwable.class, () -> backend.record(failingOnSecondRun)));
       backend.fill(sum, POISON);
       backend.add(a, a, sum);
       assertArrayEquals(new float[] {2, 4, 6, 8}, backend.download(sum));

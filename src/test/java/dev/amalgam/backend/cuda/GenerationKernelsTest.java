@@ -2,9 +2,11 @@ package dev.amalgam.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.amalgam.cuda.KernelDType;
+import dev.amalgam.cuda.KernelParam;
+import dev.amalgam.cuda.KernelSignature;
 import dev.amalgam.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,38 +83,22 @@ class GenerationKernelsTest {
 
   @Test
   void launchConstantsMatchTheDefines() throws IOException {
-    assertEquals(GenerationKernels.NORM_THREADS, define("norm.cu", "NORM_THREADS"));
-    assertEquals(GenerationKernels.ATTENTION_WARPS, define("attention.cu", "ATTENTION_WARPS"));
-    assertEquals(GenerationKernels.MAX_HEAD_DIM, define("attention.cu", "MAX_HEAD_DIM"));
-    assertEquals(GenerationKernels.PREFILL_ROWS, define("attention.cu", "PREFILL_ROWS"));
-    assertEquals(GenerationKernels.SAMPLE_THREADS, define("sample.cu", "SAMPLE_THREADS"));
-    assertEquals(GenerationKernels.GEMV_WARPS, define("gemv.cu", "GEMV_WARPS"));
-    assertEquals(GenerationKernels.GEMV_MAX_ROWS, define("gemv.cu", "GEMV_MAX_ROWS"));
-    assertEquals(GenerationKernels.dtypeCode(DType.F32), define("elementwise.cu", "AMALGAM_F32"));
-    assertEquals(GenerationKernels.dtypeCode(DType.F16), define("elementwise.cu", "AMALGAM_F16"));
-    assertEquals(GenerationKernels.dtypeCode(DType.BF16), define("elementwise.cu", "AMALGAM_BF16"));
+    assertEquals(NormKernels.THREADS, define("norm.cu", "NORM_THREADS"));
+    assertEquals(AttentionKernels.WARPS, define("attention.cu", "ATTENTION_WARPS"));
+    assertEquals(AttentionKernels.MAX_HEAD_DIM, define("attention.cu", "MAX_HEAD_DIM"));
+    assertEquals(AttentionKernels.PREFILL_ROWS, define("attention.cu", "PREFILL_ROWS"));
+    assertEquals(SampleKernels.THREADS, define("sample.cu", "SAMPLE_THREADS"));
+    assertEquals(GemvKernels.WARPS, define("gemv.cu", "GEMV_WARPS"));
+    assertEquals(GemvKernels.MAX_ROWS, define("gemv.cu", "GEMV_MAX_ROWS"));
+    assertEquals(KernelDType.code(DType.F32), define("elementwise.cu", "AMALGAM_F32"));
+    assertEquals(KernelDType.code(DType.F16), define("elementwise.cu", "AMALGAM_F16"));
+    assertEquals(KernelDType.code(DType.BF16), define("elementwise.cu", "AMALGAM_BF16"));
   }
 
   @Test
   void onlyTheSamplerGivesUpFusedMultiplyAdd() {
     assertTrue(GenerationKernels.optionsFor("sample.cu").contains("--fmad=false"));
     assertFalse(GenerationKernels.optionsFor("attention.cu").contains("--fmad=false"));
-  }
-
-  @Test
-  void argumentsAreEncodedInTheirSlotsAndChecked() {
-    KernelSignature signature = GenerationKernels.SIGNATURES.stream()
-        .filter(s -> s.name().equals("rms_norm")).findFirst().orElseThrow();
-    try (KernelArgs args = new KernelArgs(signature)) {
-      args.set(0x1000L, 0x2000L, 0x3000L, 1e-6f, 1536);
-      assertEquals(0x1000L, args.slotBits(0));
-      assertEquals(0x3000L, args.slotBits(2));
-      assertEquals(Float.floatToRawIntBits(1e-6f), (int) args.slotBits(3));
-      assertEquals(1536, (int) args.slotBits(4));
-      assertThrows(IllegalArgumentException.class, () -> args.set(0x1000L, 0x2000L, 0x3000L, 1e-6, 1536));
-      assertThrows(IllegalArgumentException.class, () -> args.set(0x1000L, 0x2000L, 0x3000L, 1e-6f, 1536L));
-      assertThrows(IllegalArgumentException.class, () -> args.set(0x1000L, 0x2000L, 0x3000L, 1e-6f));
-    }
   }
 
   private static int define(String file, String name) throws IOException {

@@ -1,5 +1,8 @@
 package dev.amalgam.backend.cuda;
 
+import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.KernelCache;
+import dev.amalgam.cuda.KernelCompiler;
 import java.nio.file.Files;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,6 +1,0 @@
-package dev.amalgam.backend;
-
-/** The user's {@code --device}: take the GPU when usable, insist on it, or stay on the CPU. */
-public enum DeviceChoice {
-  AUTO, CUDA, CPU;
-}

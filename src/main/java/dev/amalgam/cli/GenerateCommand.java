@@ -227,7 +227,8 @@ final class GenerateCommand implements Callable<Integer> {
 
   private LanguageModel openModel(Device opened) {
     Merger.OutputOptions saveTo = save == null
-        ? null : new Merger.OutputOptions(save, overwrite, MergeCommand.DEFAULT_SHARD_BYTES, true);
+        ? null : new Merger.OutputOptions(save, overwrite, MergeCommand.DEFAULT_SHARD_BYTES, true,
+            spec.commandLine().getErr()::println);
     return ModelSource.open(opened, model, saveTo, spec.commandLine().getErr()::println);
   }
 

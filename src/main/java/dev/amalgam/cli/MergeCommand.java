@@ -95,7 +95,7 @@ final class MergeCommand implements Callable<Integer> {
           MergeEngine engine = opened.mergeEngine()) {
         ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", plan.tensors().size(), plan.outputBytes());
         Merger.Result result = Merger.toDisk(plan, engine,
-            new Merger.OutputOptions(output, overwrite, shardBytes, copyTokenizer),
+            new Merger.OutputOptions(output, overwrite, shardBytes, copyTokenizer, spec.commandLine().getErr()::println),
             bar == null ? MergeEngine.MergeProgress.NONE : t -> bar.advance(t.outBytes()));
         if (bar != null) {
           bar.finish();

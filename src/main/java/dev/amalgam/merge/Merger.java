@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** Runs a planned merge into an HF model folder on disk, or into memory for generation. */
 public final class Merger {
@@ -23,14 +24,24 @@ public final class Merger {
     }
   }
 
-  /** Where and how to write the output folder. */
-  public record OutputOptions(Path folder, boolean overwrite, long maxShardBytes, boolean copyTokenizer) {}
+  /**
+   * Where and how to write the output folder.
+   *
+   * @param notice told what was cleaned up beside the folder (leftovers of killed runs)
+   */
+  public record OutputOptions(Path folder, boolean overwrite, long maxShardBytes, boolean copyTokenizer,
+      Consumer<String> notice) {
+    public OutputOptions(Path folder, boolean overwrite, long maxShardBytes, boolean copyTokenizer) {
+      this(folder, overwrite, maxShardBytes, copyTokenizer, line -> {});
+    }
+  }
 
   public static Result toDisk(MergePlan plan, MergeEngine engine, OutputOptions options,
       MergeEngine.MergeProgress progress) {
     plan.checkNotAnInput(options.folder());
     long start = System.nanoTime();
-    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(options.folder(), options.overwrite())) {
+    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(options.folder(), options.overwrite(),
+        options.notice())) {
       List<SafetensorsLayout.Entry> entries = plan.tensors().stream()
           .map(t -> new SafetensorsLayout.Entry(t.name(), t.outDType(), t.shape()))
           .toList();

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.stream.IntStream;
 
@@ -31,10 +32,10 @@ public final class RandomCheckpoint {
   private RandomCheckpoint() {}
 
   public static void write(ModelConfig config, String configJson, Path target, long seed, long maxShardBytes,
-      boolean overwrite, LongConsumer bytesWritten) {
+      boolean overwrite, LongConsumer bytesWritten, Consumer<String> notice) {
     List<DecoderLayout.Tensor> layout = DecoderLayout.of(ModelSpec.from(config));
     float halfWidth = (float) (config.raw().path("initializer_range").asDouble(0.02) * Math.sqrt(3));
-    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(target, overwrite)) {
+    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(target, overwrite, notice)) {
       List<SafetensorsLayout.Entry> entries =
           layout.stream().map(t -> new SafetensorsLayout.Entry(t.name(), DType.BF16, t.shape())).toList();
       try (ShardedSafetensorsWriter writer = new ShardedSafetensorsWriter(out.staging(), entries, maxShardBytes)) {

@@ -108,10 +108,10 @@ public final class AtomicOutputDirectory implements AutoCloseable {
       swapIntoPlace();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot finish writing " + target + ": " + IoErrors.describe(e), e);
-    } finally {
-      removeHook();
     }
+    // The hook stays until the old output is gone: a signal before then still finds it to finish the job.
     deleteReplaced();
+    removeHook();
   }
 
   private synchronized void swapIntoPlace() throws IOException {
@@ -131,14 +131,11 @@ public final class AtomicOutputDirectory implements AutoCloseable {
     fsync(target.getParent(), true);
   }
 
-  private void deleteReplaced() {
-    Path old;
-    synchronized (this) {
-      old = replaced;
+  /** Under the lock, so that a signal meanwhile waits and the hook never finds it half-deleted. */
+  private synchronized void deleteReplaced() {
+    if (replaced != null) {
+      RecursiveDelete.quietly(replaced);
       replaced = null;
-    }
-    if (old != null) {
-      RecursiveDelete.quietly(old);
     }
   }
 

@@ -1,12 +1,11 @@
 package dev.amalgam.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.BoundedJson;
 import dev.amalgam.UserError;
 import dev.amalgam.tensor.DType;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +18,8 @@ import java.util.Optional;
  * kept so that a merge can write it back in the format it came in, changing only the dtype.
  */
 public final class ModelConfig {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** config.json files are a few KB; the bound keeps a runaway file out of memory. */
+  private static final long MAX_BYTES = 4L << 20;
 
   private final Path source;
   private final ObjectNode raw;
@@ -30,26 +30,21 @@ public final class ModelConfig {
   }
 
   public static ModelConfig read(Path file) {
-    if (!Files.isRegularFile(file)) {
+    if (!Files.exists(file)) {
       throw new UserError("missing " + file);
     }
-    try {
-      JsonNode node = JSON.readTree(file.toFile());
-      if (!(node instanceof ObjectNode object)) {
-        throw new UserError(file + " is not a JSON object");
-      }
-      return new ModelConfig(file, object);
-    } catch (IOException e) {
-      throw new UserError("cannot parse " + file + ": " + e.getMessage(), e);
+    JsonNode node = BoundedJson.read(file, MAX_BYTES, "config.json");
+    if (!(node instanceof ObjectNode object)) {
+      throw new UserError(file + " is not a JSON object");
     }
+    return new ModelConfig(file, object);
   }
 
   public static ModelConfig parse(String json) {
-    try {
-      return new ModelConfig(Path.of("config.json"), (ObjectNode) JSON.readTree(json));
-    } catch (JsonProcessingException | ClassCastException e) {
-      throw new UserError("invalid config.json: " + e.getMessage(), e);
+    if (!(BoundedJson.parse(json, "config.json") instanceof ObjectNode object)) {
+      throw new UserError("config.json is not a JSON object");
     }
+    return new ModelConfig(Path.of("config.json"), object);
   }
 
   public Path source() {
@@ -124,7 +119,7 @@ public final class ModelConfig {
     if (params != null && params.isObject()) {
       return params;
     }
-    ObjectNode merged = JSON.createObjectNode();
+    ObjectNode merged = JsonNodeFactory.instance.objectNode();
     JsonNode scaling = raw.get("rope_scaling");
     if (scaling != null && scaling.isObject()) {
       merged.setAll((ObjectNode) scaling);

@@ -2,6 +2,7 @@ package dev.amalgam.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.BoundedJson;
 import dev.amalgam.UserError;
 import dev.amalgam.config.ModelConfig;
 import java.io.IOException;
@@ -61,12 +62,8 @@ public final class ModelDirectory implements AutoCloseable {
   }
 
   private static Map<String, TensorInfo> readSharded(Path dir, Path index) {
-    JsonNode weightMap;
-    try {
-      weightMap = JSON.readTree(index.toFile()).path("weight_map");
-    } catch (IOException e) {
-      throw new UserError("cannot parse " + index + ": " + e.getMessage(), e);
-    }
+    // A weight map names each tensor once: megabytes for the largest models, never this.
+    JsonNode weightMap = BoundedJson.read(index, 256L << 20, INDEX_FILE).path("weight_map");
     if (!weightMap.isObject() || weightMap.isEmpty()) {
       throw new UserError(index + " has no `weight_map` object");
     }

@@ -1,0 +1,111 @@
+package dev.amalgam.hostile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.amalgam.cli.CliRun;
+import dev.amalgam.testing.Fixtures;
+import dev.amalgam.testing.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Inputs a hostile or careless user gives, each refused as a mistake should be: exit 2, one line on stderr, no
+ * stack trace, nothing written. Nodes and links are made in the test's own folder, never the system's.
+ */
+class HostileInputsTest {
+  @TempDir Path dir;
+
+  private String models(String weightA, String weightB) {
+    return "models:\n  - model: " + TestModels.abs(Fixtures.A) + "\n    parameters: {weight: " + weightA + "}\n"
+        + "  - model: " + TestModels.abs(Fixtures.B) + "\n    parameters: {weight: " + weightB + "}\n";
+  }
+
+  private CliRun merge(String yaml) throws Exception {
+    Path config = TestModels.config(dir, yaml);
+    return CliRun.of("merge", config.toString(), dir.resolve("out").toString());
+  }
+
+  /** Exit 2, exactly one line on stderr that contains {@code expected}, and no output folder. */
+  private void assertMistake(CliRun run, String expected) throws Exception {
+    assertEquals(2, run.exitCode(), run.err());
+    List<String> lines = run.err().lines().toList();
+    assertEquals(1, lines.size(), "one line on stderr, not:\n" + run.err());
+    assertTrue(lines.get(0).startsWith("error: ") && lines.get(0).contains(expected), run.err());
+    try (Stream<Path> files = Files.list(dir)) {
+      assertTrue(files.noneMatch(p -> p.getFileName().toString().contains("out")), "output written");
+    }
+  }
+
+  @Test
+  void aDateIsNotAWeight() throws Exception {
+    assertMistake(merge(models("2001-12-14", "0.7") + "merge_method: linear\n"), "must be a finite number");
+  }
+
+  @Test
+  void aDuplicateKeyIsAnError() throws Exception {
+    assertMistake(merge(models("0.3", "0.7") + "merge_method: linear\nmerge_method: linear\n"), "duplicate key");
+  }
+
+  @Test
+  void aConfigThatContainsItselfIsRefused() throws Exception {
+    assertMistake(merge("models: &m [{model: a, parameters: {weight: *m}}]\nmerge_method: linear\n"),
+        "contains itself");
+  }
+
+  @Test
+  void aFilterMustBeText() throws Exception {
+    assertMistake(merge(models("[{filter: [mlp], value: 0.5}, {value: 0.3}]", "0.7") + "merge_method: linear\n"),
+        "filter must be text");
+  }
+
+  @Test
+  void weightsWhoseSumOverflowsAreRefused() throws Exception {
+    assertMistake(merge(models("3e38", "3e38") + "merge_method: linear\n"), "sum to Infinity");
+  }
+
+  @Test
+  void aConfigFullOfCommentsIsBounded() throws Exception {
+    String comments = ("# " + "x".repeat(1000) + "\n").repeat(1100);
+    assertMistake(merge(models("0.3", "0.7") + "merge_method: linear\n" + comments), "over 1 MiB");
+  }
+
+  @Test
+  void aPipeIsNotAConfig() throws Exception {
+    Path fifo = fifo("config.yml");
+    assertMistake(CliRun.of("merge", fifo.toString(), dir.resolve("out").toString()), "not a regular file");
+  }
+
+  @Test
+  void messagesFromAPipeAreRefusedNotAwaited() throws Exception {
+    Path fifo = fifo("messages.json");
+    assertMistake(CliRun.of("template", Fixtures.A.toString(), "--messages", fifo.toString()), "not a regular file");
+  }
+
+  @Test
+  void aPromptFileThatIsNotUtf8IsAMistake() throws Exception {
+    Path prompt = Files.write(dir.resolve("prompt.txt"), new byte[] {'h', 'i', (byte) 0xC3, (byte) 0x28});
+    assertMistake(CliRun.of("generate", Fixtures.A.toString(), "--prompt-file", prompt.toString(), "--device", "cpu"),
+        "not UTF-8");
+  }
+
+  @Test
+  void aBrokenConfigJsonIsOneLine() throws Exception {
+    Path model = TestModels.derive(Fixtures.A, dir.resolve("model"), t -> {}, cfg -> cfg);
+    Files.writeString(model.resolve("config.json"), "{\"hidden_size\": 64,\n  oops}");
+    CliRun run = CliRun.of("inspect", model.toString());
+    assertEquals(2, run.exitCode(), run.err());
+    assertEquals(1, run.err().lines().count(), run.err());
+    assertTrue(run.err().contains("not valid JSON at line 2"), run.err());
+  }
+
+  private Path fifo(String name) throws Exception {
+    Path fifo = dir.resolve(name);
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    return fifo;
+  }
+}

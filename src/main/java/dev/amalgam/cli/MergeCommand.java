@@ -2,6 +2,7 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.device.Device;
 import dev.amalgam.device.DeviceChoice;
@@ -77,6 +78,9 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
   Integer threads;
 
+  /** Far beyond any machine's cores: a larger count is a typo, not a plan. */
+  private static final int MAX_THREADS = 4096;
+
   @Option(names = "--dry-run", description = "Validate the config and inputs, print the plan, write nothing.")
   boolean dryRun;
 
@@ -85,6 +89,9 @@ final class MergeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (threads != null && (threads < 1 || threads > MAX_THREADS)) {
+      throw new UserError("--threads must be between 1 and " + MAX_THREADS + ", not " + threads);
+    }
     MergeConfig mergeConfig = MergeConfig.load(config);
     try (MergePlan plan = MergePlanner.plan(mergeConfig)) {
       if (dryRun) {

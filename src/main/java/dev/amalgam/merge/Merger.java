@@ -1,9 +1,11 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.io.AtomicOutputDirectory;
+import dev.amalgam.io.IoErrors;
 import dev.amalgam.io.SafetensorsLayout;
 import dev.amalgam.io.ShardedSafetensorsWriter;
 import dev.amalgam.tensor.HostTensor;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -42,23 +44,33 @@ public final class Merger {
     long start = System.nanoTime();
     try (AtomicOutputDirectory out = AtomicOutputDirectory.create(options.folder(), options.overwrite(),
         options.notice())) {
-      List<SafetensorsLayout.Entry> entries = plan.tensors().stream()
-          .map(t -> new SafetensorsLayout.Entry(t.name(), t.outDType(), t.shape()))
-          .toList();
-      int shards;
-      try (ShardedSafetensorsWriter writer =
-          new ShardedSafetensorsWriter(out.staging(), entries, options.maxShardBytes())) {
-        engine.run(plan.tensors(), plan, (tensor, offset, bytes) -> writer.write(tensor.name(), offset, bytes),
-            progress);
-        writer.finish();
-        shards = writer.shardCount();
-      }
-      MergedModelFiles.write(plan, out.staging(), out.target().getFileName().toString(), options.copyTokenizer());
+      int shards = write(plan, engine, options, progress, out);
       out.commit();
       double seconds = (System.nanoTime() - start) / 1e9;
       return new Result(plan.tensors().size(), plan.inputBytes(), plan.outputBytes(), seconds, engine.device(),
           out.target(), shards);
+    } catch (UncheckedIOException e) {
+      // Name the folder the user asked for and the system's reason, not the hidden staging path.
+      throw new UncheckedIOException("cannot write the merge into " + options.folder() + ": "
+          + IoErrors.describe(e.getCause()), e.getCause());
     }
+  }
+
+  private static int write(MergePlan plan, MergeEngine engine, OutputOptions options,
+      MergeEngine.MergeProgress progress, AtomicOutputDirectory out) {
+    List<SafetensorsLayout.Entry> entries = plan.tensors().stream()
+        .map(t -> new SafetensorsLayout.Entry(t.name(), t.outDType(), t.shape()))
+        .toList();
+    int shards;
+    try (ShardedSafetensorsWriter writer =
+        new ShardedSafetensorsWriter(out.staging(), entries, options.maxShardBytes())) {
+      engine.run(plan.tensors(), plan, (tensor, offset, bytes) -> writer.write(tensor.name(), offset, bytes),
+          progress);
+      writer.finish();
+      shards = writer.shardCount();
+    }
+    MergedModelFiles.write(plan, out.staging(), out.target().getFileName().toString(), options.copyTokenizer());
+    return shards;
   }
 
   /** Merges into host memory: the tensors a model can be built from without touching disk. */

@@ -108,4 +108,14 @@ class HostileInputsTest {
     assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
     return fifo;
   }
+
+  @Test
+  void badOptionValuesAreOneLineThatSaysWhereHelpIs() throws Exception {
+    Path config = TestModels.config(dir, models("0.3", "0.7") + "merge_method: linear\n");
+    String out = dir.resolve("out").toString();
+    assertMistake(CliRun.of("merge", config.toString(), out, "--threads", "many"), "try 'amalgam merge --help'");
+    assertMistake(CliRun.of("merge", config.toString(), out, "--threads", "-1"), "--threads must be between");
+    assertMistake(CliRun.of("merge", config.toString(), out, "--out-shard-size", "99999999999999999999B"),
+        "over 1 exabyte");
+  }
 }

@@ -1,6 +1,5 @@
 package dev.amalgam.generate;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.amalgam.BoundedJson;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.tokenizer.HfTokenizer;
@@ -20,20 +19,10 @@ public final class EosTokens {
     Set<Integer> ids = new TreeSet<>(config.eosTokenIds());
     Path generationConfig = modelDir.resolve("generation_config.json");
     if (Files.exists(generationConfig)) {
-      addIds(BoundedJson.read(generationConfig, 1 << 20, "generation_config.json").get("eos_token_id"), ids);
+      ids.addAll(ModelConfig.tokenIds(BoundedJson.read(generationConfig, 1 << 20, "generation_config.json")
+          .get("eos_token_id"), generationConfig + ": `eos_token_id`"));
     }
     tokenizer.eosTokenId().ifPresent(ids::add);
     return ids;
-  }
-
-  private static void addIds(JsonNode node, Set<Integer> ids) {
-    if (node == null || node.isNull()) {
-      return;
-    }
-    if (node.isArray()) {
-      node.forEach(n -> ids.add(n.asInt()));
-    } else {
-      ids.add(node.asInt());
-    }
   }
 }

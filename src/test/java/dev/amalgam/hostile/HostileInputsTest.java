@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Inputs a hostile or careless user gives, each refused as a mistake should be: exit 2, one line on stderr, no
@@ -117,5 +119,74 @@ class HostileInputsTest {
     assertMistake(CliRun.of("merge", config.toString(), out, "--threads", "-1"), "--threads must be between");
     assertMistake(CliRun.of("merge", config.toString(), out, "--out-shard-size", "99999999999999999999B"),
         "over 1 exabyte");
+  }
+
+  /** config.json values the forward pass would get silently wrong, each refused when the model loads. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "num_hidden_layers: 1.5 | num_hidden_layers` must be an integer",
+      "num_hidden_layers: 0 | num_hidden_layers` must be an integer",
+      "num_attention_heads: 0 | num_attention_heads` must be an integer",
+      "rope_theta: 0 | rope_theta` must be a number above 0",
+      "rope_theta: -1 | rope_theta` must be a number above 0",
+      "rope_theta: 1e309 | rope_theta` must be a number above 0",
+      "rope_theta: \"NaN\" | rope_theta` must be a number above 0",
+      "rms_norm_eps: -1 | rms_norm_eps` must be a number above 0",
+      "eos_token_id: [\"x\"] | eos_token_id` must be token ids",
+      "vocab_size: -5 | vocab_size` must be an integer"})
+  void aConfigJsonValueOutOfItsRangeIsRefused(String setting, String expected) throws Exception {
+    String key = setting.substring(0, setting.indexOf(':'));
+    String value = setting.substring(setting.indexOf(':') + 1).trim();
+    // The demo models keep rope_theta in rope_parameters, as transformers 5 writes it.
+    Path model = TestModels.derive(Fixtures.A, dir.resolve("model"), t -> {}, cfg -> {
+      ((com.fasterxml.jackson.databind.node.ObjectNode) (key.equals("rope_theta") ? cfg.get("rope_parameters") : cfg))
+          .set(key, parseJson(value));
+      return cfg;
+    });
+    assertMistake(CliRun.of("generate", model.toString(), "--prompt", "x", "--device", "cpu"), expected);
+  }
+
+  @Test
+  void moreLayersThanConfigJsonSaysIsRefused() throws Exception {
+    Path model = TestModels.derive(Fixtures.A, dir.resolve("model"), t -> {},
+        cfg -> cfg.put("num_hidden_layers", cfg.get("num_hidden_layers").asInt() - 1));
+    assertMistake(CliRun.of("generate", model.toString(), "--prompt", "x", "--device", "cpu"),
+        "but config.json says num_hidden_layers");
+  }
+
+  @Test
+  void aTokenPastTheModelsVocabularyIsRefused() throws Exception {
+    int vocab = 40;
+    Path model = TestModels.derive(Fixtures.A, dir.resolve("model"), tensors -> tensors.replaceAll((name, t) ->
+        name.equals("model.embed_tokens.weight") || name.equals("lm_head.weight") ? rows(t, vocab) : t),
+        cfg -> cfg.put("vocab_size", vocab));
+    assertMistake(CliRun.of("generate", model.toString(), "--prompt", "The smith kept", "--device", "cpu"),
+        "does not belong to this model");
+  }
+
+  @Test
+  void generationLimitsAreBoundedNotCrashed() throws Exception {
+    CliRun huge = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "x", "--max-new-tokens", "2147483647",
+        "--device", "cpu", "--json");
+    assertEquals(0, huge.exitCode(), huge.err());
+    assertTrue(huge.out().contains("\"finish_reason\""), huge.out());
+    assertMistake(CliRun.of("generate", Fixtures.A.toString(), "--prompt", "x", "--temperature", "1e-45",
+        "--device", "cpu"), "temperature must be 0 (greedy) or from");
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode parseJson(String text) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The first {@code rows} rows of a [vocab, hidden] table. */
+  private static dev.amalgam.tensor.HostTensor rows(dev.amalgam.tensor.HostTensor t, int rows) {
+    long[] shape = {rows, t.shape()[1]};
+    int bytes = Math.toIntExact(rows * t.shape()[1] * t.dtype().byteSize());
+    java.nio.ByteBuffer data = t.data().duplicate().limit(bytes).slice().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    return new dev.amalgam.tensor.HostTensor(t.name(), t.dtype(), shape, data);
   }
 }

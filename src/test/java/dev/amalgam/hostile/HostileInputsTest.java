@@ -189,4 +189,18 @@ class HostileInputsTest {
     java.nio.ByteBuffer data = t.data().duplicate().limit(bytes).slice().order(java.nio.ByteOrder.LITTLE_ENDIAN);
     return new dev.amalgam.tensor.HostTensor(t.name(), t.dtype(), shape, data);
   }
+
+  /** Before the check, the tokenizer library panicked in native code on this prompt and the JVM aborted. */
+  @Test
+  void aTokenizerPatternThatBacktracksExponentiallyIsRefused() throws Exception {
+    Path model = TestModels.derive(Fixtures.A, dir.resolve("model"), t -> {}, cfg -> cfg);
+    Path tokenizer = model.resolve("tokenizer.json");
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var root = json.readTree(tokenizer.toFile());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) root.at("/pre_tokenizer/pretokenizers/0/pattern"))
+        .put("Regex", "(a+)+$");
+    json.writeValue(tokenizer.toFile(), root);
+    assertMistake(CliRun.of("generate", model.toString(), "--prompt", "a".repeat(40) + "b", "--device", "cpu"),
+        "repeats a repetition");
+  }
 }

@@ -3,6 +3,7 @@ package dev.amalgam.cli;
 import dev.amalgam.UserError;
 import dev.amalgam.io.IoErrors;
 import java.io.UncheckedIOException;
+import java.nio.file.InvalidPathException;
 import picocli.CommandLine;
 
 /**
@@ -42,6 +43,11 @@ final class ExitCodes {
   private static int report(Throwable e, CommandLine cmd) {
     if (e instanceof UserError) {
       cmd.getErr().println("error: " + e.getMessage());
+      return USAGE;
+    }
+    if (e instanceof InvalidPathException p) {
+      // Paths come from the user: the command line, a config, an index's shard names.
+      cmd.getErr().println("error: `" + p.getInput().replace("\0", "\\0") + "` is not a valid path: " + p.getReason());
       return USAGE;
     }
     boolean debug = System.getenv("AMALGAM_DEBUG") != null;

@@ -92,7 +92,8 @@ public final class ModelDirectory implements AutoCloseable {
       throw new UserError(index + " names shard `" + shard + "`, which is outside the model folder");
     }
     try {
-      if (Files.isSymbolicLink(resolved) && !resolved.toRealPath().startsWith(base.toRealPath())) {
+      if (Files.isSymbolicLink(resolved) && !resolved.toRealPath().startsWith(base.toRealPath())
+          && !isHubBlob(base, resolved.toRealPath())) {
         throw new UserError(index + " names shard `" + shard + "`, a link that leaves the model folder");
       }
     } catch (IOException e) {
@@ -102,6 +103,20 @@ public final class ModelDirectory implements AutoCloseable {
       throw new UserError(index + " names shard `" + shard + "`, which does not exist");
     }
     return resolved;
+  }
+
+  /**
+   * Whether {@code target} is a file in the {@code blobs/} folder of the Hugging Face hub cache entry that holds
+   * {@code snapshot} ({@code models--org--name/snapshots/REVISION}): where the cache keeps every snapshot's files,
+   * each linked from the snapshot folder.
+   */
+  private static boolean isHubBlob(Path snapshot, Path target) throws IOException {
+    Path snapshots = snapshot.getParent();
+    if (snapshots == null || snapshots.getFileName() == null || !snapshots.getFileName().toString().equals("snapshots")) {
+      return false;
+    }
+    Path blobs = snapshots.resolveSibling("blobs");
+    return Files.isDirectory(blobs) && target.getParent().equals(blobs.toRealPath()) && Files.isRegularFile(target);
   }
 
   public Path dir() {

@@ -203,4 +203,21 @@ class HostileInputsTest {
     assertMistake(CliRun.of("generate", model.toString(), "--prompt", "a".repeat(40) + "b", "--device", "cpu"),
         "repeats a repetition");
   }
+
+  @Test
+  void aNulByteInAPathIsAMistake() throws Exception {
+    assertMistake(merge("models:\n  - model: \"a\\0b\"\n    parameters: {weight: 1}\nmerge_method: linear\n"),
+        "is not a valid path");
+    Path model = Files.createDirectory(dir.resolve("model"));
+    try (Stream<Path> files = Files.list(Fixtures.B_SHARDED)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, model.resolve(f.getFileName()));
+      }
+    }
+    Path index = model.resolve("model.safetensors.index.json");
+    Files.writeString(index, Files.readString(index).replaceFirst("model-00001-of-00007", "model-0000\\\\u0000"));
+    CliRun run = CliRun.of("inspect", model.toString());
+    assertEquals(2, run.exitCode(), run.err());
+    assertEquals(1, run.err().lines().count(), run.err());
+  }
 }

@@ -220,4 +220,17 @@ class HostileInputsTest {
     assertEquals(2, run.exitCode(), run.err());
     assertEquals(1, run.err().lines().count(), run.err());
   }
+
+  @Test
+  void aRandomModelLargerThanTheDiskIsRefusedBeforeWriting() throws Exception {
+    String config = Files.readString(Fixtures.A.resolve("config.json"));
+    Path huge = Files.writeString(dir.resolve("huge.json"), config.replace("\"num_hidden_layers\": 4",
+        "\"num_hidden_layers\": 100000").replace("\"hidden_size\": 128", "\"hidden_size\": 8192")
+        .replace("\"intermediate_size\": 352", "\"intermediate_size\": 32768"));
+    assertMistake(CliRun.of("random-model", "--config", huge.toString(), dir.resolve("out").toString()), "GB free");
+    Path absurd = Files.writeString(dir.resolve("absurd.json"), config.replace("\"num_hidden_layers\": 4",
+        "\"num_hidden_layers\": 1e9"));
+    assertMistake(CliRun.of("random-model", "--config", absurd.toString(), dir.resolve("out").toString()),
+        "must be an integer from 1 to 100000");
+  }
 }

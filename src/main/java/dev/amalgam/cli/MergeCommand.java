@@ -11,6 +11,7 @@ import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -140,11 +141,21 @@ final class MergeCommand implements Callable<Integer> {
       node.put("seconds", r.seconds());
       node.put("gb_per_s", r.gigabytesPerSecond());
       node.put("device", r.device());
+      ObjectNode nonFinite = node.putObject("non_finite_elements");
+      r.nonFinite().forEach(nonFinite::put);
       spec.commandLine().getOut().println(node);
     } else {
       spec.commandLine().getOut().printf(Locale.ROOT, "merged %d tensors into %s (%d shard%s, %.3f GB) in %.2f s, %.2f GB/s on %s%n",
           r.tensors(), r.output(), r.shards(), r.shards() == 1 ? "" : "s", r.outputBytes() / 1e9, r.seconds(),
           r.gigabytesPerSecond(), r.device());
+    }
+    if (!r.nonFinite().isEmpty()) {
+      List<String> named = r.nonFinite().entrySet().stream().limit(5)
+          .map(e -> e.getKey() + " (" + e.getValue() + ")").toList();
+      spec.commandLine().getErr().println("warning: " + r.nonFinite().size() + " merged tensor"
+          + (r.nonFinite().size() == 1 ? " holds" : "s hold") + " NaN or infinite elements, from NaN or infinite "
+          + "inputs or from products that overflow: " + String.join(", ", named)
+          + (r.nonFinite().size() > 5 ? ", ..." : ""));
     }
   }
 }

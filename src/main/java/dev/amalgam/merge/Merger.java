@@ -18,9 +18,13 @@ import java.util.function.Consumer;
 public final class Merger {
   private Merger() {}
 
-  /** What a finished merge did, for the summary line and {@code --json}. */
+  /**
+   * What a finished merge did, for the summary line and {@code --json}.
+   *
+   * @param nonFinite per tensor that has any, how many of its elements are NaN or infinite
+   */
   public record Result(int tensors, long inputBytes, long outputBytes, double seconds, String device,
-      Path output, int shards) {
+      Path output, int shards, Map<String, Long> nonFinite) {
     public double gigabytesPerSecond() {
       return (inputBytes + outputBytes) / 1e9 / seconds;
     }
@@ -44,33 +48,28 @@ public final class Merger {
     long start = System.nanoTime();
     try (AtomicOutputDirectory out = AtomicOutputDirectory.create(options.folder(), options.overwrite(),
         options.notice())) {
-      int shards = write(plan, engine, options, progress, out);
+      List<SafetensorsLayout.Entry> entries = plan.tensors().stream()
+          .map(t -> new SafetensorsLayout.Entry(t.name(), t.outDType(), t.shape()))
+          .toList();
+      int shards;
+      NonFiniteCounter counted;
+      try (ShardedSafetensorsWriter writer =
+          new ShardedSafetensorsWriter(out.staging(), entries, options.maxShardBytes())) {
+        counted = new NonFiniteCounter((tensor, offset, bytes) -> writer.write(tensor.name(), offset, bytes));
+        engine.run(plan.tensors(), plan, counted, progress);
+        writer.finish();
+        shards = writer.shardCount();
+      }
+      MergedModelFiles.write(plan, out.staging(), out.target().getFileName().toString(), options.copyTokenizer());
       out.commit();
       double seconds = (System.nanoTime() - start) / 1e9;
       return new Result(plan.tensors().size(), plan.inputBytes(), plan.outputBytes(), seconds, engine.device(),
-          out.target(), shards);
+          out.target(), shards, counted.counts());
     } catch (UncheckedIOException e) {
       // Name the folder the user asked for and the system's reason, not the hidden staging path.
       throw new UncheckedIOException("cannot write the merge into " + options.folder() + ": "
           + IoErrors.describe(e.getCause()), e.getCause());
     }
-  }
-
-  private static int write(MergePlan plan, MergeEngine engine, OutputOptions options,
-      MergeEngine.MergeProgress progress, AtomicOutputDirectory out) {
-    List<SafetensorsLayout.Entry> entries = plan.tensors().stream()
-        .map(t -> new SafetensorsLayout.Entry(t.name(), t.outDType(), t.shape()))
-        .toList();
-    int shards;
-    try (ShardedSafetensorsWriter writer =
-        new ShardedSafetensorsWriter(out.staging(), entries, options.maxShardBytes())) {
-      engine.run(plan.tensors(), plan, (tensor, offset, bytes) -> writer.write(tensor.name(), offset, bytes),
-          progress);
-      writer.finish();
-      shards = writer.shardCount();
-    }
-    MergedModelFiles.write(plan, out.staging(), out.target().getFileName().toString(), options.copyTokenizer());
-    return shards;
   }
 
   /** Merges into host memory: the tensors a model can be built from without touching disk. */

@@ -233,4 +233,15 @@ class HostileInputsTest {
     assertMistake(CliRun.of("random-model", "--config", absurd.toString(), dir.resolve("out").toString()),
         "must be an integer from 1 to 100000");
   }
+
+  /** Finite weights whose products overflow: the merge is written, and the tensors with infinities are named. */
+  @Test
+  void nonFiniteOutputElementsAreReported() throws Exception {
+    Path config = TestModels.config(dir, models("3e38", "-1e38") + "merge_method: linear\nparameters: {normalize: false}\n");
+    CliRun run = CliRun.of("merge", config.toString(), dir.resolve("out").toString(), "--json", "--device", "cpu");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.err().startsWith("warning: ") && run.err().contains("NaN or infinite elements"), run.err());
+    var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.out());
+    assertTrue(summary.get("non_finite_elements").path("model.norm.weight").asLong() > 0, run.out());
+  }
 }

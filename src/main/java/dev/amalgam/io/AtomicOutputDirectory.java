@@ -47,7 +47,7 @@ public final class AtomicOutputDirectory implements AutoCloseable {
    */
   public static AtomicOutputDirectory create(Path target, boolean overwrite, Consumer<String> notice) {
     Path absolute = OutputPaths.check(target);
-    if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !overwrite) {
+    if (Files.exists(absolute) && !overwrite) {
       throw new UserError("output " + target + " already exists; pass --overwrite to replace it");
     }
     if (Files.exists(absolute) && !Files.isDirectory(absolute)) {

@@ -244,4 +244,23 @@ class HostileInputsTest {
     var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.out());
     assertTrue(summary.get("non_finite_elements").path("model.norm.weight").asLong() > 0, run.out());
   }
+
+  /** A prompt piped from an endless source (as from /dev/zero) stops at the bound instead of filling the heap. */
+  @Test
+  void anEndlessPromptOnStandardInputIsBounded() throws Exception {
+    Path zeros = dir.resolve("zeros");
+    try (var out = Files.newOutputStream(zeros)) {
+      byte[] block = new byte[1 << 20];
+      for (int i = 0; i < 17; i++) {
+        out.write(block);
+      }
+    }
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process generate = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+        "dev.amalgam.cli.Main", "generate", Fixtures.A.toString(), "--device", "cpu")
+        .redirectInput(zeros.toFile()).redirectErrorStream(true).start();
+    String output = new String(generate.getInputStream().readAllBytes());
+    assertEquals(2, generate.waitFor(), output);
+    assertTrue(output.contains("the prompt on standard input is over 16 MiB"), output);
+  }
 }

@@ -27,9 +27,17 @@ package dev.amalgam.backend;
 public record SamplingParams(float temperature, int topK, float topP, float minP, float repetitionPenalty) {
 
   public static final SamplingParams GREEDY = new SamplingParams(0f, 0, 1f, 0f, 1f);
+  /**
+   * Below this, logits divided by the temperature overflow float32 (a logit of 40 over 1e-37 already does), and
+   * the draw is the arg-max anyway: use 0.
+   */
+  public static final float MIN_TEMPERATURE = 1e-6f;
+  /** Above this every token is about equally likely: noise, not sampling. */
+  public static final float MAX_TEMPERATURE = 100f;
 
   public SamplingParams {
-    check(temperature >= 0 && Float.isFinite(temperature), "temperature must be >= 0, got " + temperature);
+    check(temperature == 0 || (temperature >= MIN_TEMPERATURE && temperature <= MAX_TEMPERATURE),
+        "temperature must be 0 (greedy) or from " + MIN_TEMPERATURE + " to " + MAX_TEMPERATURE + ", got " + temperature);
     check(topK >= 0, "top-k must be >= 0 (0 disables it), got " + topK);
     check(topP > 0 && topP <= 1, "top-p must be in (0, 1], got " + topP);
     check(minP >= 0 && minP < 1, "min-p must be in [0, 1), got " + minP);

@@ -122,7 +122,7 @@ public final class MergeBenchmark {
       return dir;
     }
     log.accept("writing random checkpoint " + dir + " (seed " + seed + ")");
-    RandomCheckpoint.write(ModelConfig.read(modelConfig), wanted, dir, seed, 5_000_000_000L, true, bytes -> {});
+    RandomCheckpoint.write(ModelConfig.read(modelConfig), wanted, dir, seed, 5_000_000_000L, true, bytes -> {}, log);
     return dir;
   }
 }

@@ -1,10 +1,9 @@
 package dev.amalgam.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.amalgam.BoundedText;
 import dev.amalgam.UserError;
 import dev.amalgam.tokenizer.TokenizerConfig;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +20,8 @@ import java.util.Objects;
  */
 public final class ChatTemplate {
   public static final String JINJA_FILE = "chat_template.jinja";
+  /** Published chat templates are a few KB; the largest of 118 collected is under 40 KB. */
+  static final long MAX_TEMPLATE_BYTES = 4L << 20;
   private static final List<String> SPECIAL_TOKEN_KEYS =
       List.of("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token");
 
@@ -47,12 +48,8 @@ public final class ChatTemplate {
     }
     Path jinja = modelDir.resolve(JINJA_FILE);
     String source;
-    if (Files.isRegularFile(jinja)) {
-      try {
-        source = Files.readString(jinja, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UserError("cannot read " + jinja + ": " + e.getMessage(), e);
-      }
+    if (Files.exists(jinja)) {
+      source = BoundedText.read(jinja, MAX_TEMPLATE_BYTES, JINJA_FILE);
     } else {
       source = fromConfig(config.chatTemplateNode(), config.file(), modelDir);
     }

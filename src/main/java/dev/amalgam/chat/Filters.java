@@ -73,9 +73,13 @@ final class Filters {
       boolean sortKeys = a.bool(3, "sort_keys", false);
       a.done();
       if (ensureAscii) throw a.error("ensure_ascii=True is not supported by this renderer");
+      if (indent != null && !(indent instanceof String) && !Py.isInt(indent)) {
+        throw a.error("indent must be an int or a string");
+      }
+      RenderLimits.checkIndent(indent instanceof String s ? s.length() : indent == null ? 0 : Py.asLong(indent),
+          a.line());
       String indentText = indent == null ? null : indent instanceof String s ? s
-          : Py.isInt(indent) ? " ".repeat((int) Math.max(0, Py.asLong(indent))) : null;
-      if (indent != null && indentText == null) throw a.error("indent must be an int or a string");
+          : " ".repeat((int) Math.max(0, Py.asLong(indent)));
       String item = null;
       String key = null;
       if (separators != null) {
@@ -267,9 +271,11 @@ final class Filters {
       boolean first = a.bool(1, "first", false);
       boolean blank = a.bool(2, "blank", false);
       a.done();
-      String indention = width instanceof String s ? s : " ".repeat((int) Py.asLong(width));
+      RenderLimits.checkIndent(width instanceof String s ? s.length() : Py.asLong(width), a.line());
+      String indention = width instanceof String s ? s : " ".repeat((int) Math.max(0, Py.asLong(width)));
       String s = text(v) + "\n"; // jinja2's own quirk, so that splitlines keeps a trailing empty line
       List<Object> lines = PyStrings.splitlines(s, false);
+      RenderLimits.checkChars(s.length() + (long) lines.size() * indention.length(), a.line());
       String rv;
       if (blank) {
         rv = String.join("\n" + indention, lines.stream().map(Object::toString).toList());

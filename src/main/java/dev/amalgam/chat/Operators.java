@@ -11,7 +11,10 @@ final class Operators {
   static Object binary(String op, Object a, Object b, int line) {
     if (op.equals("~")) {
       // jinja2's concat converts both sides with str(); Undefined becomes "".
-      return Py.str(a) + Py.str(b);
+      String x = Py.str(a);
+      String y = Py.str(b);
+      RenderLimits.checkChars((long) x.length() + y.length(), line);
+      return x + y;
     }
     if (a instanceof Undefined u) throw u.error(line);
     if (b instanceof Undefined u) throw u.error(line);
@@ -20,8 +23,12 @@ final class Operators {
     }
     switch (op) {
       case "+":
-        if (a instanceof String x && b instanceof String y) return x + y;
+        if (a instanceof String x && b instanceof String y) {
+          RenderLimits.checkChars((long) x.length() + y.length(), line);
+          return x + y;
+        }
         if (a instanceof List<?> x && b instanceof List<?> y && (a instanceof PyTuple) == (b instanceof PyTuple)) {
+          RenderLimits.checkItems((long) x.size() + y.size(), line);
           List<Object> out = new ArrayList<>(x);
           out.addAll(y);
           return a instanceof PyTuple ? new PyTuple(out) : out;
@@ -50,8 +57,15 @@ final class Operators {
     }
     long n = Py.asLong(times);
     if (seq instanceof String s) {
-      return n <= 0 ? "" : s.repeat(Math.toIntExact(n));
+      if (n <= 0 || s.isEmpty()) {
+        return "";
+      }
+      RenderLimits.checkChars(Math.multiplyHigh(s.length(), n) != 0 ? Long.MAX_VALUE : s.length() * n, line);
+      return s.repeat(Math.toIntExact(n));
     }
+    int size = ((List<?>) seq).size();
+    RenderLimits.checkItems(n <= 0 || size == 0 ? 0 : Math.multiplyHigh(size, n) != 0 ? Long.MAX_VALUE : size * n,
+        line);
     List<Object> out = new ArrayList<>();
     for (long i = 0; i < n; i++) {
       out.addAll((List<?>) seq);

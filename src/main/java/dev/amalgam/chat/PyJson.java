@@ -32,6 +32,7 @@ final class PyJson {
 
   private void newline(StringBuilder sb, int level) {
     if (indent != null) {
+      RenderLimits.checkChars(sb.length() + 1L + (long) indent.length() * level, line);
       sb.append('\n').append(indent.repeat(level));
     }
   }

@@ -209,6 +209,7 @@ final class PyMethods {
           long width = a.integer(0, "width", 0);
           String fill = name.equals("zfill") ? "0" : a.string(1, "fillchar", " ", false);
           a.done();
+          RenderLimits.checkChars(width, l);
           return PyStrings.pad(s, name, (int) width, fill);
         };
       default:

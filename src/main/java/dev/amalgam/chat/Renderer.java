@@ -51,6 +51,8 @@ final class Renderer {
   }
 
   private final Map<String, Object> globals;
+  /** Loop iterations so far in this render, against {@link RenderLimits#MAX_ITERATIONS}. */
+  private long iterations;
   /** The body of the set block being filtered (the implicit value of its filter chain). */
   private Object blockValue;
 
@@ -77,6 +79,7 @@ final class Renderer {
   private void exec(Stmt s, Scope scope, StringBuilder out) {
     if (s instanceof Node.Text t) {
       out.append(t.text());
+      RenderLimits.checkChars(out.length(), t.line());
     } else if (s instanceof Node.Output o) {
       Object value = eval(o.expr(), scope);
       if (value instanceof PyCallable) {
@@ -84,6 +87,7 @@ final class Renderer {
         throw new TemplateError("cannot print a function or method (missing parentheses?)", o.line());
       }
       out.append(Py.str(value));
+      RenderLimits.checkChars(out.length(), s.line());
     } else if (s instanceof Node.If i) {
       for (int k = 0; k < i.conditions().size(); k++) {
         if (Py.truthy(eval(i.conditions().get(k), scope))) {
@@ -137,6 +141,10 @@ final class Renderer {
     }
     LoopContext loop = new LoopContext(items);
     for (int i = 0; i < items.size(); i++) {
+      if (++iterations > RenderLimits.MAX_ITERATIONS) {
+        throw new TemplateError("the template's loops ran over " + RenderLimits.MAX_ITERATIONS + " iterations",
+            f.line());
+      }
       loop.index0 = i;
       Scope iteration = new Scope(scope);
       iteration.set("loop", loop);

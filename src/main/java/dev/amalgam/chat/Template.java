@@ -23,7 +23,11 @@ public final class Template {
 
   /** Parses {@code source}; syntax errors and unsupported constructs are {@link TemplateError}s. */
   public static Template compile(String source) {
-    return new Template(Parser.parse(source), ZonedDateTime::now);
+    try {
+      return new Template(Parser.parse(source), ZonedDateTime::now);
+    } catch (StackOverflowError e) {
+      throw new TemplateError("the template nests too deeply to parse", 0);
+    }
   }
 
   /** The same template with a fixed clock for {@code strftime_now} (for reproducible output and tests). */

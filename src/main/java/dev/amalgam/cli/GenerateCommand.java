@@ -2,6 +2,7 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.BoundedText;
 import dev.amalgam.UserError;
 import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.device.Device;
@@ -18,8 +19,6 @@ import dev.amalgam.merge.Merger;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,6 +65,8 @@ import picocli.CommandLine.Spec;
       "Exit status: 0 ok, 2 bad usage, model or prompt, 1 runtime failure."
     })
 final class GenerateCommand implements Callable<Integer> {
+  /** A prompt beyond this is beyond any context window: a 131072-token window holds under 1 MiB of text. */
+  private static final long MAX_PROMPT_BYTES = 16L << 20;
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "MODEL", description = {
@@ -227,7 +228,8 @@ final class GenerateCommand implements Callable<Integer> {
 
   private LanguageModel openModel(Device opened) {
     Merger.OutputOptions saveTo = save == null
-        ? null : new Merger.OutputOptions(save, overwrite, MergeCommand.DEFAULT_SHARD_BYTES, true);
+        ? null : new Merger.OutputOptions(save, overwrite, MergeCommand.DEFAULT_SHARD_BYTES, true,
+            spec.commandLine().getErr()::println);
     return ModelSource.open(opened, model, saveTo, spec.commandLine().getErr()::println);
   }
 
@@ -236,16 +238,13 @@ final class GenerateCommand implements Callable<Integer> {
       return prompt.text;
     }
     if (prompt != null && prompt.file != null) {
-      if (!Files.isRegularFile(prompt.file)) {
-        throw new UserError("prompt file " + prompt.file + " does not exist");
-      }
-      return Files.readString(prompt.file, StandardCharsets.UTF_8);
+      return BoundedText.read(prompt.file, MAX_PROMPT_BYTES, "prompt file");
     }
     if (System.console() != null) {
       // Nothing piped in: say why the command seems to wait.
       spec.commandLine().getErr().println("reading the prompt from stdin (end it with Ctrl-D; or pass --prompt TEXT)");
     }
-    return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+    return BoundedText.read(System.in, MAX_PROMPT_BYTES, "the prompt on standard input");
   }
 
   private static TokenListener streamingTo(PrintWriter out) {

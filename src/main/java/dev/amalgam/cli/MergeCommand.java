@@ -2,6 +2,7 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.device.Device;
 import dev.amalgam.device.DeviceChoice;
@@ -10,6 +11,7 @@ import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -77,6 +79,9 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
   Integer threads;
 
+  /** Far beyond any machine's cores: a larger count is a typo, not a plan. */
+  private static final int MAX_THREADS = 4096;
+
   @Option(names = "--dry-run", description = "Validate the config and inputs, print the plan, write nothing.")
   boolean dryRun;
 
@@ -85,6 +90,9 @@ final class MergeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (threads != null && (threads < 1 || threads > MAX_THREADS)) {
+      throw new UserError("--threads must be between 1 and " + MAX_THREADS + ", not " + threads);
+    }
     MergeConfig mergeConfig = MergeConfig.load(config);
     try (MergePlan plan = MergePlanner.plan(mergeConfig)) {
       if (dryRun) {
@@ -95,7 +103,7 @@ final class MergeCommand implements Callable<Integer> {
           MergeEngine engine = opened.mergeEngine()) {
         ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", plan.tensors().size(), plan.outputBytes());
         Merger.Result result = Merger.toDisk(plan, engine,
-            new Merger.OutputOptions(output, overwrite, shardBytes, copyTokenizer),
+            new Merger.OutputOptions(output, overwrite, shardBytes, copyTokenizer, spec.commandLine().getErr()::println),
             bar == null ? MergeEngine.MergeProgress.NONE : t -> bar.advance(t.outBytes()));
         if (bar != null) {
           bar.finish();
@@ -133,11 +141,21 @@ final class MergeCommand implements Callable<Integer> {
       node.put("seconds", r.seconds());
       node.put("gb_per_s", r.gigabytesPerSecond());
       node.put("device", r.device());
+      ObjectNode nonFinite = node.putObject("non_finite_elements");
+      r.nonFinite().forEach(nonFinite::put);
       spec.commandLine().getOut().println(node);
     } else {
       spec.commandLine().getOut().printf(Locale.ROOT, "merged %d tensors into %s (%d shard%s, %.3f GB) in %.2f s, %.2f GB/s on %s%n",
           r.tensors(), r.output(), r.shards(), r.shards() == 1 ? "" : "s", r.outputBytes() / 1e9, r.seconds(),
           r.gigabytesPerSecond(), r.device());
+    }
+    if (!r.nonFinite().isEmpty()) {
+      List<String> named = r.nonFinite().entrySet().stream().limit(5)
+          .map(e -> e.getKey() + " (" + e.getValue() + ")").toList();
+      spec.commandLine().getErr().println("warning: " + r.nonFinite().size() + " merged tensor"
+          + (r.nonFinite().size() == 1 ? " holds" : "s hold") + " NaN or infinite elements, from NaN or infinite "
+          + "inputs or from products that overflow: " + String.join(", ", named)
+          + (r.nonFinite().size() > 5 ? ", ..." : ""));
     }
   }
 }

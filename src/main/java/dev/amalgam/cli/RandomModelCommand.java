@@ -60,7 +60,7 @@ final class RandomModelCommand implements Callable<Integer> {
           if (bar != null) {
             bar.advance(written);
           }
-        });
+        }, spec.commandLine().getErr()::println);
     if (bar != null) {
       bar.finish();
     }

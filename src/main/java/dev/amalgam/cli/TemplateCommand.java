@@ -2,10 +2,10 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.BoundedText;
 import dev.amalgam.UserError;
 import dev.amalgam.chat.ChatTemplate;
 import dev.amalgam.tokenizer.HfTokenizer;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +48,8 @@ import picocli.CommandLine.Spec;
     })
 public final class TemplateCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** A conversation beyond this is beyond any context window. */
+  private static final long MAX_MESSAGES_BYTES = 16L << 20;
 
   @Spec CommandSpec spec;
 
@@ -112,13 +114,13 @@ public final class TemplateCommand implements Callable<Integer> {
   private List<Map<String, Object>> readMessages(Map<String, Object> extra) {
     Object parsed;
     String where = messagesFile.equals("-") ? "standard input" : messagesFile;
+    String text = messagesFile.equals("-")
+        ? BoundedText.read(System.in, MAX_MESSAGES_BYTES, "the messages on standard input")
+        : BoundedText.read(Path.of(messagesFile), MAX_MESSAGES_BYTES, "messages file");
     try {
-      byte[] bytes = messagesFile.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(messagesFile));
-      parsed = JSON.readValue(bytes, Object.class);
+      parsed = JSON.readValue(text, Object.class);
     } catch (JsonProcessingException e) {
       throw new UserError("the messages in " + where + " are not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new UserError("cannot read the messages file " + where + ": " + e.getMessage());
     }
     if (parsed instanceof Map<?, ?> object && object.get("messages") instanceof List) {
       object.forEach((k, v) -> {

@@ -1,11 +1,9 @@
 package dev.amalgam.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.BoundedText;
 import dev.amalgam.UserError;
 import dev.amalgam.tensor.DType;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,10 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * A mergekit YAML merge config. The schema is declared here, in one place, and anything outside it is an
@@ -44,28 +38,16 @@ public record MergeConfig(
 
   public record ModelEntry(ModelRef model, Map<String, ParameterValue> parameters) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   public static MergeConfig load(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new UserError("merge config " + file + " does not exist");
+    if (Files.isDirectory(file)) {
+      throw new UserError("merge config " + file + " is a folder, not a YAML file");
     }
-    try {
-      return parse(file, Files.readString(file, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
-    }
+    return parse(file, BoundedText.read(file, YamlDocument.MAX_BYTES, "merge config"));
   }
 
   public static MergeConfig parse(Path file, String yamlText) {
-    JsonNode root;
-    try {
-      // SnakeYAML itself rather than Jackson's YAML parser: it reads YAML's .nan and .inf as numbers, so a
-      // non-finite weight is reported as such instead of as a syntax error.
-      root = JSON.valueToTree(new Yaml(new SafeConstructor(new LoaderOptions())).load(yamlText));
-    } catch (YAMLException e) {
-      throw new UserError(file + " is not valid YAML: " + e.getMessage().replace('\n', ' '));
-    }
+    JsonNode root = YamlDocument.parse(file, yamlText);
     if (root == null || !root.isObject()) {
       throw new UserError(file + " must be a YAML mapping with `models` and `merge_method`");
     }

@@ -1,12 +1,11 @@
 package dev.amalgam.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.BoundedJson;
 import dev.amalgam.UserError;
 import dev.amalgam.tensor.DType;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +18,8 @@ import java.util.Optional;
  * kept so that a merge can write it back in the format it came in, changing only the dtype.
  */
 public final class ModelConfig {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** config.json files are a few KB; the bound keeps a runaway file out of memory. */
+  private static final long MAX_BYTES = 4L << 20;
 
   private final Path source;
   private final ObjectNode raw;
@@ -30,26 +30,21 @@ public final class ModelConfig {
   }
 
   public static ModelConfig read(Path file) {
-    if (!Files.isRegularFile(file)) {
+    if (!Files.exists(file)) {
       throw new UserError("missing " + file);
     }
-    try {
-      JsonNode node = JSON.readTree(file.toFile());
-      if (!(node instanceof ObjectNode object)) {
-        throw new UserError(file + " is not a JSON object");
-      }
-      return new ModelConfig(file, object);
-    } catch (IOException e) {
-      throw new UserError("cannot parse " + file + ": " + e.getMessage(), e);
+    JsonNode node = BoundedJson.read(file, MAX_BYTES, "config.json");
+    if (!(node instanceof ObjectNode object)) {
+      throw new UserError(file + " is not a JSON object");
     }
+    return new ModelConfig(file, object);
   }
 
   public static ModelConfig parse(String json) {
-    try {
-      return new ModelConfig(Path.of("config.json"), (ObjectNode) JSON.readTree(json));
-    } catch (JsonProcessingException | ClassCastException e) {
-      throw new UserError("invalid config.json: " + e.getMessage(), e);
+    if (!(BoundedJson.parse(json, "config.json") instanceof ObjectNode object)) {
+      throw new UserError("config.json is not a JSON object");
     }
+    return new ModelConfig(Path.of("config.json"), object);
   }
 
   public Path source() {
@@ -71,15 +66,15 @@ public final class ModelConfig {
   }
 
   public int hiddenSize() {
-    return requiredInt("hidden_size");
+    return requiredInt("hidden_size", 1 << 20);
   }
 
   public int intermediateSize() {
-    return requiredInt("intermediate_size");
+    return requiredInt("intermediate_size", 1 << 22);
   }
 
   public int numLayers() {
-    return requiredInt("num_hidden_layers");
+    return requiredInt("num_hidden_layers", 100_000);
   }
 
   /** num_hidden_layers, or empty where the config does not say (some non-decoder models). */
@@ -89,33 +84,39 @@ public final class ModelConfig {
   }
 
   public int numHeads() {
-    return requiredInt("num_attention_heads");
+    return requiredInt("num_attention_heads", 1 << 14);
   }
 
   public int numKvHeads() {
-    JsonNode n = raw.get("num_key_value_heads");
-    return n != null && !n.isNull() ? n.asInt() : numHeads();
+    return raw.hasNonNull("num_key_value_heads") ? requiredInt("num_key_value_heads", 1 << 14) : numHeads();
   }
 
   public int headDim() {
-    JsonNode n = raw.get("head_dim");
-    return n != null && !n.isNull() ? n.asInt() : hiddenSize() / numHeads();
+    return raw.hasNonNull("head_dim") ? requiredInt("head_dim", 1 << 14) : hiddenSize() / numHeads();
   }
 
   public int vocabSize() {
-    return requiredInt("vocab_size");
+    return requiredInt("vocab_size", 1 << 26);
   }
 
+  /** The norm's epsilon: a positive number below 1 (HF's default 1e-6). */
   public double rmsNormEps() {
-    return raw.path("rms_norm_eps").asDouble(1e-6);
+    if (!raw.hasNonNull("rms_norm_eps")) {
+      return 1e-6;
+    }
+    return number(raw.get("rms_norm_eps"), "rms_norm_eps", 0, 1);
   }
 
   public int maxPositionEmbeddings() {
-    return raw.path("max_position_embeddings").asInt(4096);
+    return raw.hasNonNull("max_position_embeddings") ? requiredInt("max_position_embeddings", 1 << 26) : 4096;
   }
 
   public boolean tieWordEmbeddings() {
-    return raw.path("tie_word_embeddings").asBoolean(false);
+    JsonNode n = raw.get("tie_word_embeddings");
+    if (n != null && !n.isNull() && !n.isBoolean()) {
+      throw new UserError(source + ": `tie_word_embeddings` must be true or false, not " + n);
+    }
+    return n != null && n.asBoolean();
   }
 
   /** RoPE parameters: transformers 5 keeps them in rope_parameters, transformers 4 at top level / rope_scaling. */
@@ -124,7 +125,7 @@ public final class ModelConfig {
     if (params != null && params.isObject()) {
       return params;
     }
-    ObjectNode merged = JSON.createObjectNode();
+    ObjectNode merged = JsonNodeFactory.instance.objectNode();
     JsonNode scaling = raw.get("rope_scaling");
     if (scaling != null && scaling.isObject()) {
       merged.setAll((ObjectNode) scaling);
@@ -135,8 +136,10 @@ public final class ModelConfig {
     return merged;
   }
 
+  /** The RoPE base: a positive finite number (HF's default 10000). */
   public double ropeTheta() {
-    return ropeParameters().path("rope_theta").asDouble(10000.0);
+    JsonNode theta = ropeParameters().get("rope_theta");
+    return theta == null || theta.isNull() ? 10000.0 : number(theta, "rope_theta", 0, Double.MAX_VALUE);
   }
 
   /** {@code default} where the config names no scaling. */
@@ -154,18 +157,20 @@ public final class ModelConfig {
 
   /** All EOS ids (config.json may hold an int or a list). */
   public List<Integer> eosTokenIds() {
-    return intList(raw.get("eos_token_id"));
+    return tokenIds(raw.get("eos_token_id"), source + ": `eos_token_id`");
   }
 
-  static List<Integer> intList(JsonNode node) {
+  /** Token ids given as one integer or a list of them; anything else is a user error naming {@code where}. */
+  public static List<Integer> tokenIds(JsonNode node, String where) {
     List<Integer> ids = new ArrayList<>();
     if (node == null || node.isNull()) {
       return ids;
     }
-    if (node.isArray()) {
-      node.forEach(n -> ids.add(n.asInt()));
-    } else {
-      ids.add(node.asInt());
+    for (JsonNode n : node.isArray() ? node : List.of(node)) {
+      if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) {
+        throw new UserError(where + " must be token ids (integers from 0), not " + node);
+      }
+      ids.add(n.asInt());
     }
     return ids;
   }
@@ -187,11 +192,24 @@ public final class ModelConfig {
     return HfJson.write(copy);
   }
 
-  private int requiredInt(String key) {
+  /** An integer from 1 to {@code max}: a float (4.5, or 1e9 written as one) or a count out of range is refused. */
+  private int requiredInt(String key, int max) {
     JsonNode n = raw.get(key);
-    if (n == null || !n.canConvertToInt()) {
-      throw new UserError(source + " has no integer `" + key + "`");
+    if (n == null || n.isNull()) {
+      throw new UserError(source + " has no `" + key + "`");
+    }
+    if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 1 || n.asInt() > max) {
+      throw new UserError(source + ": `" + key + "` must be an integer from 1 to " + max + ", not " + n);
     }
     return n.asInt();
+  }
+
+  /** A number in (low, high); text, NaN and the infinities are refused. */
+  private double number(JsonNode n, String key, double low, double high) {
+    if (!n.isNumber() || !Double.isFinite(n.asDouble()) || !(n.asDouble() > low) || !(n.asDouble() < high)) {
+      throw new UserError(source + ": `" + key + "` must be a number above " + low
+          + (high < Double.MAX_VALUE ? " and below " + high : "") + ", not " + n);
+    }
+    return n.asDouble();
   }
 }

@@ -84,7 +84,11 @@ public sealed interface ParameterValue {
             + Suggestions.hint(key, List.of("filter", "value")));
       }
     });
-    String filter = node.hasNonNull("filter") ? node.get("filter").asText() : null;
+    JsonNode filterNode = node.get("filter");
+    if (filterNode != null && !filterNode.isNull() && !filterNode.isTextual()) {
+      throw new UserError(where + ".filter must be text matched against tensor names, not " + filterNode);
+    }
+    String filter = filterNode == null || filterNode.isNull() ? null : filterNode.asText();
     return new Rule(filter, parse(node.get("value"), where + ".value"));
   }
 

@@ -9,6 +9,7 @@ import dev.amalgam.tensor.DType;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A merge result that is already in GPU memory ({@code CudaMergeEngine.mergeToDevice}), offered to a model
@@ -58,6 +59,11 @@ final class ResidentWeights implements WeightSource, AutoCloseable {
         return owner.adopt(tensor);
       }
     });
+  }
+
+  @Override
+  public synchronized Set<String> names() {
+    return Set.copyOf(tensors.keySet());
   }
 
   @Override

@@ -1,11 +1,8 @@
 package dev.amalgam.generate;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.amalgam.UserError;
+import dev.amalgam.BoundedJson;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.tokenizer.HfTokenizer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -21,25 +18,11 @@ public final class EosTokens {
   public static Set<Integer> of(Path modelDir, ModelConfig config, HfTokenizer tokenizer) {
     Set<Integer> ids = new TreeSet<>(config.eosTokenIds());
     Path generationConfig = modelDir.resolve("generation_config.json");
-    if (Files.isRegularFile(generationConfig)) {
-      try {
-        addIds(new ObjectMapper().readTree(generationConfig.toFile()).get("eos_token_id"), ids);
-      } catch (IOException e) {
-        throw new UserError("cannot parse " + generationConfig + ": " + e.getMessage(), e);
-      }
+    if (Files.exists(generationConfig)) {
+      ids.addAll(ModelConfig.tokenIds(BoundedJson.read(generationConfig, 1 << 20, "generation_config.json")
+          .get("eos_token_id"), generationConfig + ": `eos_token_id`"));
     }
     tokenizer.eosTokenId().ifPresent(ids::add);
     return ids;
-  }
-
-  private static void addIds(JsonNode node, Set<Integer> ids) {
-    if (node == null || node.isNull()) {
-      return;
-    }
-    if (node.isArray()) {
-      node.forEach(n -> ids.add(n.asInt()));
-    } else {
-      ids.add(node.asInt());
-    }
   }
 }

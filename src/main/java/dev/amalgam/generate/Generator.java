@@ -81,7 +81,7 @@ public final class Generator {
       throw new UserError(prefix + "the prompt is " + prompt.length + " tokens, which leaves no room in the context of "
           + context + " tokens (raise --max-context, up to the model's " + model.spec().contextLimit() + ")");
     }
-    return Math.min(context, prompt.length + settings.maxNewTokens());
+    return (int) Math.min(context, (long) prompt.length + settings.maxNewTokens());  // no int overflow
   }
 
   /** The state of one {@link #generateAll} call. */

@@ -1,5 +1,6 @@
 package dev.amalgam.generate;
 
+import dev.amalgam.UserError;
 import dev.amalgam.backend.Backend;
 import dev.amalgam.chat.ChatTemplate;
 import dev.amalgam.config.ModelConfig;
@@ -89,7 +90,16 @@ public final class LanguageModel implements AutoCloseable {
   }
 
   public int[] encode(String text) {
-    return tokenizer.encode(text);
+    int[] ids = tokenizer.encode(text);
+    int vocab = transformer.spec().vocabSize();
+    for (int id : ids) {
+      // An id past the embedding table would be read out of bounds: the tokenizer knows a token the model does not.
+      if (id < 0 || id >= vocab) {
+        throw new UserError("the tokenizer encodes the prompt with token id " + id + ", but the model's vocab_size "
+            + "is " + vocab + ": the tokenizer does not belong to this model");
+      }
+    }
+    return ids;
   }
 
   public Set<Integer> eosIds() {

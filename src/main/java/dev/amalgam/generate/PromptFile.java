@@ -4,12 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.IntNode;
+import dev.amalgam.BoundedText;
 import dev.amalgam.UserError;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -27,6 +23,8 @@ import java.util.function.Predicate;
  * Only {@code prompt} is required. Unknown keys are refused, so a misspelt option cannot silently be ignored.
  */
 public final class PromptFile {
+  /** Batches of many long prompts stay well below this; it keeps the file's text within memory. */
+  private static final long MAX_BYTES = 256L << 20;
   private static final Set<String> KEYS = Set.of("prompt", "id", "chat", "system", "max_new_tokens", "seed");
 
   /**
@@ -61,21 +59,13 @@ public final class PromptFile {
   private PromptFile() {}
 
   public static List<Line> read(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new UserError("prompts file " + file + " does not exist");
-    }
     List<Line> lines = new ArrayList<>();
     ObjectMapper json = new ObjectMapper();
-    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      int number = 0;
-      for (String text = reader.readLine(); text != null; text = reader.readLine()) {
-        number++;
-        if (!text.isBlank()) {
-          lines.add(parse(json, file, number, text));
-        }
+    String[] texts = BoundedText.read(file, MAX_BYTES, "prompts file").split("\r?\n", -1);
+    for (int i = 0; i < texts.length; i++) {
+      if (!texts[i].isBlank()) {
+        lines.add(parse(json, file, i + 1, texts[i]));
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
     }
     if (lines.isEmpty()) {
       throw new UserError("prompts file " + file + " has no prompts");

@@ -2,6 +2,7 @@ package dev.amalgam.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.BoundedJson;
 import dev.amalgam.UserError;
 import dev.amalgam.config.ModelConfig;
 import java.io.IOException;
@@ -61,12 +62,8 @@ public final class ModelDirectory implements AutoCloseable {
   }
 
   private static Map<String, TensorInfo> readSharded(Path dir, Path index) {
-    JsonNode weightMap;
-    try {
-      weightMap = JSON.readTree(index.toFile()).path("weight_map");
-    } catch (IOException e) {
-      throw new UserError("cannot parse " + index + ": " + e.getMessage(), e);
-    }
+    // A weight map names each tensor once: megabytes for the largest models, never this.
+    JsonNode weightMap = BoundedJson.read(index, 256L << 20, INDEX_FILE).path("weight_map");
     if (!weightMap.isObject() || weightMap.isEmpty()) {
       throw new UserError(index + " has no `weight_map` object");
     }
@@ -95,7 +92,8 @@ public final class ModelDirectory implements AutoCloseable {
       throw new UserError(index + " names shard `" + shard + "`, which is outside the model folder");
     }
     try {
-      if (Files.isSymbolicLink(resolved) && !resolved.toRealPath().startsWith(base.toRealPath())) {
+      if (Files.isSymbolicLink(resolved) && !resolved.toRealPath().startsWith(base.toRealPath())
+          && !isHubBlob(base, resolved.toRealPath())) {
         throw new UserError(index + " names shard `" + shard + "`, a link that leaves the model folder");
       }
     } catch (IOException e) {
@@ -105,6 +103,20 @@ public final class ModelDirectory implements AutoCloseable {
       throw new UserError(index + " names shard `" + shard + "`, which does not exist");
     }
     return resolved;
+  }
+
+  /**
+   * Whether {@code target} is a file in the {@code blobs/} folder of the Hugging Face hub cache entry that holds
+   * {@code snapshot} ({@code models--org--name/snapshots/REVISION}): where the cache keeps every snapshot's files,
+   * each linked from the snapshot folder.
+   */
+  private static boolean isHubBlob(Path snapshot, Path target) throws IOException {
+    Path snapshots = snapshot.getParent();
+    if (snapshots == null || snapshots.getFileName() == null || !snapshots.getFileName().toString().equals("snapshots")) {
+      return false;
+    }
+    Path blobs = snapshots.resolveSibling("blobs");
+    return Files.isDirectory(blobs) && target.getParent().equals(blobs.toRealPath()) && Files.isRegularFile(target);
   }
 
   public Path dir() {

@@ -118,7 +118,9 @@ public final class SafetensorsHeader {
       shape[i] = d.asLong();
     }
     if (!offsetsNode.isArray() || offsetsNode.size() != 2
-        || !offsetsNode.get(0).isIntegralNumber() || !offsetsNode.get(1).isIntegralNumber()) {
+        || !offsetsNode.get(0).isIntegralNumber() || !offsetsNode.get(1).isIntegralNumber()
+        // Offsets of 2^63 and more would wrap around in a long and land inside the file.
+        || !offsetsNode.get(0).canConvertToLong() || !offsetsNode.get(1).canConvertToLong()) {
       throw corrupt(file, where + " has invalid data_offsets " + offsetsNode);
     }
     long begin = offsetsNode.get(0).asLong();

@@ -44,6 +44,10 @@ public final class LinearMerge implements MergeMethod {
       weights[i] = n.floatValue();
       sum += weights[i];
     }
+    if (!Float.isFinite(sum)) {
+      throw new UserError("the weights for `" + tensorName + "` sum to " + sum + " in float32; use weights whose sum "
+          + "is a finite number");
+    }
     Object normalizeValue = global.get("normalize");
     if (normalizeValue != null && !(normalizeValue instanceof Boolean)) {
       throw new UserError("parameters.normalize must be true or false, not " + normalizeValue);

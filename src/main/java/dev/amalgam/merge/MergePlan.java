@@ -4,6 +4,7 @@ import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.io.ModelDirectory;
+import dev.amalgam.io.OutputPaths;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import java.nio.ByteBuffer;
@@ -66,14 +67,22 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     return templateConfig;
   }
 
-  /** Refuses an output folder that is one of this merge's inputs: replacing it would destroy what is read. */
+  /**
+   * Refuses an output folder that is, or holds, the config or one of this merge's inputs: replacing it would
+   * destroy what is read. An input may sit anywhere below it ({@code OUT_DIR} of {@code .} beside the models).
+   */
   public void checkNotAnInput(Path output) {
-    Path target = output.toAbsolutePath().normalize();
-    List<ModelDirectory> read = new ArrayList<>(inputs);
-    read.add(templateModel);
-    for (ModelDirectory dir : read) {
-      if (dir.dir().toAbsolutePath().normalize().equals(target)) {
-        throw new UserError("output " + output + " is one of the merge's input models; choose another folder");
+    Path target = OutputPaths.check(output);
+    List<Path> read = new ArrayList<>();
+    inputs.forEach(dir -> read.add(dir.dir()));
+    read.add(templateModel.dir());
+    read.add(config.file());
+    for (Path path : read) {
+      Path input = path.toAbsolutePath().normalize();
+      if (input.startsWith(target)) {
+        String what = input.equals(config.file().toAbsolutePath().normalize()) ? "the merge config" : "input " + input;
+        throw new UserError("output " + output + (input.equals(target) ? " is " : " holds ") + what
+            + ", which replacing it would destroy; choose another folder");
       }
     }
   }

@@ -6,14 +6,18 @@ import dev.amalgam.backend.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A model's tensors uploaded to a backend, each checked against the shape its architecture requires before
  * upload, so a mismatched checkpoint fails at load naming the tensor rather than deep inside a matmul.
  */
 public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor finalNorm, Tensor lmHead) {
+  private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d{1,9})\\.");
 
   public static ModelWeights load(Backend backend, ModelSpec spec, WeightSource source) {
+    checkNoLayerBeyond(spec.numLayers(), source);
     Loader loader = new Loader(backend, source);
     int hidden = spec.hiddenSize();
     Tensor embed = loader.tensor("model.embed_tokens.weight", spec.vocabSize(), hidden);
@@ -34,6 +38,24 @@ public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor
     Tensor norm = loader.tensor("model.norm.weight", hidden);
     Tensor head = spec.tiedEmbeddings() ? embed : loader.tensor("lm_head.weight", spec.vocabSize(), hidden);
     return new ModelWeights(embed, List.copyOf(layers), norm, head);
+  }
+
+  /**
+   * A checkpoint with more layers than config.json names would run with the extra ones silently dropped:
+   * refused, naming both counts.
+   */
+  private static void checkNoLayerBeyond(int numLayers, WeightSource source) {
+    int highest = -1;
+    for (String name : source.names()) {
+      Matcher m = LAYER.matcher(name);
+      if (m.lookingAt()) {
+        highest = Math.max(highest, Integer.parseInt(m.group(1)));
+      }
+    }
+    if (highest >= numLayers) {
+      throw new UserError(source.description() + " holds layers 0 to " + highest + ", but config.json says "
+          + "num_hidden_layers " + numLayers);
+    }
   }
 
   /**

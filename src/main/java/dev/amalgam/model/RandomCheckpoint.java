@@ -1,5 +1,6 @@
 package dev.amalgam.model;
 
+import dev.amalgam.UserError;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.io.AtomicOutputDirectory;
 import dev.amalgam.io.SafetensorsLayout;
@@ -14,8 +15,10 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.stream.IntStream;
 
@@ -31,10 +34,11 @@ public final class RandomCheckpoint {
   private RandomCheckpoint() {}
 
   public static void write(ModelConfig config, String configJson, Path target, long seed, long maxShardBytes,
-      boolean overwrite, LongConsumer bytesWritten) {
+      boolean overwrite, LongConsumer bytesWritten, Consumer<String> notice) {
     List<DecoderLayout.Tensor> layout = DecoderLayout.of(ModelSpec.from(config));
+    checkFits(layout, target);
     float halfWidth = (float) (config.raw().path("initializer_range").asDouble(0.02) * Math.sqrt(3));
-    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(target, overwrite)) {
+    try (AtomicOutputDirectory out = AtomicOutputDirectory.create(target, overwrite, notice)) {
       List<SafetensorsLayout.Entry> entries =
           layout.stream().map(t -> new SafetensorsLayout.Entry(t.name(), DType.BF16, t.shape())).toList();
       try (ShardedSafetensorsWriter writer = new ShardedSafetensorsWriter(out.staging(), entries, maxShardBytes)) {
@@ -50,6 +54,28 @@ public final class RandomCheckpoint {
       out.commit();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target, e);
+    }
+  }
+
+  /** Fails before writing anything when the checkpoint's bytes exceed the free space where it goes. */
+  private static void checkFits(List<DecoderLayout.Tensor> layout, Path target) {
+    long bytes;
+    try {
+      bytes = layout.stream().mapToLong(t -> Math.multiplyExact(TensorInfo.elementCount(t.shape()), 2L))
+          .reduce(0L, Math::addExact);
+    } catch (ArithmeticException e) {
+      throw new UserError("a checkpoint of this config would hold more bytes than can be counted");
+    }
+    Path parent = target.toAbsolutePath().normalize().getParent();
+    long free;
+    try {
+      free = parent == null || !Files.isDirectory(parent) ? Long.MAX_VALUE : Files.getFileStore(parent).getUsableSpace();
+    } catch (IOException e) {
+      return;  // the output checks that follow say what is wrong with the folder
+    }
+    if (bytes > free) {
+      throw new UserError(String.format(Locale.ROOT, "a checkpoint of this config is %.3g GB, but %s has %.3g GB free",
+          bytes / 1e9, parent, free / 1e9));
     }
   }
 

@@ -3,10 +3,13 @@ package dev.amalgam.model;
 import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.Tensor;
 import dev.amalgam.io.ModelDirectory;
+import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.HostTensor;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Where a model's tensors come from, by Hugging Face name ({@code model.layers.0.self_attn.q_proj.weight}):
@@ -30,6 +33,9 @@ public interface WeightSource extends AutoCloseable {
 
   /** The tensor, or empty if the source has none by that name. It stays valid while the source is open. */
   Optional<Weight> find(String name);
+
+  /** The names of every tensor the source holds, so a loader can tell what a config leaves unused. */
+  Set<String> names();
 
   /** Where the weights come from, for error messages. */
   String description();
@@ -67,6 +73,11 @@ public interface WeightSource extends AutoCloseable {
       }
 
       @Override
+      public Set<String> names() {
+        return dir.tensors().stream().map(TensorInfo::name).collect(Collectors.toSet());
+      }
+
+      @Override
       public String description() {
         return dir.dir().toString();
       }
@@ -79,6 +90,11 @@ public interface WeightSource extends AutoCloseable {
       @Override
       public Optional<Weight> find(String name) {
         return Optional.ofNullable(tensors.get(name)).map(WeightSource::host);
+      }
+
+      @Override
+      public Set<String> names() {
+        return tensors.keySet();
       }
 
       @Override

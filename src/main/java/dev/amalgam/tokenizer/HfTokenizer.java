@@ -46,6 +46,7 @@ public final class HfTokenizer implements AutoCloseable {
     if (!Files.isRegularFile(file)) {
       throw new UserError("no " + FILE_NAME + " in " + modelDir + " (the tokenizer is needed to encode prompts)");
     }
+    TokenizerPatterns.checkSafe(file);
     TokenizerConfig config = TokenizerConfig.load(modelDir);
     Map<String, String> options = new HashMap<>();
     options.put("addSpecialTokens", "false");

@@ -2,8 +2,8 @@ package dev.amalgam.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.BoundedJson;
 import dev.amalgam.UserError;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,15 +34,12 @@ public final class TokenizerConfig {
     if (!Files.isRegularFile(file)) {
       return new TokenizerConfig(JSON.createObjectNode(), file);
     }
-    try {
-      JsonNode node = JSON.readTree(file.toFile());
-      if (node == null || !node.isObject()) {
-        throw new UserError(file + " is not a JSON object");
-      }
-      return new TokenizerConfig(node, file);
-    } catch (IOException e) {
-      throw new UserError("cannot read " + file + ": " + firstLine(e.getMessage()), e);
+    // Chat templates and added tokens make these files large, but never near this.
+    JsonNode node = BoundedJson.read(file, 64L << 20, FILE_NAME);
+    if (!node.isObject()) {
+      throw new UserError(file + " is not a JSON object");
     }
+    return new TokenizerConfig(node, file);
   }
 
   /** The file this config was read from (it may not exist). */

@@ -78,14 +78,14 @@ class MergeCommandTest {
   @Test
   void existingOutputIsRefusedWithoutOverwrite() throws Exception {
     Files.createDirectory(tmp.resolve("out"));
-    Files.writeString(tmp.resolve("out/keep.txt"), "mine");
+    Files.writeString(tmp.resolve("out/model-00001-of-00002.safetensors"), "an earlier merge");
     CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\n");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("--overwrite"), run.err());
-    assertEquals("mine", Files.readString(tmp.resolve("out/keep.txt")));
+    assertEquals("an earlier merge", Files.readString(tmp.resolve("out/model-00001-of-00002.safetensors")));
     CliRun again = merge(models("0.3", "0.7") + "merge_method: linear\n", "--overwrite");
     assertEquals(0, again.exitCode(), again.err());
-    assertFalse(Files.exists(tmp.resolve("out/keep.txt")));
+    assertFalse(Files.exists(tmp.resolve("out/model-00001-of-00002.safetensors")));
     assertTrue(Files.exists(tmp.resolve("out/model.safetensors")));
   }
 
@@ -96,8 +96,37 @@ class MergeCommandTest {
         + "  - model: " + abs(Fixtures.B) + "\n    parameters: {weight: 0.7}\nmerge_method: linear\n");
     CliRun run = CliRun.of("merge", config.toString(), copy.toString(), "--overwrite");
     assertTrue(run.isCleanUserError(), run.err());
-    assertTrue(run.err().contains("is one of the merge's input models"), run.err());
+    assertTrue(run.err().contains("is input " + copy.toAbsolutePath()), run.err());
     assertTrue(Files.exists(copy.resolve("model.safetensors")), "the input model survived");
+  }
+
+  /** {@code amalgam merge cfg.yml . --overwrite} run beside the models: the folder that holds them is refused. */
+  @Test
+  void aFolderHoldingTheConfigOrAnInputCannotBeTheOutput() throws Exception {
+    Path work = Files.createDirectories(tmp.resolve("w"));
+    Path copy = TestModels.derive(Fixtures.A, work.resolve("a"), t -> {}, cfg -> cfg);
+    Files.writeString(work.resolve("notes.txt"), "mine");
+    Path config = TestModels.config(work, "models:\n  - model: a\n    parameters: {weight: 0.3}\n"
+        + "  - model: " + abs(Fixtures.B) + "\n    parameters: {weight: 0.7}\nmerge_method: linear\n");
+    for (Path output : java.util.List.of(work, tmp)) {
+      CliRun run = CliRun.of("merge", config.toString(), output.toString(), "--overwrite");
+      assertTrue(run.isCleanUserError(), run.err());
+      assertTrue(run.err().contains("holds the merge config") || run.err().contains("holds input"), run.err());
+    }
+    CliRun empty = CliRun.of("merge", config.toString(), "", "--overwrite");
+    assertTrue(empty.isCleanUserError() && empty.err().contains("empty"), empty.err());
+    assertEquals("mine", Files.readString(work.resolve("notes.txt")));
+    assertTrue(Files.exists(copy.resolve("model.safetensors")), "the input model survived");
+  }
+
+  @Test
+  void anOverwriteReplacesOnlyAModelFolder() throws Exception {
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    Files.writeString(out.resolve("notes.txt"), "mine");
+    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\n", "--overwrite");
+    assertTrue(run.isCleanUserError(), run.err());
+    assertTrue(run.err().contains("not replacing") && run.err().contains("notes.txt"), run.err());
+    assertEquals("mine", Files.readString(out.resolve("notes.txt")));
   }
 
   @Test

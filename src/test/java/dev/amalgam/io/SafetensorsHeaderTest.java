@@ -73,6 +73,13 @@ class SafetensorsHeaderTest {
     assertCorrupt(file("{\"w\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,8]}}", 4), "outside");
   }
 
+  /** 2^64 + 0 and 2^64 + 8 read as longs would wrap around to [0, 8], a valid range. */
+  @Test
+  void offsetsPastTwoToTheSixtyThreeAreRefusedNotWrapped() throws Exception {
+    assertCorrupt(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],"
+        + "\"data_offsets\":[18446744073709551616,18446744073709551624]}}", 8), "invalid data_offsets");
+  }
+
   @Test
   void sizeMustMatchShapeTimesDtype() throws Exception {
     assertCorrupt(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8), "holds 8");
@@ -107,6 +114,31 @@ class SafetensorsHeaderTest {
     Files.writeString(model.resolve(ModelDirectory.INDEX_FILE), "{\"weight_map\": {\"no.such.tensor\": \"one.safetensors\"}}");
     UserError e = assertThrows(UserError.class, () -> ModelDirectory.open(model));
     assertTrue(e.getMessage().contains("does not hold it"), e.getMessage());
+  }
+
+  /** The Hugging Face hub cache: every file of a snapshot is a link to ../../blobs/SHA. */
+  @Test
+  void aShardedSnapshotOfTheHubCacheIsRead() throws Exception {
+    Path entry = tmp.resolve("hub/models--org--tiny");
+    Path blobs = Files.createDirectories(entry.resolve("blobs"));
+    Path snapshot = Files.createDirectories(entry.resolve("snapshots/0123abcd"));
+    try (var files = Files.list(Fixtures.B_SHARDED)) {
+      int n = 0;
+      for (Path f : files.toList()) {
+        Path blob = Files.copy(f, blobs.resolve("sha" + n++));
+        Files.createSymbolicLink(snapshot.resolve(f.getFileName()), Path.of("../../blobs").resolve(blob.getFileName()));
+      }
+    }
+    try (ModelDirectory model = ModelDirectory.open(snapshot)) {
+      assertEquals(51, model.tensors().size());
+    }
+    // A link out of the cache entry is still refused.
+    Path shard = snapshot.resolve("model-00001-of-00007.safetensors");
+    Files.copy(shard, tmp.resolve("elsewhere.safetensors"));
+    Files.delete(shard);
+    Files.createSymbolicLink(shard, tmp.resolve("elsewhere.safetensors"));
+    UserError e = assertThrows(UserError.class, () -> ModelDirectory.open(snapshot));
+    assertTrue(e.getMessage().contains("a link that leaves the model folder"), e.getMessage());
   }
 
   @Test

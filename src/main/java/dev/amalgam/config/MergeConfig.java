@@ -88,6 +88,10 @@ public record MergeConfig(
       if (UNSUPPORTED_KEYS.contains(key)) {
         throw new UserError("`" + key + "` is a mergekit option amalgam does not support yet");
       }
+      if (key.equals("normalize")) {
+        throw new UserError("`normalize` belongs under `parameters:` (parameters: {normalize: true}); mergekit "
+            + "silently ignores it at the top level");
+      }
       if (!TOP_LEVEL_KEYS.contains(key)) {
         throw new UserError("unknown key `" + key + "`" + Suggestions.hint(key, TOP_LEVEL_KEYS)
             + " (known keys: " + String.join(", ", TOP_LEVEL_KEYS.stream().sorted().toList()) + ")");

@@ -38,7 +38,8 @@ public sealed interface ParameterValue {
     @Override
     public Object evaluate(String tensorName, double t) {
       for (Rule rule : rules) {
-        if (rule.filter() == null || tensorName.contains(rule.filter())) {
+        // "*" matches every tensor in mergekit, as no filter does.
+        if (rule.filter() == null || rule.filter().equals("*") || tensorName.contains(rule.filter())) {
           return rule.value().evaluate(tensorName, t);
         }
       }

@@ -48,15 +48,22 @@ public final class LinearMerge implements MergeMethod {
       throw new UserError("the weights for `" + tensorName + "` sum to " + sum + " in float32; use weights whose sum "
           + "is a finite number");
     }
-    Object normalizeValue = global.get("normalize");
-    if (normalizeValue != null && !(normalizeValue instanceof Boolean)) {
-      throw new UserError("parameters.normalize must be true or false, not " + normalizeValue);
-    }
-    boolean normalize = normalizeValue == null || (Boolean) normalizeValue;
+    boolean normalize = normalize(global.get("normalize"));
     if (normalize && sum == 0f) {
       throw new UserError("the weights for `" + tensorName + "` sum to 0, so they cannot be normalized "
           + "(set `normalize: false` or change the weights)");
     }
     return new Weights(weights, normalize);
+  }
+
+  /** true, false, or as mergekit also reads them, 1 and 0; absent means true. */
+  private static boolean normalize(Object value) {
+    if (value == null || value instanceof Boolean) {
+      return value == null || (Boolean) value;
+    }
+    if (value instanceof Number n && (n.doubleValue() == 0 || n.doubleValue() == 1)) {
+      return n.doubleValue() == 1;
+    }
+    throw new UserError("parameters.normalize must be true or false (or 1 or 0), not " + value);
   }
 }

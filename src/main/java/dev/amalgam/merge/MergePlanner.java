@@ -28,18 +28,19 @@ public final class MergePlanner {
   public static MergePlan plan(MergeConfig config) {
     MergeMethod method = MergeMethods.named(config.mergeMethod());
     checkParameterNames(config, method);
+    List<MergeConfig.ModelEntry> entries = inputEntries(config);
     List<ModelDirectory> inputs = new ArrayList<>();
     try {
-      for (MergeConfig.ModelEntry entry : config.models()) {
+      for (MergeConfig.ModelEntry entry : entries) {
         inputs.add(ModelDirectory.open(entry.model().path()));
       }
-      ModelDirectory template = templateModel(config, inputs);
+      ModelDirectory template = templateModel(config, entries, inputs);
       int layers = template.config().numLayersIfKnown().orElse(1);
-      checkSameTensors(config, inputs);
+      checkSameTensors(config, entries, inputs);
       DType outDType = config.outputDType().orElseGet(() -> inputDType(inputs.get(0)));
       List<PlannedTensor> tensors = new ArrayList<>();
       for (TensorInfo first : inputs.get(0).tensors()) {
-        tensors.add(planTensor(config, method, inputs, first, layers, outDType));
+        tensors.add(planTensor(config, entries, method, inputs, first, layers, outDType));
       }
       return new MergePlan(config, method, inputs, template, tensors, outDType);
     } catch (RuntimeException e) {
@@ -48,18 +49,44 @@ public final class MergePlanner {
     }
   }
 
-  private static ModelDirectory templateModel(MergeConfig config, List<ModelDirectory> inputs) {
+  /**
+   * The models merged: those of {@code models}, then a {@code base_model} not listed there, which mergekit merges
+   * in as one more input taking the top-level parameters (and fails on without a top-level weight).
+   */
+  private static List<MergeConfig.ModelEntry> inputEntries(MergeConfig config) {
+    List<MergeConfig.ModelEntry> entries = new ArrayList<>(config.models());
+    config.baseModel().ifPresent(base -> {
+      boolean listed = config.models().stream().anyMatch(e -> e.model().path().equals(base.path()));
+      if (!listed) {
+        if (!config.parameters().containsKey("weight")) {
+          throw new UserError("base_model " + base.written() + " is not in `models`, so it is merged in with the "
+              + "top-level parameters, but there is no top-level `weight`; add one, or list the base in `models`");
+        }
+        entries.add(new MergeConfig.ModelEntry(base, Map.of()));
+      }
+    });
+    return entries;
+  }
+
+  /** How messages name input {@code i}: its place in {@code models}, or the base_model appended after them. */
+  private static String label(List<MergeConfig.ModelEntry> entries, MergeConfig config, int i) {
+    return (i < config.models().size() ? "models[" + i + "]" : "base_model") + " (" + entries.get(i).model().written()
+        + ")";
+  }
+
+  private static ModelDirectory templateModel(MergeConfig config, List<MergeConfig.ModelEntry> entries,
+      List<ModelDirectory> inputs) {
     MergeConfig.ModelRef ref = config.templateModel();
     for (int i = 0; i < inputs.size(); i++) {
-      if (config.models().get(i).model().path().equals(ref.path())) {
+      if (entries.get(i).model().path().equals(ref.path())) {
         return inputs.get(i);
       }
     }
     return ModelDirectory.open(ref.path());
   }
 
-  private static PlannedTensor planTensor(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs,
-      TensorInfo first, int layers, DType outDType) {
+  private static PlannedTensor planTensor(MergeConfig config, List<MergeConfig.ModelEntry> entries,
+      MergeMethod method, List<ModelDirectory> inputs, TensorInfo first, int layers, DType outDType) {
     String name = first.name();
     double t = layerPosition(name, layers);
     List<TensorInfo> sources = new ArrayList<>();
@@ -71,8 +98,12 @@ public final class MergePlanner {
             + "; only BF16, F16 and F32 tensors can be merged");
       }
       sources.add(info);
-      Map<String, ParameterValue> own = config.models().get(i).parameters();
-      perModel.add(key -> evaluate(own.containsKey(key) ? own.get(key) : config.parameters().get(key), name, t));
+      Map<String, ParameterValue> own = entries.get(i).parameters();
+      // A model's value, else (it has none, or none of its filters matches) the top-level one, as in mergekit.
+      perModel.add(key -> {
+        Object value = evaluate(own.get(key), name, t);
+        return value != null ? value : evaluate(config.parameters().get(key), name, t);
+      });
     }
     MergeMethod.ParameterLookup global = key -> evaluate(config.parameters().get(key), name, t);
     MergeMethod.Weights w = method.weights(name, perModel, global);
@@ -115,23 +146,24 @@ public final class MergePlanner {
     }
   }
 
-  private static void checkSameTensors(MergeConfig config, List<ModelDirectory> inputs) {
+  private static void checkSameTensors(MergeConfig config, List<MergeConfig.ModelEntry> entries,
+      List<ModelDirectory> inputs) {
     ModelDirectory first = inputs.get(0);
     Set<String> expected = new HashSet<>(first.tensorNames());
     for (int i = 1; i < inputs.size(); i++) {
       ModelDirectory other = inputs.get(i);
       Set<String> names = new HashSet<>(other.tensorNames());
       if (!names.equals(expected)) {
-        throw new UserError("models[0] (" + config.models().get(0).model().written() + ") and models[" + i + "] ("
-            + config.models().get(i).model().written() + ") hold different tensors: "
-            + difference(expected, names, "only in models[0]") + difference(names, expected, "only in models[" + i + "]")
+        String otherLabel = label(entries, config, i);
+        throw new UserError(label(entries, config, 0) + " and " + otherLabel + " hold different tensors: "
+            + difference(expected, names, "only in models[0]") + difference(names, expected, "only in " + otherLabel)
             + tiedHint(expected, names));
       }
       for (TensorInfo a : first.tensors()) {
         TensorInfo b = other.tensor(a.name()).orElseThrow();
         if (!a.sameShape(b)) {
           throw new UserError("tensor `" + a.name() + "` is " + a.shapeString() + " in models[0] but "
-              + b.shapeString() + " in models[" + i + "]; these models cannot be merged");
+              + b.shapeString() + " in " + label(entries, config, i) + "; these models cannot be merged");
         }
       }
     }

@@ -64,7 +64,8 @@ public enum DType {
 
   /** Parses a mergekit / config.json dtype name; only the float types can be a merge's dtype. */
   public static Optional<DType> fromTorchName(String name) {
-    return switch (name) {
+    // mergekit accepts torch's own spelling, torch.bfloat16, as well.
+    return switch (name.startsWith("torch.") ? name.substring("torch.".length()) : name) {
       case "bfloat16", "bf16" -> Optional.of(BF16);
       case "float16", "fp16", "half" -> Optional.of(F16);
       case "float32", "fp32", "float" -> Optional.of(F32);

@@ -129,6 +129,18 @@ class MergeCommandTest {
     assertEquals("mine", Files.readString(out.resolve("notes.txt")));
   }
 
+  /** Spellings mergekit accepts are accepted; the top-level normalize it silently ignores is refused. */
+  @Test
+  void mergekitSpellingsOfNormalizeAndDtype() throws Exception {
+    CliRun zero = merge(models("0.3", "0.7") + "merge_method: linear\ndtype: torch.bfloat16\nparameters: {normalize: 0}\n",
+        "--device", "cpu");
+    assertEquals(0, zero.exitCode(), zero.err());
+    CliRun topLevel = CliRun.of("merge", TestModels.config(tmp, models("0.3", "0.7")
+        + "merge_method: linear\nnormalize: false\n").toString(), tmp.resolve("out2").toString());
+    assertTrue(topLevel.isCleanUserError(), topLevel.err());
+    assertTrue(topLevel.err().contains("belongs under `parameters:`"), topLevel.err());
+  }
+
   @Test
   void misspelledKeyGetsASuggestion() throws Exception {
     assertRefused(merge(models("0.3", "0.7") + "merge_metod: linear\n"),

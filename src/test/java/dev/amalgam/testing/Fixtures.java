@@ -22,6 +22,11 @@ public final class Fixtures {
   public static final Path MERGED = example("qwen2-tiny-merged-linear");
   public static final Path A_FP32 = Path.of("src/test/resources/fixtures/qwen2-tiny-a-fp32");
   public static final Path B_SHARDED = Path.of("src/test/resources/fixtures/qwen2-tiny-b-sharded");
+  /** A synthetic base of A and B, and a third fine-tune of it: the inputs of the mergekit oracle's cases. */
+  public static final Path BASE = Path.of("src/test/resources/fixtures/qwen2-tiny-base");
+  public static final Path C = Path.of("src/test/resources/fixtures/qwen2-tiny-c");
+  /** Cases of mergekit's own output on those models (../shared/fixtures/mergekit-oracle, its README). */
+  public static final Path MERGEKIT_ORACLE = Path.of("src/test/resources/mergekit-oracle");
   /** The same merge computed in bf16 after every operation, as mergekit computes it. */
   public static final Path MERGED_BF16_ARITH =
       Path.of("src/test/resources/fixtures/qwen2-tiny-merged-linear-bf16arith.safetensors");

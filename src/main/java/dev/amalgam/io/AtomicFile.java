@@ -23,7 +23,7 @@ import java.nio.file.StandardOpenOption;
 public final class AtomicFile implements AutoCloseable {
   private final Path target;
   private final Path staging;
-  private final Thread abandonOnExit;
+  private final ExitHook abandonOnExit;
   private FileChannel channel;
   private Writer writer;
   private boolean committed;
@@ -32,7 +32,7 @@ public final class AtomicFile implements AutoCloseable {
   private AtomicFile(Path target, Path staging) {
     this.target = target;
     this.staging = staging;
-    this.abandonOnExit = new Thread(this::abandon, "amalgam-output-cleanup");
+    this.abandonOnExit = new ExitHook(this::abandon);  // before the staging file exists, as for folders
   }
 
   public static AtomicFile create(Path target) {
@@ -45,7 +45,6 @@ public final class AtomicFile implements AutoCloseable {
           + "new path or a regular file");
     }
     AtomicFile file = new AtomicFile(absolute, StagingName.beside(absolute));
-    Runtime.getRuntime().addShutdownHook(file.abandonOnExit);
     try {
       file.open();
     } catch (RuntimeException e) {
@@ -84,7 +83,7 @@ public final class AtomicFile implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot finish writing " + target + ": " + IoErrors.describe(e), e);
     } finally {
-      removeHook();
+      abandonOnExit.remove();
     }
   }
 
@@ -115,14 +114,7 @@ public final class AtomicFile implements AutoCloseable {
   @Override
   public void close() {
     abandon();
-    removeHook();
+    abandonOnExit.remove();
   }
 
-  private void removeHook() {
-    try {
-      Runtime.getRuntime().removeShutdownHook(abandonOnExit);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook is running or about to: it does the same cleanup.
-    }
-  }
 }

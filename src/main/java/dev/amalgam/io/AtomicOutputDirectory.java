@@ -28,7 +28,7 @@ public final class AtomicOutputDirectory implements AutoCloseable {
   private final Path target;
   private final Path staging;
   private final boolean overwrite;
-  private final Thread abandonOnExit;
+  private final ExitHook abandonOnExit;
   private State state = State.OPEN;
   /** The previous output while a swap has it moved aside, until it is deleted. */
   private Path replaced;
@@ -37,7 +37,9 @@ public final class AtomicOutputDirectory implements AutoCloseable {
     this.target = target;
     this.staging = staging;
     this.overwrite = overwrite;
-    this.abandonOnExit = new Thread(this::abandon, "amalgam-output-cleanup");
+    // Registered before the staging folder exists: a signal from here on finds the hook, which removes the
+    // folder if it got made.
+    this.abandonOnExit = new ExitHook(this::abandon);
   }
 
   /**
@@ -62,8 +64,6 @@ public final class AtomicOutputDirectory implements AutoCloseable {
       throw new UserError("cannot look for leftovers beside " + target + ": " + e.getMessage(), e);
     }
     AtomicOutputDirectory out = new AtomicOutputDirectory(absolute, StagingName.beside(absolute), overwrite);
-    // The hook goes in first: a signal from here on finds it, and it removes the folder if it got made.
-    Runtime.getRuntime().addShutdownHook(out.abandonOnExit);
     try {
       out.createStaging();
     } catch (RuntimeException e) {
@@ -111,7 +111,7 @@ public final class AtomicOutputDirectory implements AutoCloseable {
     }
     // The hook stays until the old output is gone: a signal before then still finds it to finish the job.
     deleteReplaced();
-    removeHook();
+    abandonOnExit.remove();
   }
 
   private synchronized void swapIntoPlace() throws IOException {
@@ -157,16 +157,9 @@ public final class AtomicOutputDirectory implements AutoCloseable {
   @Override
   public void close() {
     abandon();
-    removeHook();
+    abandonOnExit.remove();
   }
 
-  private void removeHook() {
-    try {
-      Runtime.getRuntime().removeShutdownHook(abandonOnExit);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook is running or about to: it does the same cleanup.
-    }
-  }
 
   private static void fsync(Path path, boolean directory) throws IOException {
     try (FileChannel channel = directory

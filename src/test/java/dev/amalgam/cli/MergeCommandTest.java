@@ -19,11 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 class MergeCommandTest {
   @TempDir Path tmp;
 
-  private String models(String weightA, String weightB) {
-    return "models:\n  - model: " + abs(Fixtures.A) + "\n    parameters: {weight: " + weightA + "}\n"
-        + "  - model: " + abs(Fixtures.B) + "\n    parameters: {weight: " + weightB + "}\n";
-  }
-
   private CliRun merge(String yaml, String... extra) throws Exception {
     Path config = TestModels.config(tmp, yaml);
     String[] args = Stream.concat(Stream.of("merge", config.toString(), tmp.resolve("out").toString()),
@@ -41,7 +36,7 @@ class MergeCommandTest {
 
   @Test
   void jsonSummaryDescribesTheMerge() throws Exception {
-    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\ndtype: bfloat16\n", "--json", "--device", "cpu");
+    CliRun run = merge(TestModels.models("0.3", "0.7") + "merge_method: linear\ndtype: bfloat16\n", "--json", "--device", "cpu");
     assertEquals(0, run.exitCode(), run.err());
     JsonNode summary = new ObjectMapper().readTree(run.out());
     assertEquals(51, summary.get("tensors").asInt());
@@ -53,7 +48,7 @@ class MergeCommandTest {
 
   @Test
   void shardsByOutShardSizeAndWritesAnIndex() throws Exception {
-    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\n", "--out-shard-size", "300K");
+    CliRun run = merge(TestModels.models("0.3", "0.7") + "merge_method: linear\n", "--out-shard-size", "300K");
     assertEquals(0, run.exitCode(), run.err());
     Path out = tmp.resolve("out");
     JsonNode index = new ObjectMapper().readTree(out.resolve("model.safetensors.index.json").toFile());
@@ -69,7 +64,7 @@ class MergeCommandTest {
 
   @Test
   void dryRunWritesNothing() throws Exception {
-    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\n", "--dry-run");
+    CliRun run = merge(TestModels.models("0.3", "0.7") + "merge_method: linear\n", "--dry-run");
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.out().contains("51 tensors"), run.out());
     assertFalse(Files.exists(tmp.resolve("out")));
@@ -79,11 +74,11 @@ class MergeCommandTest {
   void existingOutputIsRefusedWithoutOverwrite() throws Exception {
     Files.createDirectory(tmp.resolve("out"));
     Files.writeString(tmp.resolve("out/model-00001-of-00002.safetensors"), "an earlier merge");
-    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\n");
+    CliRun run = merge(TestModels.models("0.3", "0.7") + "merge_method: linear\n");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("--overwrite"), run.err());
     assertEquals("an earlier merge", Files.readString(tmp.resolve("out/model-00001-of-00002.safetensors")));
-    CliRun again = merge(models("0.3", "0.7") + "merge_method: linear\n", "--overwrite");
+    CliRun again = merge(TestModels.models("0.3", "0.7") + "merge_method: linear\n", "--overwrite");
     assertEquals(0, again.exitCode(), again.err());
     assertFalse(Files.exists(tmp.resolve("out/model-00001-of-00002.safetensors")));
     assertTrue(Files.exists(tmp.resolve("out/model.safetensors")));
@@ -123,7 +118,7 @@ class MergeCommandTest {
   void anOverwriteReplacesOnlyAModelFolder() throws Exception {
     Path out = Files.createDirectories(tmp.resolve("out"));
     Files.writeString(out.resolve("notes.txt"), "mine");
-    CliRun run = merge(models("0.3", "0.7") + "merge_method: linear\n", "--overwrite");
+    CliRun run = merge(TestModels.models("0.3", "0.7") + "merge_method: linear\n", "--overwrite");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("not replacing") && run.err().contains("notes.txt"), run.err());
     assertEquals("mine", Files.readString(out.resolve("notes.txt")));
@@ -132,10 +127,10 @@ class MergeCommandTest {
   /** Spellings mergekit accepts are accepted; the top-level normalize it silently ignores is refused. */
   @Test
   void mergekitSpellingsOfNormalizeAndDtype() throws Exception {
-    CliRun zero = merge(models("0.3", "0.7") + "merge_method: linear\ndtype: torch.bfloat16\nparameters: {normalize: 0}\n",
+    CliRun zero = merge(TestModels.models("0.3", "0.7") + "merge_method: linear\ndtype: torch.bfloat16\nparameters: {normalize: 0}\n",
         "--device", "cpu");
     assertEquals(0, zero.exitCode(), zero.err());
-    CliRun topLevel = CliRun.of("merge", TestModels.config(tmp, models("0.3", "0.7")
+    CliRun topLevel = CliRun.of("merge", TestModels.config(tmp, TestModels.models("0.3", "0.7")
         + "merge_method: linear\nnormalize: false\n").toString(), tmp.resolve("out2").toString());
     assertTrue(topLevel.isCleanUserError(), topLevel.err());
     assertTrue(topLevel.err().contains("belongs under `parameters:`"), topLevel.err());
@@ -143,18 +138,18 @@ class MergeCommandTest {
 
   @Test
   void misspelledKeyGetsASuggestion() throws Exception {
-    assertRefused(merge(models("0.3", "0.7") + "merge_metod: linear\n"),
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_metod: linear\n"),
         "unknown key `merge_metod`; did you mean `merge_method`?");
   }
 
   @Test
   void misspelledMethodGetsASuggestion() throws Exception {
-    assertRefused(merge(models("0.3", "0.7") + "merge_method: linaer\n"), "did you mean `linear`?");
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: linaer\n"), "did you mean `linear`?");
   }
 
   @Test
   void misspelledParameterGetsASuggestion() throws Exception {
-    assertRefused(merge(models("0.3", "0.7") + "merge_method: linear\nparameters: {normalise: true}\n"),
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: linear\nparameters: {normalise: true}\n"),
         "did you mean `normalize`?");
   }
 
@@ -166,19 +161,19 @@ class MergeCommandTest {
 
   @Test
   void weightsSummingToZeroCannotBeNormalized() throws Exception {
-    assertRefused(merge(models("0.5", "-0.5") + "merge_method: linear\n"), "sum to 0");
+    assertRefused(merge(TestModels.models("0.5", "-0.5") + "merge_method: linear\n"), "sum to 0");
   }
 
   @Test
   void nonFiniteWeightIsRefused() throws Exception {
-    assertRefused(merge(models("1e400", "0.5") + "merge_method: linear\n"), "must be a finite number");
-    assertRefused(merge(models(".nan", "0.5") + "merge_method: linear\n"), "must be a finite number");
-    assertRefused(merge(models("0.5", "-.inf") + "merge_method: linear\n"), "must be a finite number");
+    assertRefused(merge(TestModels.models("1e400", "0.5") + "merge_method: linear\n"), "must be a finite number");
+    assertRefused(merge(TestModels.models(".nan", "0.5") + "merge_method: linear\n"), "must be a finite number");
+    assertRefused(merge(TestModels.models("0.5", "-.inf") + "merge_method: linear\n"), "must be a finite number");
   }
 
   @Test
   void exponentWithoutADotIsANumber() throws Exception {
-    CliRun run = merge(models("3e-1", "7e-1") + "merge_method: linear\n", "--dry-run");
+    CliRun run = merge(TestModels.models("3e-1", "7e-1") + "merge_method: linear\n", "--dry-run");
     assertEquals(0, run.exitCode(), run.err());
   }
 
@@ -190,7 +185,7 @@ class MergeCommandTest {
 
   @Test
   void unsupportedDtypeIsRefused() throws Exception {
-    assertRefused(merge(models("0.3", "0.7") + "merge_method: linear\ndtype: bfloat61\n"),
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: linear\ndtype: bfloat61\n"),
         "did you mean `bfloat16`?");
   }
 
@@ -208,7 +203,7 @@ class MergeCommandTest {
 
   @Test
   void badDeviceAndShardSizeAreUsageErrors() throws Exception {
-    Path config = TestModels.config(tmp, models("0.3", "0.7") + "merge_method: linear\n");
+    Path config = TestModels.config(tmp, TestModels.models("0.3", "0.7") + "merge_method: linear\n");
     CliRun device = CliRun.of("merge", config.toString(), tmp.resolve("o").toString(), "--device", "tpu");
     assertEquals(2, device.exitCode());
     assertTrue(device.err().contains("use auto, cuda or cpu"), device.err());

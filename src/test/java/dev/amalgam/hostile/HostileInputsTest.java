@@ -22,11 +22,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 class HostileInputsTest {
   @TempDir Path dir;
 
-  private String models(String weightA, String weightB) {
-    return "models:\n  - model: " + TestModels.abs(Fixtures.A) + "\n    parameters: {weight: " + weightA + "}\n"
-        + "  - model: " + TestModels.abs(Fixtures.B) + "\n    parameters: {weight: " + weightB + "}\n";
-  }
-
   private CliRun merge(String yaml) throws Exception {
     Path config = TestModels.config(dir, yaml);
     return CliRun.of("merge", config.toString(), dir.resolve("out").toString());
@@ -45,12 +40,12 @@ class HostileInputsTest {
 
   @Test
   void aDateIsNotAWeight() throws Exception {
-    assertMistake(merge(models("2001-12-14", "0.7") + "merge_method: linear\n"), "must be a finite number");
+    assertMistake(merge(TestModels.models("2001-12-14", "0.7") + "merge_method: linear\n"), "must be a finite number");
   }
 
   @Test
   void aDuplicateKeyIsAnError() throws Exception {
-    assertMistake(merge(models("0.3", "0.7") + "merge_method: linear\nmerge_method: linear\n"), "duplicate key");
+    assertMistake(merge(TestModels.models("0.3", "0.7") + "merge_method: linear\nmerge_method: linear\n"), "duplicate key");
   }
 
   @Test
@@ -61,19 +56,19 @@ class HostileInputsTest {
 
   @Test
   void aFilterMustBeText() throws Exception {
-    assertMistake(merge(models("[{filter: [mlp], value: 0.5}, {value: 0.3}]", "0.7") + "merge_method: linear\n"),
-        "filter must be text");
+    String rules = "[{filter: [mlp], value: 0.5}, {value: 0.3}]";
+    assertMistake(merge(TestModels.models(rules, "0.7") + "merge_method: linear\n"), "filter must be text");
   }
 
   @Test
   void weightsWhoseSumOverflowsAreRefused() throws Exception {
-    assertMistake(merge(models("3e38", "3e38") + "merge_method: linear\n"), "sum to Infinity");
+    assertMistake(merge(TestModels.models("3e38", "3e38") + "merge_method: linear\n"), "sum to Infinity");
   }
 
   @Test
   void aConfigFullOfCommentsIsBounded() throws Exception {
     String comments = ("# " + "x".repeat(1000) + "\n").repeat(1100);
-    assertMistake(merge(models("0.3", "0.7") + "merge_method: linear\n" + comments), "over 1 MiB");
+    assertMistake(merge(TestModels.models("0.3", "0.7") + "merge_method: linear\n" + comments), "over 1 MiB");
   }
 
   @Test
@@ -113,7 +108,7 @@ class HostileInputsTest {
 
   @Test
   void badOptionValuesAreOneLineThatSaysWhereHelpIs() throws Exception {
-    Path config = TestModels.config(dir, models("0.3", "0.7") + "merge_method: linear\n");
+    Path config = TestModels.config(dir, TestModels.models("0.3", "0.7") + "merge_method: linear\n");
     String out = dir.resolve("out").toString();
     assertMistake(CliRun.of("merge", config.toString(), out, "--threads", "many"), "try 'amalgam merge --help'");
     assertMistake(CliRun.of("merge", config.toString(), out, "--threads", "-1"), "--threads must be between");
@@ -237,7 +232,7 @@ class HostileInputsTest {
   /** Finite weights whose products overflow: the merge is written, and the tensors with infinities are named. */
   @Test
   void nonFiniteOutputElementsAreReported() throws Exception {
-    Path config = TestModels.config(dir, models("3e38", "-1e38") + "merge_method: linear\nparameters: {normalize: false}\n");
+    Path config = TestModels.config(dir, TestModels.models("3e38", "-1e38") + "merge_method: linear\nparameters: {normalize: false}\n");
     CliRun run = CliRun.of("merge", config.toString(), dir.resolve("out").toString(), "--json", "--device", "cpu");
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.err().startsWith("warning: ") && run.err().contains("NaN or infinite elements"), run.err());

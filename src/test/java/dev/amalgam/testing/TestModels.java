@@ -95,6 +95,12 @@ public final class TestModels {
     return file;
   }
 
+  /** The `models:` block of a merge config over the demo models A and B, with these weights. */
+  public static String models(String weightA, String weightB) {
+    return "models:\n  - model: " + abs(Fixtures.A) + "\n    parameters: {weight: " + weightA + "}\n"
+        + "  - model: " + abs(Fixtures.B) + "\n    parameters: {weight: " + weightB + "}\n";
+  }
+
   /** Absolute path text for YAML. */
   public static String abs(Path p) {
     return p.toAbsolutePath().toString();

@@ -174,7 +174,9 @@ run() {
     "$java" "$cp" "$OUT"
   step smoke 60 bash -c '"$0" "${@:2}" --select-class dev.amalgam.merge.CudaMergeKernelGpuTest \
     --select-class dev.amalgam.model.CudaTransformerGoldenGpuTest > "$1/smoke.log" 2>&1' "$java" "$OUT" "${tests[@]}"
-  step gpu-tests 150 bash -c '"$0" "${@:3}" --scan-class-path "$2" --include-tag gpu > "$1/gpu-tests.log" 2>&1' \
+  # The rest of the gpu tests; the smoke test's classes already ran.
+  step gpu-tests 150 bash -c '"$0" "${@:3}" --scan-class-path "$2" --include-tag gpu \
+    --exclude-classname ".*(CudaMergeKernelGpuTest|CudaTransformerGoldenGpuTest)" > "$1/gpu-tests.log" 2>&1' \
     "$java" "$OUT" "$BUNDLE/test-classes" "${tests[@]}"
   # The merge against the torch baseline; bench-merge.sh saves amalgam's JSON to $OUT before the baseline runs.
   step bench-merge 120 env OUT="$OUT" AMALGAM="$java -Xmx8g -cp $cp dev.amalgam.cli.Main" BASELINE_TIMEOUT=45 \
@@ -244,8 +246,11 @@ PY
   grep -hE "^cuda (a|b|merged)" "$out/smoke.log" "$out/gpu-tests.log" 2>/dev/null | sed 's/^/golden        /' || true
   # Decode with CUDA graphs against the same kernels launched one by one (same tokens asserted; speed is information).
   grep -E "^cuda graphs " "$out/gpu-tests.log" | sed 's/^cuda graphs /graphs        /' || true
-  grep -E "(tests|containers) (successful|failed|found)" "$out/gpu-tests.log" 2>/dev/null | tr -d '[]' \
-    | sed -E 's/^ *([0-9]+) (tests|containers) (.*[a-z]) *$/\2 \3: \1/' || true
+  local log
+  for log in smoke gpu-tests; do
+    grep -E "tests (successful|failed|found)" "$out/$log.log" 2>/dev/null | tr -d '[]' \
+      | sed -E "s/^ *([0-9]+) tests (.*[a-z]) *$/$log: tests \\2: \\1/" || true
+  done
   if [[ -s "$out/bench-kernels.txt" ]]; then
     cat "$out/bench-kernels.txt"
   else

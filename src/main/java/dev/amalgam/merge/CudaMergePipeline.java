@@ -81,8 +81,8 @@ final class CudaMergePipeline implements AutoCloseable {
         long[] inputs = slot.upload(tensor.inputs(), mapped, start, count);
         long requested = target.deviceOutput(start);
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
-        MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes, tensor.weights(), tensor.divisor(),
-            tensor.normalize(), output, tensor.outDType(), count));
+        MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes, tensor.weights(),
+            tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count));
         long downloadBytes = requested >= 0 ? 0 : count * outputBytes;
         if (downloadBytes > 0) {
           slot.download(downloadBytes);

@@ -41,11 +41,14 @@ class SignalDuringMergeTest {
     // Signals land anywhere from the staging folder's creation to a little past the end, the commit included.
     int spanMillis = (int) Math.max(50, (System.nanoTime() - start) / 1_000_000 * 13 / 10);
     Map<String, byte[]> previous = contents(out);
-    Files.writeString(config, Files.readString(config).replace("weight: 0.3", "weight: 0.4"));
+    String yaml = Files.readString(config);
     Random random = new Random(7);
     int sawNew = 0;
     for (int trial = 0; trial < TRIALS; trial++) {
-      Process merge = merge(config, out, "0.4");
+      // A weight of its own, so that every trial that commits changes the output.
+      String weight = String.valueOf(0.31 + 0.01 * trial);
+      Files.writeString(config, yaml.replace("weight: 0.3", "weight: " + weight));
+      Process merge = merge(config, out, weight);
       waitForStaging(merge, work);
       Thread.sleep(random.nextInt(spanMillis));
       merge.destroy();  // SIGTERM

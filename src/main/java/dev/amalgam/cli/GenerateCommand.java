@@ -78,7 +78,7 @@ final class GenerateCommand implements Callable<Integer> {
       description = "With a merge config: also write the merge to OUT_DIR, exactly as `amalgam merge` would.")
   Path save;
 
-  @Option(names = "--overwrite", description = "With --save: replace OUT_DIR if it exists.")
+  @Option(names = "--overwrite", description = "With --save: replace OUT_DIR if it exists and holds only model files.")
   boolean overwrite;
 
   @ArgGroup(exclusive = true)

@@ -73,7 +73,8 @@ final class MergeCommand implements Callable<Integer> {
       description = "Copy tokenizer files, chat template and generation_config.json from the base model (default: on).")
   boolean copyTokenizer;
 
-  @Option(names = "--overwrite", description = "Replace OUT_DIR if it exists (only once the new merge is complete).")
+  @Option(names = "--overwrite", description = "Replace OUT_DIR if it exists, once the new merge is complete; only a folder of "
+      + "model files is replaced, never one that holds other files, the config or an input model.")
   boolean overwrite;
 
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")

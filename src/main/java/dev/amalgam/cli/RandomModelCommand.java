@@ -42,7 +42,7 @@ final class RandomModelCommand implements Callable<Integer> {
       description = "Largest shard (default: ${DEFAULT-VALUE}).")
   long shardBytes;
 
-  @Option(names = "--overwrite", description = "Replace OUT_DIR if it exists.")
+  @Option(names = "--overwrite", description = "Replace OUT_DIR if it exists and holds only model files.")
   boolean overwrite;
 
   @Option(names = "--json", description = "Print a JSON summary on stdout.")

@@ -1,6 +1,7 @@
 package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
@@ -144,6 +145,8 @@ final class MergeCommand implements Callable<Integer> {
       node.put("device", r.device());
       ObjectNode nonFinite = node.putObject("non_finite_elements");
       r.nonFinite().forEach(nonFinite::put);
+      ArrayNode nonFiniteInputs = node.putArray("non_finite_inputs");
+      r.nonFiniteInputs().forEach(nonFiniteInputs::add);
       spec.commandLine().getOut().println(node);
     } else {
       spec.commandLine().getOut().printf(Locale.ROOT, "merged %d tensors into %s (%d shard%s, %.3f GB) in %.2f s, %.2f GB/s on %s%n",
@@ -152,10 +155,10 @@ final class MergeCommand implements Callable<Integer> {
     }
     if (!r.nonFinite().isEmpty()) {
       List<String> named = r.nonFinite().entrySet().stream().limit(5)
-          .map(e -> e.getKey() + " (" + e.getValue() + ")").toList();
+          .map(e -> e.getKey() + " (" + e.getValue() + ", " + (r.nonFiniteInputs().contains(e.getKey())
+              ? "NaN or infinite in an input" : "weighted sums that overflow") + ")").toList();
       spec.commandLine().getErr().println("warning: " + r.nonFinite().size() + " merged tensor"
-          + (r.nonFinite().size() == 1 ? " holds" : "s hold") + " NaN or infinite elements, from NaN or infinite "
-          + "inputs or from products that overflow: " + String.join(", ", named)
+          + (r.nonFinite().size() == 1 ? " holds" : "s hold") + " NaN or infinite elements: " + String.join(", ", named)
           + (r.nonFinite().size() > 5 ? ", ..." : ""));
     }
   }

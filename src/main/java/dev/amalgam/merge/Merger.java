@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /** Runs a planned merge into an HF model folder on disk, or into memory for generation. */
@@ -22,9 +24,11 @@ public final class Merger {
    * What a finished merge did, for the summary line and {@code --json}.
    *
    * @param nonFinite per tensor that has any, how many of its elements are NaN or infinite
+   * @param nonFiniteInputs which of those tensors had NaN or infinite elements in an input already (the others
+   *     overflowed in the arithmetic)
    */
   public record Result(int tensors, long inputBytes, long outputBytes, double seconds, String device,
-      Path output, int shards, Map<String, Long> nonFinite) {
+      Path output, int shards, Map<String, Long> nonFinite, Set<String> nonFiniteInputs) {
     public double gigabytesPerSecond() {
       return (inputBytes + outputBytes) / 1e9 / seconds;
     }
@@ -64,12 +68,24 @@ public final class Merger {
       out.commit();
       double seconds = (System.nanoTime() - start) / 1e9;
       return new Result(plan.tensors().size(), plan.inputBytes(), plan.outputBytes(), seconds, engine.device(),
-          out.target(), shards, counted.counts());
+          out.target(), shards, counted.counts(), withNonFiniteInputs(plan, counted.counts().keySet()));
     } catch (UncheckedIOException e) {
       // Name the folder the user asked for and the system's reason, not the hidden staging path.
       throw new UncheckedIOException("cannot write the merge into " + options.folder() + ": "
           + IoErrors.describe(e.getCause()), e.getCause());
     }
+  }
+
+  /** Of {@code names}, the tensors with a NaN or an infinity in an input: read again, only for these few. */
+  private static Set<String> withNonFiniteInputs(MergePlan plan, Set<String> names) {
+    Set<String> found = new TreeSet<>();
+    for (PlannedTensor t : plan.tensors()) {
+      if (names.contains(t.name()) && t.inputs().stream()
+          .anyMatch(in -> NonFiniteCounter.count(plan.map(in).order(ByteOrder.LITTLE_ENDIAN), in.dtype()) > 0)) {
+        found.add(t.name());
+      }
+    }
+    return found;
   }
 
   /** Merges into host memory: the tensors a model can be built from without touching disk. */

@@ -235,9 +235,30 @@ class HostileInputsTest {
     Path config = TestModels.config(dir, TestModels.models("3e38", "-1e38") + "merge_method: linear\nparameters: {normalize: false}\n");
     CliRun run = CliRun.of("merge", config.toString(), dir.resolve("out").toString(), "--json", "--device", "cpu");
     assertEquals(0, run.exitCode(), run.err());
-    assertTrue(run.err().startsWith("warning: ") && run.err().contains("NaN or infinite elements"), run.err());
+    assertTrue(run.err().startsWith("warning: ") && run.err().contains("weighted sums that overflow"), run.err());
     var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.out());
     assertTrue(summary.get("non_finite_elements").path("model.norm.weight").asLong() > 0, run.out());
+    assertEquals(0, summary.get("non_finite_inputs").size(), run.out());
+  }
+
+  /** A NaN in an input shows in the output: the warning says it came from the input. */
+  @Test
+  void aNanInAnInputIsNamedAsSuch() throws Exception {
+    Path model = TestModels.derive(Fixtures.A, dir.resolve("a"), tensors -> tensors.computeIfPresent(
+        "model.norm.weight", (name, t) -> {
+          java.nio.ByteBuffer data =
+              java.nio.ByteBuffer.allocate(t.data().capacity()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+          data.put(t.data().duplicate()).flip();
+          data.putShort(0, (short) 0x7FC0);  // a bf16 NaN
+          return new dev.amalgam.tensor.HostTensor(name, t.dtype(), t.shape(), data);
+        }), cfg -> cfg);
+    Path config = TestModels.config(dir, "models:\n  - model: " + TestModels.abs(model)
+        + "\n    parameters: {weight: 0.3}\n  - model: " + TestModels.abs(Fixtures.B)
+        + "\n    parameters: {weight: 0.7}\nmerge_method: linear\n");
+    CliRun run = CliRun.of("merge", config.toString(), dir.resolve("out").toString(), "--json", "--device", "cpu");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.err().contains("model.norm.weight (1, NaN or infinite in an input)"), run.err());
+    assertTrue(run.out().contains("\"non_finite_inputs\":[\"model.norm.weight\"]"), run.out());
   }
 
   /** A prompt piped from an endless source (as from /dev/zero) stops at the bound instead of filling the heap. */

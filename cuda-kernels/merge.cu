@@ -1,5 +1,7 @@
 // Weighted sum of up to 8 tensors: out = (x0*w0 + x1*w1 + ...) [/ divisor], computed in float32 and
-// rounded once to the output dtype (round to nearest even, NaN stays NaN).
+// rounded once to the output dtype (round to nearest even, NaN stays NaN). With task_vectors, input 0 is a
+// base b and the others are summed as task vectors, in mergekit's order:
+// out = b + lambda * ((x1 - b)*w1 + (x2 - b)*w2 + ...) [/ divisor], weights[0] unused.
 //
 // The arithmetic must be bit-identical to the Java reference (dev.amalgam.tensor.FloatBits and the
 // test's MergeReference), so:
@@ -28,9 +30,11 @@ struct MergeArgs {
   int output_dtype;
   float divisor;
   int normalize;                           // nonzero: divide the sum by divisor
+  int task_vectors;                        // nonzero: input 0 is the base, the others are summed as x - base
+  float lambda;                            // scales the summed task vectors
 };
 
-static_assert(sizeof(MergeArgs) == 160, "MergeArgs layout is shared with MergeKernel.java");
+static_assert(sizeof(MergeArgs) == 168, "MergeArgs layout is shared with MergeKernel.java");
 // NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
 // check (CudaKernelsCompileTest), and the size by both compilers.
 #ifndef __CUDACC_RTC__
@@ -42,6 +46,8 @@ static_assert(__builtin_offsetof(MergeArgs, input_count) == 144, "MergeArgs layo
 static_assert(__builtin_offsetof(MergeArgs, output_dtype) == 148, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, divisor) == 152, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, normalize) == 156, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, task_vectors) == 160, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, lambda) == 164, "MergeArgs layout");
 #endif
 
 // One 16-byte load or store: 8 half-width elements or 4 float32.
@@ -167,9 +173,18 @@ __device__ __forceinline__ void store_group(void* base, int dtype, unsigned long
 }
 
 // The reference order: acc = x0*w0; acc = acc + xi*wi for i = 1..; then one division when normalizing.
-__device__ __forceinline__ float combine(float acc, float x, float w, int input) {
+// `first` says whether x is the first term of the sum.
+__device__ __forceinline__ float combine(float acc, float x, float w, bool first) {
   float product = __fmul_rn(x, w);
-  return input == 0 ? product : __fadd_rn(acc, product);
+  return first ? product : __fadd_rn(acc, product);
+}
+
+// After the sum (and its division): for task vectors, base + lambda * sum; otherwise the sum itself.
+__device__ __forceinline__ float finish(float acc, float base, const MergeArgs& args) {
+  if (!args.task_vectors) {
+    return acc;
+  }
+  return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(acc, args.lambda) : acc);
 }
 
 __device__ __forceinline__ bool all_aligned(const MergeArgs& args) {
@@ -185,24 +200,29 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
   const unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
   const unsigned long long first = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
 
+  // The first input summed: the base is not a term of the sum.
+  const int summed = args.task_vectors ? 1 : 0;
   unsigned long long scalar_start = 0ull;
   if (all_aligned(args)) {
     const unsigned long long groups = n / 8ull;
     for (unsigned long long g = first; g < groups; g += stride) {
       float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-      for (int i = 0; i < args.input_count; ++i) {
+      float base[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+      if (args.task_vectors) {
+        load_group(args.inputs[0], args.input_dtypes[0], g, base);
+      }
+      for (int i = summed; i < args.input_count; ++i) {
         float x[8];
         load_group(args.inputs[i], args.input_dtypes[i], g, x);
 #pragma unroll
         for (int k = 0; k < 8; ++k) {
-          acc[k] = combine(acc[k], x[k], args.weights[i], i);
+          float term = args.task_vectors ? __fsub_rn(x[k], base[k]) : x[k];
+          acc[k] = combine(acc[k], term, args.weights[i], i == summed);
         }
       }
-      if (args.normalize) {
 #pragma unroll
-        for (int k = 0; k < 8; ++k) {
-          acc[k] = __fdiv_rn(acc[k], args.divisor);
-        }
+      for (int k = 0; k < 8; ++k) {
+        acc[k] = finish(args.normalize ? __fdiv_rn(acc[k], args.divisor) : acc[k], base[k], args);
       }
       store_group(args.output, args.output_dtype, g, acc);
     }
@@ -212,12 +232,12 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
   // The tail after the last whole group, or everything when a pointer is not 16-byte aligned.
   for (unsigned long long e = scalar_start + first; e < n; e += stride) {
     float acc = 0.0f;
-    for (int i = 0; i < args.input_count; ++i) {
-      acc = combine(acc, load_element(args.inputs[i], args.input_dtypes[i], e), args.weights[i], i);
+    const float base = args.task_vectors ? load_element(args.inputs[0], args.input_dtypes[0], e) : 0.0f;
+    for (int i = summed; i < args.input_count; ++i) {
+      const float x = load_element(args.inputs[i], args.input_dtypes[i], e);
+      acc = combine(acc, args.task_vectors ? __fsub_rn(x, base) : x, args.weights[i], i == summed);
     }
-    if (args.normalize) {
-      acc = __fdiv_rn(acc, args.divisor);
-    }
+    acc = finish(args.normalize ? __fdiv_rn(acc, args.divisor) : acc, base, args);
     store_element(args.output, args.output_dtype, e, acc);
   }
 }

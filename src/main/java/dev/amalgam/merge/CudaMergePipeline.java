@@ -82,7 +82,8 @@ final class CudaMergePipeline implements AutoCloseable {
         long requested = target.deviceOutput(start);
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
         MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes, tensor.weights(),
-            tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count));
+            tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count, tensor.taskVectors(),
+            tensor.lambda()));
         long downloadBytes = requested >= 0 ? 0 : count * outputBytes;
         if (downloadBytes > 0) {
           slot.download(downloadBytes);

@@ -6,8 +6,9 @@ import java.nio.ByteBuffer;
 
 /**
  * The CPU arithmetic of a linear-family merge: {@code acc = x₀·w₀; acc += xᵢ·wᵢ ...; acc /= divisor}, all in
- * float32 (Java never fuses into FMA), then one rounding to the output type. The CUDA kernel uses the same
- * order with non-contracting intrinsics, so both produce the same bits.
+ * float32 (Java never fuses into FMA), then one rounding to the output type. For task vectors input 0 is the
+ * base b: {@code acc = w₁·(x₁ − b); acc += wᵢ·(xᵢ − b) ...; acc /= divisor; acc *= λ; out = b + acc}, mergekit's
+ * order. The CUDA kernel uses the same order with non-contracting intrinsics, so both produce the same bits.
  *
  * <p>Work goes in blocks: bulk copies out of the mapped inputs into arrays, then simple array loops the JIT
  * can vectorize. Element-wise ByteBuffer access was 3–4x slower.
@@ -18,6 +19,7 @@ public final class LinearKernel {
   private final short[] halves = new short[BLOCK];
   private final float[] floats = new float[BLOCK];
   private final float[] acc = new float[BLOCK];
+  private final float[] base = new float[BLOCK];
   private final short[] rounded = new short[BLOCK];
 
   /**
@@ -27,16 +29,37 @@ public final class LinearKernel {
    */
   public void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor,
       ByteBuffer out, DType outType, long from, long to) {
+    run(inputs, inputTypes, weights, divisor, false, 1f, out, outType, from, to);
+  }
+
+  /** As above; with {@code taskVectors}, input 0 is the base and {@code lambda} scales the combined deltas. */
+  public void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean taskVectors,
+      float lambda, ByteBuffer out, DType outType, long from, long to) {
+    int firstSummed = taskVectors ? 1 : 0;
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
       int n = (int) Math.min(BLOCK, to - start);
-      for (int m = 0; m < inputs.length; m++) {
+      if (taskVectors) {
+        load(inputs[0], inputTypes[0], offset, n);
+        System.arraycopy(floats, 0, base, 0, n);
+      }
+      for (int m = firstSummed; m < inputs.length; m++) {
         load(inputs[m], inputTypes[m], offset, n);
-        accumulate(m == 0, weights[m], n);
+        if (taskVectors) {
+          for (int i = 0; i < n; i++) {
+            floats[i] = floats[i] - base[i];
+          }
+        }
+        accumulate(m == firstSummed, weights[m], n);
       }
       if (divisor != 1f) {
         for (int i = 0; i < n; i++) {
           acc[i] = acc[i] / divisor;
+        }
+      }
+      if (taskVectors) {
+        for (int i = 0; i < n; i++) {
+          acc[i] = base[i] + (lambda != 1f ? acc[i] * lambda : acc[i]);
         }
       }
       store(out, outType, offset - (int) from, n);

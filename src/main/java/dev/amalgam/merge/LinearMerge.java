@@ -31,6 +31,21 @@ public final class LinearMerge implements MergeMethod {
 
   @Override
   public Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global) {
+    float[] weights = readWeights(tensorName, perModel);
+    boolean normalize = normalize(global.get("normalize"), true);
+    float sum = 0f;
+    for (float w : weights) {
+      sum += w;
+    }
+    if (normalize && sum == 0f) {
+      throw new UserError("the weights for `" + tensorName + "` sum to 0, so they cannot be normalized "
+          + "(set `normalize: false` or change the weights)");
+    }
+    return new Weights(weights, normalize);
+  }
+
+  /** Every model's `weight` for the tensor: required, finite, and with a finite float32 sum. */
+  static float[] readWeights(String tensorName, List<ParameterLookup> perModel) {
     float[] weights = new float[perModel.size()];
     float sum = 0f;
     for (int i = 0; i < weights.length; i++) {
@@ -48,18 +63,16 @@ public final class LinearMerge implements MergeMethod {
       throw new UserError("the weights for `" + tensorName + "` sum to " + sum + " in float32; use weights whose sum "
           + "is a finite number");
     }
-    boolean normalize = normalize(global.get("normalize"));
-    if (normalize && sum == 0f) {
-      throw new UserError("the weights for `" + tensorName + "` sum to 0, so they cannot be normalized "
-          + "(set `normalize: false` or change the weights)");
-    }
-    return new Weights(weights, normalize);
+    return weights;
   }
 
-  /** true, false, or as mergekit also reads them, 1 and 0; absent means true. */
-  private static boolean normalize(Object value) {
-    if (value == null || value instanceof Boolean) {
-      return value == null || (Boolean) value;
+  /** true, false, or as mergekit also reads them, 1 and 0; absent means {@code byDefault}. */
+  static boolean normalize(Object value, boolean byDefault) {
+    if (value == null) {
+      return byDefault;
+    }
+    if (value instanceof Boolean b) {
+      return b;
     }
     if (value instanceof Number n && (n.doubleValue() == 0 || n.doubleValue() == 1)) {
       return n.doubleValue() == 1;

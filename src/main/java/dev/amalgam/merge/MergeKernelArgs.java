@@ -16,20 +16,28 @@ import java.util.Map;
  */
 public record MergeKernelArgs(
     long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
-    long output, DType outputType, long count) {
+    long output, DType outputType, long count, boolean taskVectors, float lambda) {
 
   public static final int MAX_INPUTS = 8;
-  static final int SIZE = 160;
-  static final Map<String, Integer> OFFSETS = Map.of(
-      "inputs", 0,
-      "output", 64,
-      "count", 72,
-      "weights", 80,
-      "input_dtypes", 112,
-      "input_count", 144,
-      "output_dtype", 148,
-      "divisor", 152,
-      "normalize", 156);
+  static final int SIZE = 168;
+  static final Map<String, Integer> OFFSETS = Map.ofEntries(
+      Map.entry("inputs", 0),
+      Map.entry("output", 64),
+      Map.entry("count", 72),
+      Map.entry("weights", 80),
+      Map.entry("input_dtypes", 112),
+      Map.entry("input_count", 144),
+      Map.entry("output_dtype", 148),
+      Map.entry("divisor", 152),
+      Map.entry("normalize", 156),
+      Map.entry("task_vectors", 160),
+      Map.entry("lambda", 164));
+
+  /** A weighted sum. */
+  public MergeKernelArgs(long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
+      long output, DType outputType, long count) {
+    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, false, 1f);
+  }
 
   public MergeKernelArgs {
     if (inputs.length == 0 || inputs.length > MAX_INPUTS) {
@@ -59,6 +67,8 @@ public record MergeKernelArgs(
     struct.putInt(OFFSETS.get("output_dtype"), KernelDType.code(outputType));
     struct.putFloat(OFFSETS.get("divisor"), divisor);
     struct.putInt(OFFSETS.get("normalize"), normalize ? 1 : 0);
+    struct.putInt(OFFSETS.get("task_vectors"), taskVectors ? 1 : 0);
+    struct.putFloat(OFFSETS.get("lambda"), lambda);
     int[] pointers = new int[inputs.length + 1];
     for (int i = 0; i < inputs.length; i++) {
       pointers[i] = OFFSETS.get("inputs") + 8 * i;

@@ -17,13 +17,25 @@ public interface MergeMethod {
   Set<String> globalParameters();
 
   /**
+   * Whether the method sums task vectors (each model minus the base model) onto the base, which it then
+   * requires; the weights are those of the models other than the base.
+   */
+  default boolean taskVectors() {
+    return false;
+  }
+
+  /**
    * Resolves one tensor's weights. {@code perModel} holds each model's evaluated parameters, {@code global}
    * the top-level ones; {@code tensorName} is for error messages.
    */
   Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global);
 
-  /** The resolved arithmetic for one tensor. */
-  record Weights(float[] weights, boolean normalize) {}
+  /** The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors. */
+  record Weights(float[] weights, boolean normalize, float lambda) {
+    public Weights(float[] weights, boolean normalize) {
+      this(weights, normalize, 1f);
+    }
+  }
 
   /** An evaluated parameter, or its absence. */
   interface ParameterLookup {

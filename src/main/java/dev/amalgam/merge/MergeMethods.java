@@ -12,6 +12,7 @@ public final class MergeMethods {
 
   static {
     register(new LinearMerge());
+    register(new TaskArithmeticMerge());
   }
 
   private MergeMethods() {}

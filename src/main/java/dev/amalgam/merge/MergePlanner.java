@@ -28,7 +28,8 @@ public final class MergePlanner {
   public static MergePlan plan(MergeConfig config) {
     MergeMethod method = MergeMethods.named(config.mergeMethod());
     checkParameterNames(config, method);
-    List<MergeConfig.ModelEntry> entries = inputEntries(config);
+    List<MergeConfig.ModelEntry> entries = method.taskVectors() ? taskVectorEntries(config, method)
+        : inputEntries(config);
     List<ModelDirectory> inputs = new ArrayList<>();
     try {
       for (MergeConfig.ModelEntry entry : entries) {
@@ -68,10 +69,26 @@ public final class MergePlanner {
     return entries;
   }
 
-  /** How messages name input {@code i}: its place in {@code models}, or the base_model appended after them. */
+  /**
+   * For a method over task vectors: the base first, then every model of {@code models} but the base (mergekit
+   * leaves a listed base out of the sum).
+   */
+  private static List<MergeConfig.ModelEntry> taskVectorEntries(MergeConfig config, MergeMethod method) {
+    MergeConfig.ModelRef base = config.baseModel().orElseThrow(() -> new UserError("merge_method " + method.name()
+        + " adds task vectors (each model minus the base) to a base model: set `base_model`"));
+    List<MergeConfig.ModelEntry> entries = new ArrayList<>();
+    entries.add(new MergeConfig.ModelEntry(base, Map.of()));
+    config.models().stream().filter(e -> !e.model().path().equals(base.path())).forEach(entries::add);
+    if (entries.size() == 1) {
+      throw new UserError("merge_method " + method.name() + " needs at least one model besides the base");
+    }
+    return entries;
+  }
+
+  /** How messages name input {@code i}: its place in {@code models}, or the base_model. */
   private static String label(List<MergeConfig.ModelEntry> entries, MergeConfig config, int i) {
-    return (i < config.models().size() ? "models[" + i + "]" : "base_model") + " (" + entries.get(i).model().written()
-        + ")";
+    int listed = config.models().indexOf(entries.get(i));
+    return (listed >= 0 ? "models[" + listed + "]" : "base_model") + " (" + entries.get(i).model().written() + ")";
   }
 
   private static ModelDirectory templateModel(MergeConfig config, List<MergeConfig.ModelEntry> entries,
@@ -91,6 +108,7 @@ public final class MergePlanner {
     double t = layerPosition(name, layers);
     List<TensorInfo> sources = new ArrayList<>();
     List<MergeMethod.ParameterLookup> perModel = new ArrayList<>();
+    int summedFrom = method.taskVectors() ? 1 : 0;  // the base has no weight of its own
     for (int i = 0; i < inputs.size(); i++) {
       TensorInfo info = inputs.get(i).tensor(name).orElseThrow();
       if (!info.dtype().isMergeable()) {
@@ -98,6 +116,9 @@ public final class MergePlanner {
             + "; only BF16, F16 and F32 tensors can be merged");
       }
       sources.add(info);
+      if (i < summedFrom) {
+        continue;
+      }
       Map<String, ParameterValue> own = entries.get(i).parameters();
       // A model's value, else (it has none, or none of its filters matches) the top-level one, as in mergekit.
       perModel.add(key -> {
@@ -107,7 +128,10 @@ public final class MergePlanner {
     }
     MergeMethod.ParameterLookup global = key -> evaluate(config.parameters().get(key), name, t);
     MergeMethod.Weights w = method.weights(name, perModel, global);
-    return new PlannedTensor(name, first.shape(), sources, w.weights(), w.normalize(), outDType);
+    float[] weights = new float[inputs.size()];
+    System.arraycopy(w.weights(), 0, weights, summedFrom, w.weights().length);
+    return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, method.taskVectors(),
+        w.lambda());
   }
 
   private static Object evaluate(ParameterValue value, String tensorName, double t) {

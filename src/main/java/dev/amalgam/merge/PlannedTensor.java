@@ -5,12 +5,22 @@ import dev.amalgam.tensor.DType;
 import java.util.List;
 
 /**
- * One output tensor of a linear-family merge: {@code out = Σ wᵢ·xᵢ}, divided by {@code Σ wᵢ} when
- * {@code normalize}, computed in float32 and rounded once to {@code outDType}. Inputs are in model order and
- * all have {@code shape}; their dtypes may differ (BF16, F16 or F32).
+ * One output tensor of a linear-family merge, computed in float32 and rounded once to {@code outDType}:
+ * <ul>
+ *   <li>a weighted sum: {@code out = Σ wᵢ·xᵢ}, divided by {@code Σ wᵢ} when {@code normalize};
+ *   <li>with {@code taskVectors}, input 0 is the base b and the others are summed as task vectors, in mergekit's
+ *       order: {@code out = b + λ·(Σᵢ≥₁ wᵢ·(xᵢ − b) [/ Σᵢ≥₁ wᵢ])}; {@code weights[0]} is unused.
+ * </ul>
+ * Inputs are in model order and all have {@code shape}; their dtypes may differ (BF16, F16 or F32).
  */
-public record PlannedTensor(
-    String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize, DType outDType) {
+public record PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
+    DType outDType, boolean taskVectors, float lambda) {
+
+  /** A weighted sum. */
+  public PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
+      DType outDType) {
+    this(name, shape, inputs, weights, normalize, outDType, false, 1f);
+  }
 
   public long elementCount() {
     return TensorInfo.elementCount(shape);
@@ -24,15 +34,18 @@ public record PlannedTensor(
     return inputs.stream().mapToLong(TensorInfo::byteSize).sum();
   }
 
-  /** The float32 divisor of the sum, 1 when not normalizing. Summed in model order, as the kernels do. */
+  /**
+   * The float32 divisor of the sum, 1 when not normalizing. Summed in model order, as the kernels do; for task
+   * vectors over the non-base weights, and 1 where they cancel to under 1e-8, as mergekit does.
+   */
   public float divisor() {
     if (!normalize) {
       return 1f;
     }
     float sum = 0f;
-    for (float w : weights) {
-      sum += w;
+    for (int i = taskVectors ? 1 : 0; i < weights.length; i++) {
+      sum += weights[i];
     }
-    return sum;
+    return taskVectors && Math.abs(sum) < 1e-8f ? 1f : sum;
   }
 }

@@ -137,6 +137,11 @@ class MergeCommandTest {
   }
 
   @Test
+  void taskArithmeticNeedsABaseModel() throws Exception {
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: task_arithmetic\n"), "set `base_model`");
+  }
+
+  @Test
   void misspelledKeyGetsASuggestion() throws Exception {
     assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_metod: linear\n"),
         "unknown key `merge_metod`; did you mean `merge_method`?");

@@ -39,9 +39,9 @@ class MergeKernelArgsTest {
   @Test
   void encodesEveryFieldAtItsOffset() {
     MergeKernelArgs args = new MergeKernelArgs(new long[] {0x1000, 0x2000}, new DType[] {DType.BF16, DType.F32},
-        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345);
+        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, true, 0.8f);
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(160, struct.capacity());
+    assertEquals(168, struct.capacity());
     assertEquals(0x1000, struct.getLong(0));
     assertEquals(0x2000, struct.getLong(8));
     assertEquals(0, struct.getLong(16));
@@ -55,6 +55,8 @@ class MergeKernelArgsTest {
     assertEquals(1, struct.getInt(148));
     assertEquals(1f, struct.getFloat(152));
     assertEquals(1, struct.getInt(156));
+    assertEquals(1, struct.getInt(160));
+    assertEquals(0.8f, struct.getFloat(164));
   }
 
   @Test

@@ -43,8 +43,25 @@ class MergeKernelEmulationTest {
     check(new DType[] {DType.F32, DType.BF16}, DType.BF16, false, 77, new int[] {0, 0}, 6);
   }
 
-  /** offsets: bytes from each input buffer's (aligned) start to its first element; outOffset likewise. */
+  /** Task vectors over a base (input 0), as task_arithmetic merges them: the vector path and a tail. */
+  @Test
+  void taskVectorsScaledByLambda() {
+    check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, false, 1003,
+        new int[] {0, 0, 0, 0}, 0, true, 0.8f);
+  }
+
+  @Test
+  void taskVectorsNormalizedOnTheScalarPath() {
+    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, true, 500, new int[] {0, 2, 0}, 0, true, 1f);
+  }
+
   private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset) {
+    check(types, outType, normalize, count, offsets, outOffset, false, 1f);
+  }
+
+  /** offsets: bytes from each input buffer's (aligned) start to its first element; outOffset likewise. */
+  private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset,
+      boolean taskVectors, float lambda) {
     // One emulated multiprocessor: the grid holds 16 blocks of 256 threads of 8 elements, so 40k elements stride.
     EmulatedGpu gpu = EmulatedGpu.open(dir, 1);
     ByteBuffer[] inputs = new ByteBuffer[types.length];
@@ -57,16 +74,19 @@ class MergeKernelEmulationTest {
       inputs[m].get(0, padded, offsets[m], inputs[m].capacity());
       addresses[m] = gpu.upload(padded) + offsets[m];
       weights[m] = (float) random.nextGaussian();
-      divisor += weights[m];
+      if (!taskVectors || m > 0) {  // the base has no weight of its own
+        divisor += weights[m];
+      }
     }
     int outBytes = count * outType.byteSize();
     long out = gpu.poisoned(outOffset + outBytes + 64);
     MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, weights, normalize ? divisor : 1f, normalize,
-        out + outOffset, outType, count));
+        out + outOffset, outType, count, taskVectors, lambda));
     byte[] actual = gpu.bytes(out);
 
     ByteBuffer expected = ByteBuffer.allocate(outBytes).order(ByteOrder.LITTLE_ENDIAN);
-    new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, expected, outType, 0, count);
+    new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, taskVectors, lambda, expected, outType,
+        0, count);
     assertArrayEquals(expected.array(), Arrays.copyOfRange(actual, outOffset, outOffset + outBytes),
         "the kernel's output differs from LinearKernel's");
     byte[] outside = new byte[actual.length - outBytes];

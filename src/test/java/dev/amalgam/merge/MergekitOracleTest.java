@@ -25,15 +25,21 @@ class MergekitOracleTest {
   @TempDir Path dir;
 
   @ParameterizedTest
-  @ValueSource(strings = {"linear-gradient", "linear-base-not-listed", "linear-filter-fallback", "linear-filter-star"})
+  @ValueSource(strings = {"linear-gradient", "linear-base-not-listed", "linear-filter-fallback", "linear-filter-star",
+      "task_arithmetic"})
   void matchesMergekitExactly(String name) throws Exception {
+    assertMatchesOracle(name, "cpu", dir);
+  }
+
+  /** Runs oracle case {@code name} on {@code device} into {@code dir} and compares every sampled row. */
+  static void assertMatchesOracle(String name, String device, Path dir) throws Exception {
     String yaml = Files.readString(Fixtures.MERGEKIT_ORACLE.resolve("qwen2-tiny." + name + ".yml"))
         .replace("../qwen2-tiny-base", TestModels.abs(Fixtures.BASE))
         .replace("../qwen2-tiny-a", TestModels.abs(Fixtures.A))
         .replace("../qwen2-tiny-b", TestModels.abs(Fixtures.B))
         .replace("../qwen2-tiny-c", TestModels.abs(Fixtures.C));
     Path out = dir.resolve("out");
-    CliRun run = CliRun.of("merge", TestModels.config(dir, yaml).toString(), out.toString(), "--device", "cpu");
+    CliRun run = CliRun.of("merge", TestModels.config(dir, yaml).toString(), out.toString(), "--device", device);
     assertEquals(0, run.exitCode(), run.err());
 
     Path oracleFile = Fixtures.MERGEKIT_ORACLE.resolve("qwen2-tiny." + name + ".fp32.safetensors");

@@ -1,7 +1,9 @@
 // Weighted sum of up to 8 tensors: out = (x0*w0 + x1*w1 + ...) [/ divisor], computed in float32 and
 // rounded once to the output dtype (round to nearest even, NaN stays NaN). With task_vectors, input 0 is a
 // base b and the others are summed as task vectors, in mergekit's order:
-// out = b + lambda * ((x1 - b)*w1 + (x2 - b)*w2 + ...) [/ divisor], weights[0] unused.
+// out = b + lambda * ((x1 - b)*w1 + (x2 - b)*w2 + ...) [/ divisor], weights[0] unused. With consensus as well
+// (TIES' sign election), per element: wd_i = (x_i - b)*w_i; the sign of wd_1 + wd_2 + ... is elected (+ for 0);
+// only the wd_i of that sign count, and the divisor is the sum of their weights (1 where it is 0).
 //
 // The arithmetic must be bit-identical to the Java reference (dev.amalgam.tensor.FloatBits and the
 // test's MergeReference), so:
@@ -32,9 +34,10 @@ struct MergeArgs {
   int normalize;                           // nonzero: divide the sum by divisor
   int task_vectors;                        // nonzero: input 0 is the base, the others are summed as x - base
   float lambda;                            // scales the summed task vectors
+  int consensus;                           // nonzero (with task_vectors): TIES' sign election
 };
 
-static_assert(sizeof(MergeArgs) == 168, "MergeArgs layout is shared with MergeKernel.java");
+static_assert(sizeof(MergeArgs) == 176, "MergeArgs layout is shared with MergeKernel.java");
 // NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
 // check (CudaKernelsCompileTest), and the size by both compilers.
 #ifndef __CUDACC_RTC__
@@ -48,6 +51,7 @@ static_assert(__builtin_offsetof(MergeArgs, divisor) == 152, "MergeArgs layout")
 static_assert(__builtin_offsetof(MergeArgs, normalize) == 156, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, task_vectors) == 160, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, lambda) == 164, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, consensus) == 168, "MergeArgs layout");
 #endif
 
 // One 16-byte load or store: 8 half-width elements or 4 float32.
@@ -187,6 +191,30 @@ __device__ __forceinline__ float finish(float acc, float base, const MergeArgs& 
   return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(acc, args.lambda) : acc);
 }
 
+// One element of a sign-elected merge, from its weighted task vectors wd[1 .. input_count-1], in the order of
+// dev.amalgam.merge.LinearKernel.runWithConsensus. A masked-out term is multiplied by 0, not skipped, so signed
+// zeros come out as in torch; NaN agrees with neither sign.
+__device__ __forceinline__ float consensus_element(const float* wd, float base, const MergeArgs& args) {
+  float sum = wd[1];
+  for (int i = 2; i < args.input_count; ++i) {
+    sum = __fadd_rn(sum, wd[i]);
+  }
+  const bool positive = sum >= 0.0f;
+  float mixed = 0.0f;
+  float divisor = 0.0f;
+  for (int i = 1; i < args.input_count; ++i) {
+    const float agrees = (positive ? wd[i] > 0.0f : wd[i] < 0.0f) ? 1.0f : 0.0f;
+    const float term = __fmul_rn(wd[i], agrees);
+    const float weight = __fmul_rn(args.weights[i], agrees);
+    mixed = i == 1 ? term : __fadd_rn(mixed, term);
+    divisor = i == 1 ? weight : __fadd_rn(divisor, weight);
+  }
+  if (args.normalize) {
+    mixed = __fdiv_rn(mixed, divisor == 0.0f ? 1.0f : divisor);
+  }
+  return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(mixed, args.lambda) : mixed);
+}
+
 __device__ __forceinline__ bool all_aligned(const MergeArgs& args) {
   unsigned long long bits = (unsigned long long)args.output;
   for (int i = 0; i < args.input_count; ++i) {
@@ -211,6 +239,23 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
       if (args.task_vectors) {
         load_group(args.inputs[0], args.input_dtypes[0], g, base);
       }
+      if (args.consensus) {
+        float wd[8][AMALGAM_MAX_INPUTS];  // [element][input]
+        for (int i = 1; i < args.input_count; ++i) {
+          float x[8];
+          load_group(args.inputs[i], args.input_dtypes[i], g, x);
+#pragma unroll
+          for (int k = 0; k < 8; ++k) {
+            wd[k][i] = __fmul_rn(__fsub_rn(x[k], base[k]), args.weights[i]);
+          }
+        }
+#pragma unroll
+        for (int k = 0; k < 8; ++k) {
+          acc[k] = consensus_element(wd[k], base[k], args);
+        }
+        store_group(args.output, args.output_dtype, g, acc);
+        continue;
+      }
       for (int i = summed; i < args.input_count; ++i) {
         float x[8];
         load_group(args.inputs[i], args.input_dtypes[i], g, x);
@@ -233,6 +278,14 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
   for (unsigned long long e = scalar_start + first; e < n; e += stride) {
     float acc = 0.0f;
     const float base = args.task_vectors ? load_element(args.inputs[0], args.input_dtypes[0], e) : 0.0f;
+    if (args.consensus) {
+      float wd[AMALGAM_MAX_INPUTS];
+      for (int i = 1; i < args.input_count; ++i) {
+        wd[i] = __fmul_rn(__fsub_rn(load_element(args.inputs[i], args.input_dtypes[i], e), base), args.weights[i]);
+      }
+      store_element(args.output, args.output_dtype, e, consensus_element(wd, base, args));
+      continue;
+    }
     for (int i = summed; i < args.input_count; ++i) {
       const float x = load_element(args.inputs[i], args.input_dtypes[i], e);
       acc = combine(acc, args.task_vectors ? __fsub_rn(x, base) : x, args.weights[i], i == summed);

@@ -83,8 +83,13 @@ public final class CpuMergeEngine implements MergeEngine {
     DType[] types = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outBytes = tensor.outDType().byteSize();
     ByteBuffer out = OUTPUTS.get();
-    KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(), out,
-        tensor.outDType(), start, end);
+    if (tensor.consensus()) {
+      KERNELS.get().runWithConsensus(inputs, types, tensor.weights(), tensor.normalize(), tensor.lambda(), out,
+          tensor.outDType(), start, end);
+    } else {
+      KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(), out,
+          tensor.outDType(), start, end);
+    }
     output.accept(tensor, start * outBytes,
         out.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit((int) ((end - start) * outBytes)));
   }

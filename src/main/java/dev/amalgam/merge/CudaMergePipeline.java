@@ -83,7 +83,7 @@ final class CudaMergePipeline implements AutoCloseable {
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
         MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes, tensor.weights(),
             tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count, tensor.taskVectors(),
-            tensor.lambda()));
+            tensor.lambda(), tensor.consensus()));
         long downloadBytes = requested >= 0 ? 0 : count * outputBytes;
         if (downloadBytes > 0) {
           slot.download(downloadBytes);

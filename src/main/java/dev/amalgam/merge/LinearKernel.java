@@ -66,6 +66,49 @@ public final class LinearKernel {
     }
   }
 
+  /**
+   * Task vectors over the base (input 0) with TIES' sign election, in mergekit's order: {@code wd = w·(x − b)};
+   * {@code s = Σ wd}; the elected sign is + where {@code s ≥ 0}; {@code acc = Σ wd·[sign(wd) = elected]},
+   * {@code div = Σ w·[sign(wd) = elected]} (1 where 0); then {@code acc / div} when normalizing, times λ, plus b.
+   * A masked-out term is multiplied by 0, not skipped, so signed zeros come out as in torch.
+   */
+  public void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, boolean normalize,
+      float lambda, ByteBuffer out, DType outType, long from, long to) {
+    float[][] weighted = new float[inputs.length][];
+    for (long start = from; start < to; start += BLOCK) {
+      int offset = Math.toIntExact(start);
+      int n = (int) Math.min(BLOCK, to - start);
+      load(inputs[0], inputTypes[0], offset, n);
+      System.arraycopy(floats, 0, base, 0, n);
+      for (int m = 1; m < inputs.length; m++) {
+        load(inputs[m], inputTypes[m], offset, n);
+        float[] wd = weighted[m] == null ? (weighted[m] = new float[BLOCK]) : weighted[m];
+        for (int i = 0; i < n; i++) {
+          wd[i] = (floats[i] - base[i]) * weights[m];
+        }
+      }
+      for (int i = 0; i < n; i++) {
+        float sum = weighted[1][i];
+        for (int m = 2; m < inputs.length; m++) {
+          sum = sum + weighted[m][i];
+        }
+        float elected = sum >= 0f ? 1f : -1f;
+        float mixed = 0f;
+        float divisor = 0f;
+        for (int m = 1; m < inputs.length; m++) {
+          float agrees = Math.signum(weighted[m][i]) == elected ? 1f : 0f;
+          mixed = m == 1 ? weighted[m][i] * agrees : mixed + weighted[m][i] * agrees;
+          divisor = m == 1 ? weights[m] * agrees : divisor + weights[m] * agrees;
+        }
+        if (normalize) {
+          mixed = mixed / (divisor == 0f ? 1f : divisor);
+        }
+        acc[i] = base[i] + (lambda != 1f ? mixed * lambda : mixed);
+      }
+      store(out, outType, offset - (int) from, n);
+    }
+  }
+
   private void load(ByteBuffer buffer, DType type, int offset, int n) {
     switch (type) {
       case BF16 -> {

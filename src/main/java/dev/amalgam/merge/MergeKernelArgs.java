@@ -16,10 +16,10 @@ import java.util.Map;
  */
 public record MergeKernelArgs(
     long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
-    long output, DType outputType, long count, boolean taskVectors, float lambda) {
+    long output, DType outputType, long count, boolean taskVectors, float lambda, boolean consensus) {
 
   public static final int MAX_INPUTS = 8;
-  static final int SIZE = 168;
+  static final int SIZE = 176;
   static final Map<String, Integer> OFFSETS = Map.ofEntries(
       Map.entry("inputs", 0),
       Map.entry("output", 64),
@@ -31,12 +31,13 @@ public record MergeKernelArgs(
       Map.entry("divisor", 152),
       Map.entry("normalize", 156),
       Map.entry("task_vectors", 160),
-      Map.entry("lambda", 164));
+      Map.entry("lambda", 164),
+      Map.entry("consensus", 168));
 
   /** A weighted sum. */
   public MergeKernelArgs(long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
       long output, DType outputType, long count) {
-    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, false, 1f);
+    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, false, 1f, false);
   }
 
   public MergeKernelArgs {
@@ -69,6 +70,7 @@ public record MergeKernelArgs(
     struct.putInt(OFFSETS.get("normalize"), normalize ? 1 : 0);
     struct.putInt(OFFSETS.get("task_vectors"), taskVectors ? 1 : 0);
     struct.putFloat(OFFSETS.get("lambda"), lambda);
+    struct.putInt(OFFSETS.get("consensus"), consensus ? 1 : 0);
     int[] pointers = new int[inputs.length + 1];
     for (int i = 0; i < inputs.length; i++) {
       pointers[i] = OFFSETS.get("inputs") + 8 * i;

@@ -24,6 +24,11 @@ public interface MergeMethod {
     return false;
   }
 
+  /** Whether the summed task vectors go through TIES' sign election first ({@link PlannedTensor}). */
+  default boolean signConsensus() {
+    return false;
+  }
+
   /**
    * Resolves one tensor's weights. {@code perModel} holds each model's evaluated parameters, {@code global}
    * the top-level ones; {@code tensorName} is for error messages.

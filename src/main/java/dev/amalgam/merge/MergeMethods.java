@@ -13,6 +13,7 @@ public final class MergeMethods {
   static {
     register(new LinearMerge());
     register(new TaskArithmeticMerge());
+    register(new TiesMerge());
   }
 
   private MergeMethods() {}

@@ -131,7 +131,7 @@ public final class MergePlanner {
     float[] weights = new float[inputs.size()];
     System.arraycopy(w.weights(), 0, weights, summedFrom, w.weights().length);
     return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, method.taskVectors(),
-        w.lambda());
+        w.lambda(), method.signConsensus());
   }
 
   private static Object evaluate(ParameterValue value, String tensorName, double t) {

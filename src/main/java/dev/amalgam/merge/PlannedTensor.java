@@ -9,17 +9,20 @@ import java.util.List;
  * <ul>
  *   <li>a weighted sum: {@code out = Σ wᵢ·xᵢ}, divided by {@code Σ wᵢ} when {@code normalize};
  *   <li>with {@code taskVectors}, input 0 is the base b and the others are summed as task vectors, in mergekit's
- *       order: {@code out = b + λ·(Σᵢ≥₁ wᵢ·(xᵢ − b) [/ Σᵢ≥₁ wᵢ])}; {@code weights[0]} is unused.
+ *       order: {@code out = b + λ·(Σᵢ≥₁ wᵢ·(xᵢ − b) [/ Σᵢ≥₁ wᵢ])}; {@code weights[0]} is unused;
+ *   <li>with {@code consensus} as well (TIES' sign election), element by element: the sign of
+ *       {@code Σ wᵢ·δᵢ} is elected (+ for 0), only the terms of that sign are summed, and the divisor is the sum
+ *       of their weights (1 where it is 0).
  * </ul>
  * Inputs are in model order and all have {@code shape}; their dtypes may differ (BF16, F16 or F32).
  */
 public record PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
-    DType outDType, boolean taskVectors, float lambda) {
+    DType outDType, boolean taskVectors, float lambda, boolean consensus) {
 
   /** A weighted sum. */
   public PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
       DType outDType) {
-    this(name, shape, inputs, weights, normalize, outDType, false, 1f);
+    this(name, shape, inputs, weights, normalize, outDType, false, 1f, false);
   }
 
   public long elementCount() {

@@ -137,6 +137,13 @@ class MergeCommandTest {
   }
 
   @Test
+  void tiesBelowDensityOneIsRefusedUntilItIsImplemented() throws Exception {
+    Path base = Fixtures.A;  // any model folder: the density check comes before any tensor is read
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: ties\nbase_model: " + TestModels.abs(base)
+        + "\nparameters: {density: 0.5}\n"), "density below 1");
+  }
+
+  @Test
   void taskArithmeticNeedsABaseModel() throws Exception {
     assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: task_arithmetic\n"), "set `base_model`");
   }

@@ -39,9 +39,9 @@ class MergeKernelArgsTest {
   @Test
   void encodesEveryFieldAtItsOffset() {
     MergeKernelArgs args = new MergeKernelArgs(new long[] {0x1000, 0x2000}, new DType[] {DType.BF16, DType.F32},
-        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, true, 0.8f);
+        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, true, 0.8f, true);
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(168, struct.capacity());
+    assertEquals(176, struct.capacity());
     assertEquals(0x1000, struct.getLong(0));
     assertEquals(0x2000, struct.getLong(8));
     assertEquals(0, struct.getLong(16));
@@ -57,6 +57,7 @@ class MergeKernelArgsTest {
     assertEquals(1, struct.getInt(156));
     assertEquals(1, struct.getInt(160));
     assertEquals(0.8f, struct.getFloat(164));
+    assertEquals(1, struct.getInt(168));
   }
 
   @Test

@@ -55,13 +55,27 @@ class MergeKernelEmulationTest {
     check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, true, 500, new int[] {0, 2, 0}, 0, true, 1f);
   }
 
+  /** TIES' sign election over task vectors whose inputs include infinities, tiny values and signed zeros. */
+  @Test
+  void signElectedTaskVectorsOnBothPaths() {
+    check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, true, 1003,
+        new int[] {0, 0, 0, 0}, 0, true, 1f, true);
+    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, false, 300, new int[] {0, 2, 0}, 0, true,
+        0.8f, true);
+  }
+
   private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset) {
-    check(types, outType, normalize, count, offsets, outOffset, false, 1f);
+    check(types, outType, normalize, count, offsets, outOffset, false, 1f, false);
+  }
+
+  private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset,
+      boolean taskVectors, float lambda) {
+    check(types, outType, normalize, count, offsets, outOffset, taskVectors, lambda, false);
   }
 
   /** offsets: bytes from each input buffer's (aligned) start to its first element; outOffset likewise. */
   private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset,
-      boolean taskVectors, float lambda) {
+      boolean taskVectors, float lambda, boolean consensus) {
     // One emulated multiprocessor: the grid holds 16 blocks of 256 threads of 8 elements, so 40k elements stride.
     EmulatedGpu gpu = EmulatedGpu.open(dir, 1);
     ByteBuffer[] inputs = new ByteBuffer[types.length];
@@ -81,12 +95,16 @@ class MergeKernelEmulationTest {
     int outBytes = count * outType.byteSize();
     long out = gpu.poisoned(outOffset + outBytes + 64);
     MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, weights, normalize ? divisor : 1f, normalize,
-        out + outOffset, outType, count, taskVectors, lambda));
+        out + outOffset, outType, count, taskVectors, lambda, consensus));
     byte[] actual = gpu.bytes(out);
 
     ByteBuffer expected = ByteBuffer.allocate(outBytes).order(ByteOrder.LITTLE_ENDIAN);
-    new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, taskVectors, lambda, expected, outType,
-        0, count);
+    if (consensus) {
+      new LinearKernel().runWithConsensus(inputs, types, weights, normalize, lambda, expected, outType, 0, count);
+    } else {
+      new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, taskVectors, lambda, expected, outType,
+          0, count);
+    }
     assertArrayEquals(expected.array(), Arrays.copyOfRange(actual, outOffset, outOffset + outBytes),
         "the kernel's output differs from LinearKernel's");
     byte[] outside = new byte[actual.length - outBytes];

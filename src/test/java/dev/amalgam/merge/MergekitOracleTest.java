@@ -26,7 +26,7 @@ class MergekitOracleTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"linear-gradient", "linear-base-not-listed", "linear-filter-fallback", "linear-filter-star",
-      "task_arithmetic"})
+      "task_arithmetic", "ties-d1"})
   void matchesMergekitExactly(String name) throws Exception {
     assertMatchesOracle(name, "cpu", dir);
   }

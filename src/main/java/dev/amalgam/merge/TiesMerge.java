@@ -1,0 +1,56 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.UserError;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * mergekit's {@code ties} (TIES-Merging, arXiv:2306.01708) at its default density of 1: task vectors onto a base,
+ * with a sign elected per element from the weighted task vectors and only the agreeing ones averaged
+ * ({@code normalize}, default true). Sparsifying by magnitude ({@code density} below 1) is not implemented yet and
+ * is refused. {@code int8_mask} only changes mergekit's memory use, never the result.
+ */
+public final class TiesMerge implements MergeMethod {
+  @Override
+  public String name() {
+    return "ties";
+  }
+
+  @Override
+  public String displayName() {
+    return "TIES (task vectors with sign election, arXiv:2306.01708)";
+  }
+
+  @Override
+  public Set<String> modelParameters() {
+    return Set.of("weight", "density");
+  }
+
+  @Override
+  public Set<String> globalParameters() {
+    return Set.of("normalize", "lambda", "int8_mask", "density");
+  }
+
+  @Override
+  public boolean taskVectors() {
+    return true;
+  }
+
+  @Override
+  public boolean signConsensus() {
+    return true;
+  }
+
+  @Override
+  public Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global) {
+    for (int i = 0; i < perModel.size(); i++) {
+      Object density = perModel.get(i).get("density");
+      if (density != null && !(density instanceof Number n && n.doubleValue() == 1)) {
+        throw new UserError("models[" + i + "] density " + density + ": ties with a density below 1 (sparsifying by "
+            + "magnitude) is not supported yet; amalgam's ties does the sign election only (density 1)");
+      }
+    }
+    Weights tasks = new TaskArithmeticMerge().weights(tensorName, perModel, global);
+    return new Weights(tasks.weights(), LinearMerge.normalize(global.get("normalize"), true), tasks.lambda());
+  }
+}

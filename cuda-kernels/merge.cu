@@ -35,9 +35,11 @@ struct MergeArgs {
   int task_vectors;                        // nonzero: input 0 is the base, the others are summed as x - base
   float lambda;                            // scales the summed task vectors
   int consensus;                           // nonzero (with task_vectors): TIES' sign election
+  // With consensus: input i's task vector keeps the elements whose |x - b| bits are at least keep_from[i] (0: all).
+  unsigned int keep_from[AMALGAM_MAX_INPUTS];
 };
 
-static_assert(sizeof(MergeArgs) == 176, "MergeArgs layout is shared with MergeKernel.java");
+static_assert(sizeof(MergeArgs) == 208, "MergeArgs layout is shared with MergeKernel.java");
 // NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
 // check (CudaKernelsCompileTest), and the size by both compilers.
 #ifndef __CUDACC_RTC__
@@ -52,6 +54,7 @@ static_assert(__builtin_offsetof(MergeArgs, normalize) == 156, "MergeArgs layout
 static_assert(__builtin_offsetof(MergeArgs, task_vectors) == 160, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, lambda) == 164, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, consensus) == 168, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, keep_from) == 172, "MergeArgs layout");
 #endif
 
 // One 16-byte load or store: 8 half-width elements or 4 float32.
@@ -191,6 +194,14 @@ __device__ __forceinline__ float finish(float acc, float base, const MergeArgs& 
   return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(acc, args.lambda) : acc);
 }
 
+// w_i * ((x - b) * kept): the task vector's element, cut to its largest magnitudes, weighted. A cut element is
+// multiplied by 0 as in torch, so its zero keeps the task vector's sign.
+__device__ __forceinline__ float weighted_task(float x, float b, int i, const MergeArgs& args) {
+  const float delta = __fsub_rn(x, b);
+  const float kept = (__float_as_uint(delta) & 0x7fffffffu) >= args.keep_from[i] ? 1.0f : 0.0f;
+  return __fmul_rn(__fmul_rn(delta, kept), args.weights[i]);
+}
+
 // One element of a sign-elected merge, from its weighted task vectors wd[1 .. input_count-1], in the order of
 // dev.amalgam.merge.LinearKernel.runWithConsensus. A masked-out term is multiplied by 0, not skipped, so signed
 // zeros come out as in torch; NaN agrees with neither sign.
@@ -246,7 +257,7 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
           load_group(args.inputs[i], args.input_dtypes[i], g, x);
 #pragma unroll
           for (int k = 0; k < 8; ++k) {
-            wd[k][i] = __fmul_rn(__fsub_rn(x[k], base[k]), args.weights[i]);
+            wd[k][i] = weighted_task(x[k], base[k], i, args);
           }
         }
 #pragma unroll
@@ -281,7 +292,7 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
     if (args.consensus) {
       float wd[AMALGAM_MAX_INPUTS];
       for (int i = 1; i < args.input_count; ++i) {
-        wd[i] = __fmul_rn(__fsub_rn(load_element(args.inputs[i], args.input_dtypes[i], e), base), args.weights[i]);
+        wd[i] = weighted_task(load_element(args.inputs[i], args.input_dtypes[i], e), base, i, args);
       }
       store_element(args.output, args.output_dtype, e, consensus_element(wd, base, args));
       continue;

@@ -59,11 +59,13 @@ public final class CpuMergeEngine implements MergeEngine {
         AtomicInteger remaining = new AtomicInteger(count);
         ByteBuffer[] mapped = tensor.inputs().stream()
             .map(info -> inputs.map(info).order(ByteOrder.LITTLE_ENDIAN)).toArray(ByteBuffer[]::new);
+        // A whole-tensor statistic, before any chunk's element op needs it.
+        int[] keepFrom = MagnitudeThresholds.of(tensor, mapped);
         for (int c = 0; c < count; c++) {
           long start = (long) c * CHUNK_ELEMENTS;
           long end = Math.min(elements, start + CHUNK_ELEMENTS);
           chunks.add(pool.submit(() -> {
-            mergeChunk(tensor, mapped, output, start, end);
+            mergeChunk(tensor, mapped, keepFrom, output, start, end);
             if (remaining.decrementAndGet() == 0) {
               progress.tensorDone(tensor);
             }
@@ -78,14 +80,14 @@ public final class CpuMergeEngine implements MergeEngine {
     }
   }
 
-  private static void mergeChunk(PlannedTensor tensor, ByteBuffer[] inputs, MergeOutput output, long start,
-      long end) {
+  private static void mergeChunk(PlannedTensor tensor, ByteBuffer[] inputs, int[] keepFrom, MergeOutput output,
+      long start, long end) {
     DType[] types = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outBytes = tensor.outDType().byteSize();
     ByteBuffer out = OUTPUTS.get();
     if (tensor.consensus()) {
-      KERNELS.get().runWithConsensus(inputs, types, tensor.weights(), tensor.normalize(), tensor.lambda(), out,
-          tensor.outDType(), start, end);
+      KERNELS.get().runWithConsensus(inputs, types, tensor.weights(), keepFrom, tensor.normalize(), tensor.lambda(),
+          out, tensor.outDType(), start, end);
     } else {
       KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(), out,
           tensor.outDType(), start, end);

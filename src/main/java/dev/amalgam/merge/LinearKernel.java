@@ -70,10 +70,12 @@ public final class LinearKernel {
    * Task vectors over the base (input 0) with TIES' sign election, in mergekit's order: {@code wd = w·(x − b)};
    * {@code s = Σ wd}; the elected sign is + where {@code s ≥ 0}; {@code acc = Σ wd·[sign(wd) = elected]},
    * {@code div = Σ w·[sign(wd) = elected]} (1 where 0); then {@code acc / div} when normalizing, times λ, plus b.
-   * A masked-out term is multiplied by 0, not skipped, so signed zeros come out as in torch.
+   * A masked-out term is multiplied by 0, not skipped, so signed zeros come out as in torch. Before weighting,
+   * each task vector keeps only the elements whose magnitude bits reach {@code keepFrom[m]}
+   * ({@link MagnitudeThresholds}; 0 keeps all): {@code δ·[kept]}, as mergekit's magnitude sparsification.
    */
-  public void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, boolean normalize,
-      float lambda, ByteBuffer out, DType outType, long from, long to) {
+  public void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, int[] keepFrom,
+      boolean normalize, float lambda, ByteBuffer out, DType outType, long from, long to) {
     float[][] weighted = new float[inputs.length][];
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
@@ -84,7 +86,9 @@ public final class LinearKernel {
         load(inputs[m], inputTypes[m], offset, n);
         float[] wd = weighted[m] == null ? (weighted[m] = new float[BLOCK]) : weighted[m];
         for (int i = 0; i < n; i++) {
-          wd[i] = (floats[i] - base[i]) * weights[m];
+          float delta = floats[i] - base[i];
+          float kept = (Float.floatToRawIntBits(delta) & 0x7FFF_FFFF) >= keepFrom[m] ? 1f : 0f;
+          wd[i] = (delta * kept) * weights[m];
         }
       }
       for (int i = 0; i < n; i++) {

@@ -16,10 +16,11 @@ import java.util.Map;
  */
 public record MergeKernelArgs(
     long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
-    long output, DType outputType, long count, boolean taskVectors, float lambda, boolean consensus) {
+    long output, DType outputType, long count, boolean taskVectors, float lambda, boolean consensus,
+    int[] keepFrom) {
 
   public static final int MAX_INPUTS = 8;
-  static final int SIZE = 176;
+  static final int SIZE = 208;
   static final Map<String, Integer> OFFSETS = Map.ofEntries(
       Map.entry("inputs", 0),
       Map.entry("output", 64),
@@ -32,12 +33,14 @@ public record MergeKernelArgs(
       Map.entry("normalize", 156),
       Map.entry("task_vectors", 160),
       Map.entry("lambda", 164),
-      Map.entry("consensus", 168));
+      Map.entry("consensus", 168),
+      Map.entry("keep_from", 172));
 
   /** A weighted sum. */
   public MergeKernelArgs(long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
       long output, DType outputType, long count) {
-    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, false, 1f, false);
+    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, false, 1f, false,
+        new int[inputs.length]);
   }
 
   public MergeKernelArgs {
@@ -71,6 +74,9 @@ public record MergeKernelArgs(
     struct.putInt(OFFSETS.get("task_vectors"), taskVectors ? 1 : 0);
     struct.putFloat(OFFSETS.get("lambda"), lambda);
     struct.putInt(OFFSETS.get("consensus"), consensus ? 1 : 0);
+    for (int i = 0; i < keepFrom.length; i++) {
+      struct.putInt(OFFSETS.get("keep_from") + 4 * i, keepFrom[i]);
+    }
     int[] pointers = new int[inputs.length + 1];
     for (int i = 0; i < inputs.length; i++) {
       pointers[i] = OFFSETS.get("inputs") + 8 * i;

@@ -35,10 +35,13 @@ public interface MergeMethod {
    */
   Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global);
 
-  /** The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors. */
-  record Weights(float[] weights, boolean normalize, float lambda) {
+  /**
+   * The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors, and {@code densities} (one
+   * per model, or null for none) is the fraction of each task vector's largest-magnitude elements kept.
+   */
+  record Weights(float[] weights, boolean normalize, float lambda, double[] densities) {
     public Weights(float[] weights, boolean normalize) {
-      this(weights, normalize, 1f);
+      this(weights, normalize, 1f, null);
     }
   }
 

@@ -130,8 +130,14 @@ public final class MergePlanner {
     MergeMethod.Weights w = method.weights(name, perModel, global);
     float[] weights = new float[inputs.size()];
     System.arraycopy(w.weights(), 0, weights, summedFrom, w.weights().length);
+    double[] densities = null;
+    if (w.densities() != null) {
+      densities = new double[inputs.size()];
+      java.util.Arrays.fill(densities, 1);
+      System.arraycopy(w.densities(), 0, densities, summedFrom, w.densities().length);
+    }
     return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, method.taskVectors(),
-        w.lambda(), method.signConsensus());
+        w.lambda(), method.signConsensus(), densities);
   }
 
   private static Object evaluate(ParameterValue value, String tensorName, double t) {

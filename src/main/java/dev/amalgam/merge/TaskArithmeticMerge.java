@@ -48,6 +48,6 @@ public final class TaskArithmeticMerge implements MergeMethod {
       throw new UserError("parameters.int8_mask must be true or false, not " + int8Mask);
     }
     return new Weights(weights, LinearMerge.normalize(global.get("normalize"), false),
-        lambda == null ? 1f : ((Number) lambda).floatValue());
+        lambda == null ? 1f : ((Number) lambda).floatValue(), null);
   }
 }

@@ -137,10 +137,10 @@ class MergeCommandTest {
   }
 
   @Test
-  void tiesBelowDensityOneIsRefusedUntilItIsImplemented() throws Exception {
+  void aDensityOutsideZeroToOneIsRefused() throws Exception {
     Path base = Fixtures.A;  // any model folder: the density check comes before any tensor is read
     assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: ties\nbase_model: " + TestModels.abs(base)
-        + "\nparameters: {density: 0.5}\n"), "density below 1");
+        + "\nparameters: {density: 1.5}\n"), "must be a number in (0, 1]");
   }
 
   @Test

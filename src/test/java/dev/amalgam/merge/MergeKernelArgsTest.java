@@ -39,9 +39,9 @@ class MergeKernelArgsTest {
   @Test
   void encodesEveryFieldAtItsOffset() {
     MergeKernelArgs args = new MergeKernelArgs(new long[] {0x1000, 0x2000}, new DType[] {DType.BF16, DType.F32},
-        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, true, 0.8f, true);
+        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, true, 0.8f, true, new int[] {0, 0x3f800000});
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(176, struct.capacity());
+    assertEquals(208, struct.capacity());
     assertEquals(0x1000, struct.getLong(0));
     assertEquals(0x2000, struct.getLong(8));
     assertEquals(0, struct.getLong(16));
@@ -58,6 +58,8 @@ class MergeKernelArgsTest {
     assertEquals(1, struct.getInt(160));
     assertEquals(0.8f, struct.getFloat(164));
     assertEquals(1, struct.getInt(168));
+    assertEquals(0, struct.getInt(172));
+    assertEquals(0x3f800000, struct.getInt(176));
   }
 
   @Test

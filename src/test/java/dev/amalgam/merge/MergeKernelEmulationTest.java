@@ -93,14 +93,20 @@ class MergeKernelEmulationTest {
       }
     }
     int outBytes = count * outType.byteSize();
+    // With consensus, cuts that drop a part of each task vector (magnitudes under 1 and 2; none for the last).
+    int[] keepFrom = new int[types.length];
+    for (int m = 1; consensus && m < types.length - 1; m++) {
+      keepFrom[m] = Float.floatToRawIntBits(m);
+    }
     long out = gpu.poisoned(outOffset + outBytes + 64);
     MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, weights, normalize ? divisor : 1f, normalize,
-        out + outOffset, outType, count, taskVectors, lambda, consensus));
+        out + outOffset, outType, count, taskVectors, lambda, consensus, keepFrom));
     byte[] actual = gpu.bytes(out);
 
     ByteBuffer expected = ByteBuffer.allocate(outBytes).order(ByteOrder.LITTLE_ENDIAN);
     if (consensus) {
-      new LinearKernel().runWithConsensus(inputs, types, weights, normalize, lambda, expected, outType, 0, count);
+      new LinearKernel().runWithConsensus(inputs, types, weights, keepFrom, normalize, lambda, expected, outType, 0,
+          count);
     } else {
       new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, taskVectors, lambda, expected, outType,
           0, count);

@@ -2,6 +2,7 @@ package dev.amalgam.merge;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.amalgam.cli.CliRun;
 import dev.amalgam.io.SafetensorsHeader;
@@ -11,6 +12,7 @@ import dev.amalgam.testing.TestModels;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,14 +21,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * amalgam's merges against mergekit's own output (the oracle, {@link Fixtures#MERGEKIT_ORACLE}), bit for bit: each
  * case's config run as it is, with its model paths pointed at the copies here. The oracle keeps one row in
- * {@code row_stride} of each 2-D tensor; every value of those rows is compared.
+ * {@code row_stride} of each 2-D tensor; every value of those rows is compared. Where mergekit keeps exactly k
+ * elements of a magnitude cut through an unstable sort and amalgam keeps every element tied at the cut, the
+ * oracle's README allows a number of differing elements ({@link #TIES_AT_THE_CUT}).
  */
 class MergekitOracleTest {
+  /** The oracle's allowance of differing elements, where ties at a magnitude cut may go either way. */
+  private static final Map<String, Integer> TIES_AT_THE_CUT = Map.of("ties-d05-nonorm", 12825);
+
   @TempDir Path dir;
 
   @ParameterizedTest
   @ValueSource(strings = {"linear-gradient", "linear-base-not-listed", "linear-filter-fallback", "linear-filter-star",
-      "task_arithmetic", "ties-d1"})
+      "task_arithmetic", "ties-d1", "ties-d05-nonorm"})
   void matchesMergekitExactly(String name) throws Exception {
     assertMatchesOracle(name, "cpu", dir);
   }
@@ -47,11 +54,31 @@ class MergekitOracleTest {
     Map<String, HostTensor> oracle = TestModels.loadFile(oracleFile);
     Map<String, HostTensor> ours = TestModels.load(out);
     assertEquals(oracle.keySet(), ours.keySet(), "tensor names");
+    int allowed = TIES_AT_THE_CUT.getOrDefault(name, 0);
+    int differing = 0;
     for (HostTensor expected : oracle.values()) {
       HostTensor actual = ours.get(expected.name());
       assertEquals(expected.dtype(), actual.dtype(), expected.name());
-      assertArrayEquals(bytes(expected.data()), sampledRows(actual, stride), expected.name());
+      byte[] want = bytes(expected.data());
+      byte[] got = sampledRows(actual, stride);
+      if (allowed == 0) {
+        assertArrayEquals(want, got, expected.name());
+      } else {
+        differing += differingElements(want, got, expected.dtype().byteSize());
+      }
     }
+    assertTrue(differing <= allowed, differing + " elements differ, " + allowed + " allowed");
+  }
+
+  private static int differingElements(byte[] a, byte[] b, int elementBytes) {
+    assertEquals(a.length, b.length, "sampled sizes");
+    int n = 0;
+    for (int i = 0; i < a.length; i += elementBytes) {
+      if (!Arrays.equals(a, i, i + elementBytes, b, i, i + elementBytes)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Rows 0, stride, 2·stride, ... of a 2-D tensor (all of a 1-D one), as the oracle keeps them. */

@@ -1,0 +1,51 @@
+package dev.amalgam.merge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.amalgam.io.TensorInfo;
+import dev.amalgam.tensor.DType;
+import dev.amalgam.tensor.FloatBits;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The radix selection's cut is the k-th largest task-vector magnitude, as a sort finds it. */
+class MagnitudeThresholdsTest {
+  @ParameterizedTest
+  @ValueSource(doubles = {0.5, 0.3, 0.001, 0.999})
+  void theCutIsTheKthLargestMagnitude(double density) {
+    int n = 20_000;
+    Random random = new Random(3);
+    ByteBuffer base = bf16(random, n);
+    ByteBuffer x = bf16(random, n);  // bf16 values: many equal magnitudes, so ties at the cut occur
+    PlannedTensor tensor = new PlannedTensor("t", new long[] {n}, List.of(info(n), info(n)), new float[] {0, 1},
+        false, DType.BF16, true, 1f, true, new double[] {1, density});
+
+    int cut = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x})[1];
+
+    int[] magnitudes = new int[n];
+    for (int i = 0; i < n; i++) {
+      magnitudes[i] = MagnitudeThresholds.magnitudeBits(x, DType.BF16, base, DType.BF16, i);
+    }
+    Arrays.sort(magnitudes);
+    int k = (int) (density * n);
+    assertEquals(magnitudes[n - k], cut, "the k-th largest magnitude");
+  }
+
+  private static TensorInfo info(int n) {
+    return new TensorInfo("t", DType.BF16, new long[] {n}, Path.of("t.safetensors"), 0, 2L * n);
+  }
+
+  private static ByteBuffer bf16(Random random, int n) {
+    ByteBuffer b = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      b.putShort(FloatBits.floatToBf16((float) random.nextGaussian()));
+    }
+    return b.flip();
+  }
+}

@@ -35,11 +35,13 @@ struct MergeArgs {
   int task_vectors;                        // nonzero: input 0 is the base, the others are summed as x - base
   float lambda;                            // scales the summed task vectors
   int consensus;                           // nonzero (with task_vectors): TIES' sign election
-  // With consensus: input i's task vector keeps the elements whose |x - b| bits are at least keep_from[i] (0: all).
+  // With task_vectors: input i's task vector keeps the elements with keep_from[i] <= bits(|x - b|) <= keep_to[i]
+  // (the float32 bit patterns; 0 and 0x7fffffff keep all).
   unsigned int keep_from[AMALGAM_MAX_INPUTS];
+  unsigned int keep_to[AMALGAM_MAX_INPUTS];
 };
 
-static_assert(sizeof(MergeArgs) == 208, "MergeArgs layout is shared with MergeKernel.java");
+static_assert(sizeof(MergeArgs) == 240, "MergeArgs layout is shared with MergeKernel.java");
 // NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
 // check (CudaKernelsCompileTest), and the size by both compilers.
 #ifndef __CUDACC_RTC__
@@ -55,6 +57,7 @@ static_assert(__builtin_offsetof(MergeArgs, task_vectors) == 160, "MergeArgs lay
 static_assert(__builtin_offsetof(MergeArgs, lambda) == 164, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, consensus) == 168, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, keep_from) == 172, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, keep_to) == 204, "MergeArgs layout");
 #endif
 
 // One 16-byte load or store: 8 half-width elements or 4 float32.
@@ -194,12 +197,16 @@ __device__ __forceinline__ float finish(float acc, float base, const MergeArgs& 
   return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(acc, args.lambda) : acc);
 }
 
-// w_i * ((x - b) * kept): the task vector's element, cut to its largest magnitudes, weighted. A cut element is
-// multiplied by 0 as in torch, so its zero keeps the task vector's sign.
-__device__ __forceinline__ float weighted_task(float x, float b, int i, const MergeArgs& args) {
+// (x - b) * kept: the task vector's element, 0 where input i's magnitude cuts drop it. Multiplied by 0 as in
+// torch, so its zero keeps the task vector's sign.
+__device__ __forceinline__ float task_element(float x, float b, int i, const MergeArgs& args) {
   const float delta = __fsub_rn(x, b);
-  const float kept = (__float_as_uint(delta) & 0x7fffffffu) >= args.keep_from[i] ? 1.0f : 0.0f;
-  return __fmul_rn(__fmul_rn(delta, kept), args.weights[i]);
+  const unsigned int bits = __float_as_uint(delta) & 0x7fffffffu;
+  return __fmul_rn(delta, bits >= args.keep_from[i] && bits <= args.keep_to[i] ? 1.0f : 0.0f);
+}
+
+__device__ __forceinline__ float weighted_task(float x, float b, int i, const MergeArgs& args) {
+  return __fmul_rn(task_element(x, b, i, args), args.weights[i]);
 }
 
 // One element of a sign-elected merge, from its weighted task vectors wd[1 .. input_count-1], in the order of
@@ -272,7 +279,7 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
         load_group(args.inputs[i], args.input_dtypes[i], g, x);
 #pragma unroll
         for (int k = 0; k < 8; ++k) {
-          float term = args.task_vectors ? __fsub_rn(x[k], base[k]) : x[k];
+          float term = args.task_vectors ? task_element(x[k], base[k], i, args) : x[k];
           acc[k] = combine(acc[k], term, args.weights[i], i == summed);
         }
       }
@@ -299,7 +306,7 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
     }
     for (int i = summed; i < args.input_count; ++i) {
       const float x = load_element(args.inputs[i], args.input_dtypes[i], e);
-      acc = combine(acc, args.task_vectors ? __fsub_rn(x, base) : x, args.weights[i], i == summed);
+      acc = combine(acc, args.task_vectors ? task_element(x, base, i, args) : x, args.weights[i], i == summed);
     }
     acc = finish(args.normalize ? __fdiv_rn(acc, args.divisor) : acc, base, args);
     store_element(args.output, args.output_dtype, e, acc);

@@ -60,12 +60,12 @@ public final class CpuMergeEngine implements MergeEngine {
         ByteBuffer[] mapped = tensor.inputs().stream()
             .map(info -> inputs.map(info).order(ByteOrder.LITTLE_ENDIAN)).toArray(ByteBuffer[]::new);
         // A whole-tensor statistic, before any chunk's element op needs it.
-        int[] keepFrom = MagnitudeThresholds.of(tensor, mapped);
+        MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, mapped);
         for (int c = 0; c < count; c++) {
           long start = (long) c * CHUNK_ELEMENTS;
           long end = Math.min(elements, start + CHUNK_ELEMENTS);
           chunks.add(pool.submit(() -> {
-            mergeChunk(tensor, mapped, keepFrom, output, start, end);
+            mergeChunk(tensor, mapped, cuts, output, start, end);
             if (remaining.decrementAndGet() == 0) {
               progress.tensorDone(tensor);
             }
@@ -80,17 +80,17 @@ public final class CpuMergeEngine implements MergeEngine {
     }
   }
 
-  private static void mergeChunk(PlannedTensor tensor, ByteBuffer[] inputs, int[] keepFrom, MergeOutput output,
-      long start, long end) {
+  private static void mergeChunk(PlannedTensor tensor, ByteBuffer[] inputs, MagnitudeThresholds.Cuts cuts,
+      MergeOutput output, long start, long end) {
     DType[] types = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outBytes = tensor.outDType().byteSize();
     ByteBuffer out = OUTPUTS.get();
     if (tensor.consensus()) {
-      KERNELS.get().runWithConsensus(inputs, types, tensor.weights(), keepFrom, tensor.normalize(), tensor.lambda(),
+      KERNELS.get().runWithConsensus(inputs, types, tensor.weights(), cuts, tensor.normalize(), tensor.lambda(),
           out, tensor.outDType(), start, end);
     } else {
-      KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(), out,
-          tensor.outDType(), start, end);
+      KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(), cuts,
+          out, tensor.outDType(), start, end);
     }
     output.accept(tensor, start * outBytes,
         out.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit((int) ((end - start) * outBytes)));

@@ -73,8 +73,8 @@ final class CudaMergePipeline implements AutoCloseable {
     }
     DType[] inputTypes = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outputBytes = tensor.outDType().byteSize();
-    // TIES' cuts are found on the host, from the mapped inputs, for now: a pass before the chunks upload.
-    int[] keepFrom = MagnitudeThresholds.of(tensor, mapped.toArray(ByteBuffer[]::new));
+    // Magnitude cuts are found on the host, from the mapped inputs, for now: a pass before the chunks upload.
+    MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, mapped.toArray(ByteBuffer[]::new));
     for (long start = 0; start < n; start += chunkElements) {
       rethrowFailure();
       long count = Math.min(chunkElements, n - start);
@@ -85,7 +85,7 @@ final class CudaMergePipeline implements AutoCloseable {
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
         MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes, tensor.weights(),
             tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count, tensor.taskVectors(),
-            tensor.lambda(), tensor.consensus(), keepFrom));
+            tensor.lambda(), tensor.consensus(), cuts.keepFrom(), cuts.keepTo()));
         long downloadBytes = requested >= 0 ? 0 : count * outputBytes;
         if (downloadBytes > 0) {
           slot.download(downloadBytes);

@@ -29,12 +29,15 @@ public final class LinearKernel {
    */
   public void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor,
       ByteBuffer out, DType outType, long from, long to) {
-    run(inputs, inputTypes, weights, divisor, false, 1f, out, outType, from, to);
+    run(inputs, inputTypes, weights, divisor, false, 1f, null, out, outType, from, to);
   }
 
-  /** As above; with {@code taskVectors}, input 0 is the base and {@code lambda} scales the combined deltas. */
+  /**
+   * As above; with {@code taskVectors}, input 0 is the base, each task vector keeps the magnitudes within its
+   * {@code cuts} ({@link MagnitudeThresholds}; null keeps all) and {@code lambda} scales the combined deltas.
+   */
   public void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean taskVectors,
-      float lambda, ByteBuffer out, DType outType, long from, long to) {
+      float lambda, MagnitudeThresholds.Cuts cuts, ByteBuffer out, DType outType, long from, long to) {
     int firstSummed = taskVectors ? 1 : 0;
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
@@ -47,7 +50,7 @@ public final class LinearKernel {
         load(inputs[m], inputTypes[m], offset, n);
         if (taskVectors) {
           for (int i = 0; i < n; i++) {
-            floats[i] = floats[i] - base[i];
+            floats[i] = kept(floats[i] - base[i], cuts, m);
           }
         }
         accumulate(m == firstSummed, weights[m], n);
@@ -71,11 +74,12 @@ public final class LinearKernel {
    * {@code s = Σ wd}; the elected sign is + where {@code s ≥ 0}; {@code acc = Σ wd·[sign(wd) = elected]},
    * {@code div = Σ w·[sign(wd) = elected]} (1 where 0); then {@code acc / div} when normalizing, times λ, plus b.
    * A masked-out term is multiplied by 0, not skipped, so signed zeros come out as in torch. Before weighting,
-   * each task vector keeps only the elements whose magnitude bits reach {@code keepFrom[m]}
-   * ({@link MagnitudeThresholds}; 0 keeps all): {@code δ·[kept]}, as mergekit's magnitude sparsification.
+   * each task vector keeps only the elements whose magnitudes are within its {@code cuts}
+   * ({@link MagnitudeThresholds}; null keeps all): {@code δ·[kept]}, as mergekit's sparsifiers.
    */
-  public void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, int[] keepFrom,
-      boolean normalize, float lambda, ByteBuffer out, DType outType, long from, long to) {
+  public void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights,
+      MagnitudeThresholds.Cuts cuts, boolean normalize, float lambda, ByteBuffer out, DType outType, long from,
+      long to) {
     float[][] weighted = new float[inputs.length][];
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
@@ -86,9 +90,7 @@ public final class LinearKernel {
         load(inputs[m], inputTypes[m], offset, n);
         float[] wd = weighted[m] == null ? (weighted[m] = new float[BLOCK]) : weighted[m];
         for (int i = 0; i < n; i++) {
-          float delta = floats[i] - base[i];
-          float kept = (Float.floatToRawIntBits(delta) & 0x7FFF_FFFF) >= keepFrom[m] ? 1f : 0f;
-          wd[i] = (delta * kept) * weights[m];
+          wd[i] = kept(floats[i] - base[i], cuts, m) * weights[m];
         }
       }
       for (int i = 0; i < n; i++) {
@@ -111,6 +113,15 @@ public final class LinearKernel {
       }
       store(out, outType, offset - (int) from, n);
     }
+  }
+
+  /** {@code delta·[kept]}: multiplied by 0, not zeroed, where a cut drops it, so its zero keeps the sign. */
+  private static float kept(float delta, MagnitudeThresholds.Cuts cuts, int input) {
+    if (cuts == null) {
+      return delta;
+    }
+    int bits = Float.floatToRawIntBits(delta) & 0x7FFF_FFFF;
+    return delta * (bits >= cuts.keepFrom()[input] && bits <= cuts.keepTo()[input] ? 1f : 0f);
   }
 
   private void load(ByteBuffer buffer, DType type, int offset, int n) {

@@ -6,42 +6,80 @@ import dev.amalgam.tensor.FloatBits;
 import java.nio.ByteBuffer;
 
 /**
- * Where TIES cuts each task vector: for input i ≥ 1 of a tensor with task vectors and a density below 1, the
- * smallest magnitude kept, as the bit pattern of {@code |xᵢ − base|} in float32, so that {@code k = ⌊density·n⌋}
- * elements have a magnitude at or above it. Found by radix selection over those bit patterns (a histogram of the
- * high 16 bits, then of the low 16 bits inside the chosen bin), two passes over the inputs and no sorted copy.
+ * Where task vectors are cut by magnitude, for input i ≥ 1 of a tensor with task vectors: the range of
+ * magnitudes kept, {@code keepFrom[i] ≤ bits(|xᵢ − base|) ≤ keepTo[i]}, as float32 bit patterns (which order
+ * non-negative floats as integers).
+ * <ul>
+ *   <li>TIES ({@code density} d): the k = ⌊d·n⌋ largest magnitudes;
+ *   <li>breadcrumbs ({@code density} d and {@code gamma} γ): the n_top = ⌊γ·n⌋ largest dropped, then the next
+ *       ⌊d·n⌋, the smallest dropped (mergekit's {@code magnitude_outliers}).
+ * </ul>
+ * Each cut is the k-th largest magnitude, found by radix selection over the bit patterns (a histogram of the high
+ * 16 bits, then of the low 16 bits inside the chosen bin): two passes over the inputs and no sorted copy.
  *
- * <p>Ties at the cut: mergekit keeps exactly k, chosen by an unstable argsort; amalgam keeps every element whose
- * magnitude equals the cut as well, a rule that does not depend on order. NaN magnitudes sort above everything,
- * as in torch. A density of 1 gives 0: every element kept, NaN included.
+ * <p>Ties at a cut: mergekit keeps exactly k, chosen by an unstable sort; amalgam keeps every element equal to a
+ * kept cut value, a rule that does not depend on order. NaN magnitudes sort above everything, as in torch. Where
+ * mergekit's breadcrumbs drops the whole task vector because ⌊γ·n⌋ is 0 (its {@code [n_bot:-0]} slice is empty),
+ * amalgam keeps the ⌊d·n⌋ largest.
  */
 final class MagnitudeThresholds {
   private static final int BINS = 1 << 16;
+  /** The largest magnitude bit pattern, NaN included: no cut at the top. */
+  static final int ALL = 0x7FFF_FFFF;
+
+  /** Per input, the inclusive range of magnitude bit patterns kept. */
+  record Cuts(int[] keepFrom, int[] keepTo) {}
 
   private MagnitudeThresholds() {}
 
-  /** One cut per input (0 for the base and for densities of 1), from the tensor's whole inputs. */
-  static int[] of(PlannedTensor tensor, ByteBuffer[] inputs) {
+  /** The cuts of every input (all kept for the base and where nothing is sparsified), from whole inputs. */
+  static Cuts of(PlannedTensor tensor, ByteBuffer[] inputs) {
     int[] keepFrom = new int[inputs.length];
+    int[] keepTo = new int[inputs.length];
+    java.util.Arrays.fill(keepTo, ALL);
     if (tensor.densities() == null) {
-      return keepFrom;
+      return new Cuts(keepFrom, keepTo);
     }
     long n = tensor.elementCount();
-    DType baseType = tensor.inputs().get(0).dtype();
     for (int m = 1; m < inputs.length; m++) {
       double density = tensor.densities()[m];
+      double gamma = tensor.gammas() == null ? 0 : tensor.gammas()[m];
       if (density >= 1) {
         continue;
       }
-      long k = (long) (density * n);
-      if (k == 0) {
+      long target = (long) (density * n);
+      long top = (long) (gamma * n);
+      long bottom = n - target - top;
+      if (bottom < 0) {
+        top += bottom;
+      }
+      if (target == 0) {
         throw new UserError("density " + density + " keeps no element of `" + tensor.name() + "` (" + n
             + " elements); mergekit refuses this too");
       }
-      DType type = tensor.inputs().get(m).dtype();
+      Magnitudes magnitudes = new Magnitudes(inputs[m], tensor.inputs().get(m).dtype(), inputs[0],
+          tensor.inputs().get(0).dtype(), n);
+      keepFrom[m] = magnitudes.kthLargest(top + target);
+      keepTo[m] = top == 0 ? ALL : magnitudes.kthLargest(top + 1);
+    }
+    return new Cuts(keepFrom, keepTo);
+  }
+
+  /** The float32 bit pattern of |x[i] − base[i]|, sign cleared. */
+  static int magnitudeBits(ByteBuffer x, DType xType, ByteBuffer base, DType baseType, long i) {
+    return Float.floatToRawIntBits(value(x, xType, i) - value(base, baseType, i)) & ALL;
+  }
+
+  private record Magnitudes(ByteBuffer x, DType xType, ByteBuffer base, DType baseType, long n) {
+    int bits(long i) {
+      return magnitudeBits(x, xType, base, baseType, i);
+    }
+
+    /** The k-th largest bit pattern (k from 1), by radix selection. */
+    int kthLargest(long k) {
       long[] high = new long[BINS];
       for (long i = 0; i < n; i++) {
-        high[magnitudeBits(inputs[m], type, inputs[0], baseType, i) >>> 16]++;
+        high[bits(i) >>> 16]++;
       }
       int bin = BINS - 1;
       long above = 0;
@@ -50,23 +88,17 @@ final class MagnitudeThresholds {
       }
       long[] low = new long[BINS];
       for (long i = 0; i < n; i++) {
-        int bits = magnitudeBits(inputs[m], type, inputs[0], baseType, i);
-        if (bits >>> 16 == bin) {
-          low[bits & 0xFFFF]++;
+        int b = bits(i);
+        if (b >>> 16 == bin) {
+          low[b & 0xFFFF]++;
         }
       }
       int lowBin = BINS - 1;
       while (above + low[lowBin] < k) {
         above += low[lowBin--];
       }
-      keepFrom[m] = bin << 16 | lowBin;
+      return bin << 16 | lowBin;
     }
-    return keepFrom;
-  }
-
-  /** The float32 bit pattern of |x[i] − base[i]|, sign cleared. */
-  static int magnitudeBits(ByteBuffer x, DType xType, ByteBuffer base, DType baseType, long i) {
-    return Float.floatToRawIntBits(value(x, xType, i) - value(base, baseType, i)) & 0x7FFF_FFFF;
   }
 
   private static float value(ByteBuffer b, DType type, long i) {

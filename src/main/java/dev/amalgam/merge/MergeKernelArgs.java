@@ -17,10 +17,10 @@ import java.util.Map;
 public record MergeKernelArgs(
     long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
     long output, DType outputType, long count, boolean taskVectors, float lambda, boolean consensus,
-    int[] keepFrom) {
+    int[] keepFrom, int[] keepTo) {
 
   public static final int MAX_INPUTS = 8;
-  static final int SIZE = 208;
+  static final int SIZE = 240;
   static final Map<String, Integer> OFFSETS = Map.ofEntries(
       Map.entry("inputs", 0),
       Map.entry("output", 64),
@@ -34,13 +34,14 @@ public record MergeKernelArgs(
       Map.entry("task_vectors", 160),
       Map.entry("lambda", 164),
       Map.entry("consensus", 168),
-      Map.entry("keep_from", 172));
+      Map.entry("keep_from", 172),
+      Map.entry("keep_to", 204));
 
   /** A weighted sum. */
   public MergeKernelArgs(long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
       long output, DType outputType, long count) {
     this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, false, 1f, false,
-        new int[inputs.length]);
+        new int[inputs.length], allKept(inputs.length));
   }
 
   public MergeKernelArgs {
@@ -56,6 +57,12 @@ public record MergeKernelArgs(
     KernelDType.code(outputType);
   }
 
+
+  private static int[] allKept(int inputs) {
+    int[] keepTo = new int[inputs];
+    java.util.Arrays.fill(keepTo, MagnitudeThresholds.ALL);
+    return keepTo;
+  }
 
   /** The struct as passed by value: native (little-endian) bytes, unused input slots zero, and its pointers. */
   KernelStruct encode() {
@@ -76,6 +83,7 @@ public record MergeKernelArgs(
     struct.putInt(OFFSETS.get("consensus"), consensus ? 1 : 0);
     for (int i = 0; i < keepFrom.length; i++) {
       struct.putInt(OFFSETS.get("keep_from") + 4 * i, keepFrom[i]);
+      struct.putInt(OFFSETS.get("keep_to") + 4 * i, keepTo[i]);
     }
     int[] pointers = new int[inputs.length + 1];
     for (int i = 0; i < inputs.length; i++) {

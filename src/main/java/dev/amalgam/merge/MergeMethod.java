@@ -36,12 +36,13 @@ public interface MergeMethod {
   Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global);
 
   /**
-   * The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors, and {@code densities} (one
-   * per model, or null for none) is the fraction of each task vector's largest-magnitude elements kept.
+   * The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors. {@code densities} and
+   * {@code gammas} (one per model, or null for none) say which part of each task vector's magnitudes is kept:
+   * the {@code density} fraction below the largest {@code gamma} fraction ({@link MagnitudeThresholds}).
    */
-  record Weights(float[] weights, boolean normalize, float lambda, double[] densities) {
+  record Weights(float[] weights, boolean normalize, float lambda, double[] densities, double[] gammas) {
     public Weights(float[] weights, boolean normalize) {
-      this(weights, normalize, 1f, null);
+      this(weights, normalize, 1f, null, null);
     }
   }
 

@@ -12,8 +12,7 @@ public final class MergeMethods {
 
   static {
     register(new LinearMerge());
-    register(new TaskArithmeticMerge());
-    register(new TiesMerge());
+    TaskVectorMerge.all().forEach(MergeMethods::register);
   }
 
   private MergeMethods() {}

@@ -130,14 +130,20 @@ public final class MergePlanner {
     MergeMethod.Weights w = method.weights(name, perModel, global);
     float[] weights = new float[inputs.size()];
     System.arraycopy(w.weights(), 0, weights, summedFrom, w.weights().length);
-    double[] densities = null;
-    if (w.densities() != null) {
-      densities = new double[inputs.size()];
-      java.util.Arrays.fill(densities, 1);
-      System.arraycopy(w.densities(), 0, densities, summedFrom, w.densities().length);
-    }
     return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, method.taskVectors(),
-        w.lambda(), method.signConsensus(), densities);
+        w.lambda(), method.signConsensus(), perInput(w.densities(), 1, summedFrom, inputs.size()),
+        perInput(w.gammas(), 0, summedFrom, inputs.size()));
+  }
+
+  /** A per-model parameter laid out per input: {@code none} for the base, null when the method has none. */
+  private static double[] perInput(double[] perModel, double none, int summedFrom, int inputs) {
+    if (perModel == null) {
+      return null;
+    }
+    double[] values = new double[inputs];
+    java.util.Arrays.fill(values, none);
+    System.arraycopy(perModel, 0, values, summedFrom, perModel.length);
+    return values;
   }
 
   private static Object evaluate(ParameterValue value, String tensorName, double t) {

@@ -13,18 +13,18 @@ import java.util.List;
  *   <li>with {@code consensus} as well (TIES' sign election), element by element: the sign of
  *       {@code Σ wᵢ·δᵢ} is elected (+ for 0), only the terms of that sign are summed, and the divisor is the sum
  *       of their weights (1 where it is 0);
- *   <li>with {@code densities} (per input, the base's unused), each task vector keeps only its largest-magnitude
- *       elements first ({@link MagnitudeThresholds}), as TIES sparsifies.
+ *   <li>with {@code densities} and {@code gammas} (per input, the base's unused), each task vector keeps only a
+ *       range of its magnitudes first ({@link MagnitudeThresholds}), as TIES and breadcrumbs sparsify.
  * </ul>
  * Inputs are in model order and all have {@code shape}; their dtypes may differ (BF16, F16 or F32).
  */
 public record PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
-    DType outDType, boolean taskVectors, float lambda, boolean consensus, double[] densities) {
+    DType outDType, boolean taskVectors, float lambda, boolean consensus, double[] densities, double[] gammas) {
 
   /** A weighted sum. */
   public PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
       DType outDType) {
-    this(name, shape, inputs, weights, normalize, outDType, false, 1f, false, null);
+    this(name, shape, inputs, weights, normalize, outDType, false, 1f, false, null, null);
   }
 
   public long elementCount() {

@@ -24,9 +24,9 @@ class MagnitudeThresholdsTest {
     ByteBuffer base = bf16(random, n);
     ByteBuffer x = bf16(random, n);  // bf16 values: many equal magnitudes, so ties at the cut occur
     PlannedTensor tensor = new PlannedTensor("t", new long[] {n}, List.of(info(n), info(n)), new float[] {0, 1},
-        false, DType.BF16, true, 1f, true, new double[] {1, density});
+        false, DType.BF16, true, 1f, true, new double[] {1, density}, null);
 
-    int cut = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x})[1];
+    MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x});
 
     int[] magnitudes = new int[n];
     for (int i = 0; i < n; i++) {
@@ -34,7 +34,33 @@ class MagnitudeThresholdsTest {
     }
     Arrays.sort(magnitudes);
     int k = (int) (density * n);
-    assertEquals(magnitudes[n - k], cut, "the k-th largest magnitude");
+    assertEquals(magnitudes[n - k], cuts.keepFrom()[1], "the k-th largest magnitude");
+    assertEquals(MagnitudeThresholds.ALL, cuts.keepTo()[1], "nothing dropped at the top");
+  }
+
+  /** breadcrumbs: the ⌊γ·n⌋ largest dropped, the next ⌊d·n⌋ kept. */
+  @ParameterizedTest
+  @ValueSource(doubles = {0.01, 0.05, 0.3})
+  void outliersAndTheSmallestAreCut(double gamma) {
+    int n = 20_000;
+    double density = 0.6;
+    Random random = new Random(4);
+    ByteBuffer base = bf16(random, n);
+    ByteBuffer x = bf16(random, n);
+    PlannedTensor tensor = new PlannedTensor("t", new long[] {n}, List.of(info(n), info(n)), new float[] {0, 1},
+        false, DType.BF16, true, 1f, false, new double[] {1, density}, new double[] {0, gamma});
+
+    MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x});
+
+    int[] magnitudes = new int[n];
+    for (int i = 0; i < n; i++) {
+      magnitudes[i] = MagnitudeThresholds.magnitudeBits(x, DType.BF16, base, DType.BF16, i);
+    }
+    Arrays.sort(magnitudes);
+    int top = (int) (gamma * n);
+    int target = (int) (density * n);
+    assertEquals(magnitudes[n - top - target], cuts.keepFrom()[1], "the smallest kept");
+    assertEquals(magnitudes[n - top - 1], cuts.keepTo()[1], "the largest kept");
   }
 
   private static TensorInfo info(int n) {

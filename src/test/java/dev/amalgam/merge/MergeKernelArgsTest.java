@@ -39,9 +39,10 @@ class MergeKernelArgsTest {
   @Test
   void encodesEveryFieldAtItsOffset() {
     MergeKernelArgs args = new MergeKernelArgs(new long[] {0x1000, 0x2000}, new DType[] {DType.BF16, DType.F32},
-        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, true, 0.8f, true, new int[] {0, 0x3f800000});
+        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, true, 0.8f, true, new int[] {0, 0x3f800000},
+        new int[] {0x7fffffff, 0x40400000});
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(208, struct.capacity());
+    assertEquals(240, struct.capacity());
     assertEquals(0x1000, struct.getLong(0));
     assertEquals(0x2000, struct.getLong(8));
     assertEquals(0, struct.getLong(16));
@@ -60,6 +61,8 @@ class MergeKernelArgsTest {
     assertEquals(1, struct.getInt(168));
     assertEquals(0, struct.getInt(172));
     assertEquals(0x3f800000, struct.getInt(176));
+    assertEquals(0x7fffffff, struct.getInt(204));
+    assertEquals(0x40400000, struct.getInt(208));
   }
 
   @Test

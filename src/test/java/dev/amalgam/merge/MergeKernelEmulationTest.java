@@ -93,23 +93,30 @@ class MergeKernelEmulationTest {
       }
     }
     int outBytes = count * outType.byteSize();
-    // With consensus, cuts that drop a part of each task vector (magnitudes under 1 and 2; none for the last).
+    // Task vectors get magnitude cuts that drop a part of each (under m, and for the first also over 3; the last
+    // is kept whole), as ties and breadcrumbs make them.
     int[] keepFrom = new int[types.length];
-    for (int m = 1; consensus && m < types.length - 1; m++) {
+    int[] keepTo = new int[types.length];
+    java.util.Arrays.fill(keepTo, MagnitudeThresholds.ALL);
+    for (int m = 1; taskVectors && m < types.length - 1; m++) {
       keepFrom[m] = Float.floatToRawIntBits(m);
     }
+    if (taskVectors) {
+      keepTo[1] = Float.floatToRawIntBits(3f);
+    }
+    MagnitudeThresholds.Cuts cuts = new MagnitudeThresholds.Cuts(keepFrom, keepTo);
     long out = gpu.poisoned(outOffset + outBytes + 64);
     MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, weights, normalize ? divisor : 1f, normalize,
-        out + outOffset, outType, count, taskVectors, lambda, consensus, keepFrom));
+        out + outOffset, outType, count, taskVectors, lambda, consensus, keepFrom, keepTo));
     byte[] actual = gpu.bytes(out);
 
     ByteBuffer expected = ByteBuffer.allocate(outBytes).order(ByteOrder.LITTLE_ENDIAN);
     if (consensus) {
-      new LinearKernel().runWithConsensus(inputs, types, weights, keepFrom, normalize, lambda, expected, outType, 0,
+      new LinearKernel().runWithConsensus(inputs, types, weights, cuts, normalize, lambda, expected, outType, 0,
           count);
     } else {
-      new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, taskVectors, lambda, expected, outType,
-          0, count);
+      new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, taskVectors, lambda,
+          taskVectors ? cuts : null, expected, outType, 0, count);
     }
     assertArrayEquals(expected.array(), Arrays.copyOfRange(actual, outOffset, outOffset + outBytes),
         "the kernel's output differs from LinearKernel's");

@@ -13,7 +13,7 @@ class MergekitOracleGpuTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"linear-gradient", "linear-base-not-listed", "linear-filter-fallback", "linear-filter-star",
-      "task_arithmetic", "ties-d1", "ties-d05-nonorm"})
+      "task_arithmetic", "ties-d1", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties"})
   void matchesMergekitExactlyOnTheGpu(String name) throws Exception {
     MergekitOracleTest.assertMatchesOracle(name, "cuda", dir);
   }

@@ -4,6 +4,7 @@ import dev.amalgam.UserError;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Where task vectors are cut by magnitude, for input i ≥ 1 of a tensor with task vectors: the range of
@@ -36,7 +37,7 @@ final class MagnitudeThresholds {
   static Cuts of(PlannedTensor tensor, ByteBuffer[] inputs) {
     int[] keepFrom = new int[inputs.length];
     int[] keepTo = new int[inputs.length];
-    java.util.Arrays.fill(keepTo, ALL);
+    Arrays.fill(keepTo, ALL);
     if (tensor.densities() == null) {
       return new Cuts(keepFrom, keepTo);
     }

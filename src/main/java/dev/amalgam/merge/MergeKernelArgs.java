@@ -5,6 +5,7 @@ import dev.amalgam.cuda.KernelStruct;
 import dev.amalgam.tensor.DType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -60,7 +61,7 @@ public record MergeKernelArgs(
 
   private static int[] allKept(int inputs) {
     int[] keepTo = new int[inputs];
-    java.util.Arrays.fill(keepTo, MagnitudeThresholds.ALL);
+    Arrays.fill(keepTo, MagnitudeThresholds.ALL);
     return keepTo;
   }
 

@@ -8,6 +8,7 @@ import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -141,7 +142,7 @@ public final class MergePlanner {
       return null;
     }
     double[] values = new double[inputs];
-    java.util.Arrays.fill(values, none);
+    Arrays.fill(values, none);
     System.arraycopy(perModel, 0, values, summedFrom, perModel.length);
     return values;
   }

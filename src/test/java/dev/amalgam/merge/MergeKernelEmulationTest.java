@@ -97,7 +97,7 @@ class MergeKernelEmulationTest {
     // is kept whole), as ties and breadcrumbs make them.
     int[] keepFrom = new int[types.length];
     int[] keepTo = new int[types.length];
-    java.util.Arrays.fill(keepTo, MagnitudeThresholds.ALL);
+    Arrays.fill(keepTo, MagnitudeThresholds.ALL);
     for (int m = 1; taskVectors && m < types.length - 1; m++) {
       keepFrom[m] = Float.floatToRawIntBits(m);
     }

@@ -28,9 +28,8 @@ public final class BoundedText {
       throw new UserError(what + " " + file + (Files.isDirectory(file) ? " is a folder" : " is not a regular file")
           + "; give the path of a file");
     }
-    byte[] bytes;
     try (InputStream in = Files.newInputStream(file)) {
-      bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+      return read(in, maxBytes, what + " " + file);
     } catch (NoSuchFileException e) {
       throw new UserError(what + " " + file + " does not exist");
     } catch (AccessDeniedException e) {
@@ -38,10 +37,6 @@ public final class BoundedText {
     } catch (IOException e) {
       throw new UserError("cannot read " + what + " " + file + ": " + e.getMessage(), e);
     }
-    if (bytes.length > maxBytes) {
-      throw new UserError(what + " " + file + " is over " + describe(maxBytes) + ", more than one can be");
-    }
-    return utf8(bytes, what + " " + file);
   }
 
   /** The UTF-8 text of a stream (standard input), read until at most {@code maxBytes}. */

@@ -16,7 +16,8 @@ import java.util.Arrays;
  *       ⌊d·n⌋, the smallest dropped (mergekit's {@code magnitude_outliers}).
  * </ul>
  * Each cut is the k-th largest magnitude, found by radix selection over the bit patterns (a histogram of the high
- * 16 bits, then of the low 16 bits inside the chosen bin): two passes over the inputs and no sorted copy.
+ * 16 bits, then of the low 16 bits inside the chosen bin): one pass for the high bits, one more per cut, and no
+ * sorted copy.
  *
  * <p>Ties at a cut: mergekit keeps exactly k, chosen by an unstable sort; amalgam keeps every element equal to a
  * kept cut value, a rule that does not depend on order. NaN magnitudes sort above everything, as in torch. Where
@@ -71,17 +72,32 @@ final class MagnitudeThresholds {
     return Float.floatToRawIntBits(value(x, xType, i) - value(base, baseType, i)) & ALL;
   }
 
-  private record Magnitudes(ByteBuffer x, DType xType, ByteBuffer base, DType baseType, long n) {
+  /** One task vector's magnitudes, with the histogram of their high 16 bits taken once for every cut. */
+  private static final class Magnitudes {
+    private final ByteBuffer x;
+    private final DType xType;
+    private final ByteBuffer base;
+    private final DType baseType;
+    private final long n;
+    private final long[] high = new long[BINS];
+
+    Magnitudes(ByteBuffer x, DType xType, ByteBuffer base, DType baseType, long n) {
+      this.x = x;
+      this.xType = xType;
+      this.base = base;
+      this.baseType = baseType;
+      this.n = n;
+      for (long i = 0; i < n; i++) {
+        high[bits(i) >>> 16]++;
+      }
+    }
+
     int bits(long i) {
       return magnitudeBits(x, xType, base, baseType, i);
     }
 
-    /** The k-th largest bit pattern (k from 1), by radix selection. */
+    /** The k-th largest bit pattern (k from 1): the high bits' bin, then a pass for the low bits inside it. */
     int kthLargest(long k) {
-      long[] high = new long[BINS];
-      for (long i = 0; i < n; i++) {
-        high[bits(i) >>> 16]++;
-      }
       int bin = BINS - 1;
       long above = 0;
       while (above + high[bin] < k) {
@@ -107,7 +123,7 @@ final class MagnitudeThresholds {
     return switch (type) {
       case F32 -> b.getFloat(at);
       case F16 -> FloatBits.f16ToFloat(b.getShort(at));
-      case BF16 -> Float.intBitsToFloat(b.getShort(at) << 16);
+      case BF16 -> FloatBits.bf16ToFloat(b.getShort(at));
       default -> throw new IllegalArgumentException("not a merge input type: " + type);
     };
   }

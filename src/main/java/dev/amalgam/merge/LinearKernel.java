@@ -20,6 +20,8 @@ public final class LinearKernel {
   private final float[] floats = new float[BLOCK];
   private final float[] acc = new float[BLOCK];
   private final float[] base = new float[BLOCK];
+  /** Per input, its weighted task vector over the block, which the sign election reads twice; made on first use. */
+  private final float[][] weighted = new float[MergeKernelArgs.MAX_INPUTS][];
   private final short[] rounded = new short[BLOCK];
 
   /**
@@ -80,7 +82,6 @@ public final class LinearKernel {
   public void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights,
       MagnitudeThresholds.Cuts cuts, boolean normalize, float lambda, ByteBuffer out, DType outType, long from,
       long to) {
-    float[][] weighted = new float[inputs.length][];
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
       int n = (int) Math.min(BLOCK, to - start);

@@ -35,11 +35,11 @@ public final class LinearKernel {
   }
 
   /**
-   * As above; with {@code taskVectors}, input 0 is the base, each task vector keeps the magnitudes within its
-   * {@code cuts} ({@link MagnitudeThresholds}; null keeps all) and {@code lambda} scales the combined deltas.
+   * As above; with {@code taskVectors}, input 0 is the base, each task vector is thinned by {@code thinning}
+   * (null keeps it whole) and {@code lambda} scales the combined deltas.
    */
-  public void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean taskVectors,
-      float lambda, MagnitudeThresholds.Cuts cuts, ByteBuffer out, DType outType, long from, long to) {
+  void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean taskVectors,
+      float lambda, TaskVectorThinning thinning, ByteBuffer out, DType outType, long from, long to) {
     int firstSummed = taskVectors ? 1 : 0;
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
@@ -52,7 +52,7 @@ public final class LinearKernel {
         load(inputs[m], inputTypes[m], offset, n);
         if (taskVectors) {
           for (int i = 0; i < n; i++) {
-            floats[i] = kept(floats[i] - base[i], cuts, m);
+            floats[i] = thinned(floats[i] - base[i], thinning, m, start + i);
           }
         }
         accumulate(m == firstSummed, weights[m], n);
@@ -76,12 +76,10 @@ public final class LinearKernel {
    * {@code s = Σ wd}; the elected sign is + where {@code s ≥ 0}; {@code acc = Σ wd·[sign(wd) = elected]},
    * {@code div = Σ w·[sign(wd) = elected]} (1 where 0); then {@code acc / div} when normalizing, times λ, plus b.
    * A masked-out term is multiplied by 0, not skipped, so signed zeros come out as in torch. Before weighting,
-   * each task vector keeps only the elements whose magnitudes are within its {@code cuts}
-   * ({@link MagnitudeThresholds}; null keeps all): {@code δ·[kept]}, as mergekit's sparsifiers.
+   * each task vector is thinned by {@code thinning} (null keeps it whole), as mergekit's sparsifiers do.
    */
-  public void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights,
-      MagnitudeThresholds.Cuts cuts, boolean normalize, float lambda, ByteBuffer out, DType outType, long from,
-      long to) {
+  void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, TaskVectorThinning thinning,
+      boolean normalize, float lambda, ByteBuffer out, DType outType, long from, long to) {
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
       int n = (int) Math.min(BLOCK, to - start);
@@ -91,7 +89,7 @@ public final class LinearKernel {
         load(inputs[m], inputTypes[m], offset, n);
         float[] wd = weighted[m] == null ? (weighted[m] = new float[BLOCK]) : weighted[m];
         for (int i = 0; i < n; i++) {
-          wd[i] = kept(floats[i] - base[i], cuts, m) * weights[m];
+          wd[i] = thinned(floats[i] - base[i], thinning, m, start + i) * weights[m];
         }
       }
       for (int i = 0; i < n; i++) {
@@ -116,13 +114,8 @@ public final class LinearKernel {
     }
   }
 
-  /** {@code delta·[kept]}: multiplied by 0, not zeroed, where a cut drops it, so its zero keeps the sign. */
-  private static float kept(float delta, MagnitudeThresholds.Cuts cuts, int input) {
-    if (cuts == null) {
-      return delta;
-    }
-    int bits = Float.floatToRawIntBits(delta) & 0x7FFF_FFFF;
-    return delta * (bits >= cuts.keepFrom()[input] && bits <= cuts.keepTo()[input] ? 1f : 0f);
+  private static float thinned(float delta, TaskVectorThinning thinning, int input, long element) {
+    return thinning == null ? delta : thinning.thinned(input, element, delta);
   }
 
   private void load(ByteBuffer buffer, DType type, int offset, int n) {

@@ -24,6 +24,11 @@ public interface MergeMethod {
     return false;
   }
 
+  /** Whether the method draws random numbers, so that a merge needs a seed to be repeated. */
+  default boolean random() {
+    return false;
+  }
+
   /** Whether the summed task vectors go through TIES' sign election first ({@link PlannedTensor}). */
   default boolean signConsensus() {
     return false;
@@ -36,13 +41,12 @@ public interface MergeMethod {
   Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global);
 
   /**
-   * The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors. {@code densities} and
-   * {@code gammas} (one per model, or null for none) say which part of each task vector's magnitudes is kept:
-   * the {@code density} fraction below the largest {@code gamma} fraction ({@link MagnitudeThresholds}).
+   * The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors, which {@code sparsification}
+   * (laid out per input, the base first; null for none) thins first. Its seed is the planner's to set.
    */
-  record Weights(float[] weights, boolean normalize, float lambda, double[] densities, double[] gammas) {
+  record Weights(float[] weights, boolean normalize, float lambda, Sparsification sparsification) {
     public Weights(float[] weights, boolean normalize) {
-      this(weights, normalize, 1f, null, null);
+      this(weights, normalize, 1f, null);
     }
   }
 

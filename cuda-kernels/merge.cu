@@ -3,7 +3,9 @@
 // base b and the others are summed as task vectors, in mergekit's order:
 // out = b + lambda * ((x1 - b)*w1 + (x2 - b)*w2 + ...) [/ divisor], weights[0] unused. With consensus as well
 // (TIES' sign election), per element: wd_i = (x_i - b)*w_i; the sign of wd_1 + wd_2 + ... is elected (+ for 0);
-// only the wd_i of that sign count, and the divisor is the sum of their weights (1 where it is 0).
+// only the wd_i of that sign count, and the divisor is the sum of their weights (1 where it is 0). With sce as
+// well (SCE), an element is kept only where the variance of the task vectors is at least the cut, the sign is
+// elected by the unweighted task vectors, and the divisor is at least 1e-6.
 // Before any of that, each task vector is thinned (dev.amalgam.merge.TaskVectorThinning): element e of input i
 // becomes ((x_i - b) * kept) * scale_i, kept by magnitude cuts and, for DARE, by a random draw.
 //
@@ -48,9 +50,11 @@ struct MergeArgs {
   unsigned int seed_lo, seed_hi;           // the merge's seed
   unsigned int tensor_key;                 // KeepDraws.tensorKey of the tensor's name
   unsigned long long first_element;        // the tensor's index of this launch's element 0 (a chunk's start)
+  int sce;                                 // nonzero (with consensus): SCE's selection, election and divisor
+  unsigned int variance_cut;               // SCE: the smallest variance bit pattern kept (0: all)
 };
 
-static_assert(sizeof(MergeArgs) == 328, "MergeArgs layout is shared with MergeKernel.java");
+static_assert(sizeof(MergeArgs) == 336, "MergeArgs layout is shared with MergeKernel.java");
 // NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
 // check (CudaKernelsCompileTest), and the size by both compilers.
 #ifndef __CUDACC_RTC__
@@ -74,6 +78,8 @@ static_assert(__builtin_offsetof(MergeArgs, seed_lo) == 304, "MergeArgs layout")
 static_assert(__builtin_offsetof(MergeArgs, seed_hi) == 308, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, tensor_key) == 312, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, first_element) == 320, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, sce) == 328, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, variance_cut) == 332, "MergeArgs layout");
 #endif
 
 // One 16-byte load or store: 8 half-width elements or 4 float32.
@@ -249,29 +255,55 @@ __device__ __forceinline__ float task_element(float x, float b, int i, unsigned 
   return __fmul_rn(__fmul_rn(delta, kept ? 1.0f : 0.0f), args.scale[i]);
 }
 
-__device__ __forceinline__ float weighted_task(float x, float b, int i, unsigned long long e, const MergeArgs& args) {
-  return __fmul_rn(task_element(x, b, i, e, args), args.weights[i]);
+
+// SCE's selection of one element: its task vectors td[1 .. input_count-1] times 0 where their variance (the
+// mean, then the mean square deviation, in the order of dev.amalgam.merge.TensorStatistics.variance) has a bit
+// pattern under the cut.
+__device__ __forceinline__ void sce_select(float* td, const MergeArgs& args) {
+  const float models = (float)(args.input_count - 1);
+  float sum = td[1];
+  for (int i = 2; i < args.input_count; ++i) {
+    sum = __fadd_rn(sum, td[i]);
+  }
+  const float mean = __fdiv_rn(sum, models);
+  float squares = 0.0f;
+  for (int i = 1; i < args.input_count; ++i) {
+    const float d = __fsub_rn(td[i], mean);
+    squares = i == 1 ? __fmul_rn(d, d) : __fadd_rn(squares, __fmul_rn(d, d));
+  }
+  const unsigned int bits = __float_as_uint(__fdiv_rn(squares, models)) & 0x7fffffffu;
+  const float kept = bits >= args.variance_cut ? 1.0f : 0.0f;
+  for (int i = 1; i < args.input_count; ++i) {
+    td[i] = __fmul_rn(td[i], kept);
+  }
 }
 
-// One element of a sign-elected merge, from its weighted task vectors wd[1 .. input_count-1], in the order of
+// One element of a sign-elected merge, from its thinned task vectors td[1 .. input_count-1], in the order of
 // dev.amalgam.merge.LinearKernel.runWithConsensus. A masked-out term is multiplied by 0, not skipped, so signed
 // zeros come out as in torch; NaN agrees with neither sign.
-__device__ __forceinline__ float consensus_element(const float* wd, float base, const MergeArgs& args) {
-  float sum = wd[1];
+__device__ __forceinline__ float consensus_element(float* td, float base, const MergeArgs& args) {
+  if (args.sce) {
+    sce_select(td, args);
+  }
+  float sum = args.sce ? td[1] : __fmul_rn(td[1], args.weights[1]);
   for (int i = 2; i < args.input_count; ++i) {
-    sum = __fadd_rn(sum, wd[i]);
+    sum = __fadd_rn(sum, args.sce ? td[i] : __fmul_rn(td[i], args.weights[i]));
   }
   const bool positive = sum >= 0.0f;
   float mixed = 0.0f;
   float divisor = 0.0f;
   for (int i = 1; i < args.input_count; ++i) {
-    const float agrees = (positive ? wd[i] > 0.0f : wd[i] < 0.0f) ? 1.0f : 0.0f;
-    const float term = __fmul_rn(wd[i], agrees);
+    const float wd = __fmul_rn(td[i], args.weights[i]);
+    const float vote = args.sce ? td[i] : wd;
+    const float agrees = (positive ? vote > 0.0f : vote < 0.0f) ? 1.0f : 0.0f;
+    const float term = __fmul_rn(wd, agrees);
     const float weight = __fmul_rn(args.weights[i], agrees);
     mixed = i == 1 ? term : __fadd_rn(mixed, term);
     divisor = i == 1 ? weight : __fadd_rn(divisor, weight);
   }
-  if (args.normalize) {
+  if (args.sce) {
+    mixed = __fdiv_rn(mixed, divisor < 1e-6f ? 1e-6f : divisor);  // torch's clamp: a NaN stays NaN
+  } else if (args.normalize) {
     mixed = __fdiv_rn(mixed, divisor == 0.0f ? 1.0f : divisor);
   }
   return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(mixed, args.lambda) : mixed);
@@ -302,18 +334,18 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
         load_group(args.inputs[0], args.input_dtypes[0], g, base);
       }
       if (args.consensus) {
-        float wd[8][AMALGAM_MAX_INPUTS];  // [element][input]
+        float td[8][AMALGAM_MAX_INPUTS];  // [element][input]
         for (int i = 1; i < args.input_count; ++i) {
           float x[8];
           load_group(args.inputs[i], args.input_dtypes[i], g, x);
 #pragma unroll
           for (int k = 0; k < 8; ++k) {
-            wd[k][i] = weighted_task(x[k], base[k], i, 8ull * g + k, args);
+            td[k][i] = task_element(x[k], base[k], i, 8ull * g + k, args);
           }
         }
 #pragma unroll
         for (int k = 0; k < 8; ++k) {
-          acc[k] = consensus_element(wd[k], base[k], args);
+          acc[k] = consensus_element(td[k], base[k], args);
         }
         store_group(args.output, args.output_dtype, g, acc);
         continue;
@@ -341,11 +373,11 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
     float acc = 0.0f;
     const float base = args.task_vectors ? load_element(args.inputs[0], args.input_dtypes[0], e) : 0.0f;
     if (args.consensus) {
-      float wd[AMALGAM_MAX_INPUTS];
+      float td[AMALGAM_MAX_INPUTS];
       for (int i = 1; i < args.input_count; ++i) {
-        wd[i] = weighted_task(load_element(args.inputs[i], args.input_dtypes[i], e), base, i, e, args);
+        td[i] = task_element(load_element(args.inputs[i], args.input_dtypes[i], e), base, i, e, args);
       }
-      store_element(args.output, args.output_dtype, e, consensus_element(wd, base, args));
+      store_element(args.output, args.output_dtype, e, consensus_element(td, base, args));
       continue;
     }
     for (int i = summed; i < args.input_count; ++i) {

@@ -60,7 +60,7 @@ public final class CpuMergeEngine implements MergeEngine {
         ByteBuffer[] mapped = tensor.inputs().stream()
             .map(info -> inputs.map(info).order(ByteOrder.LITTLE_ENDIAN)).toArray(ByteBuffer[]::new);
         // Whole-tensor statistics, before any chunk's element op needs them.
-        ThinningStatistics statistics = tensor.sparsification() == null ? null : ThinningStatistics.of(tensor, mapped);
+        TensorStatistics statistics = tensor.taskVectors() ? TensorStatistics.of(tensor, mapped) : null;
         for (int c = 0; c < count; c++) {
           long start = (long) c * CHUNK_ELEMENTS;
           long end = Math.min(elements, start + CHUNK_ELEMENTS);
@@ -80,15 +80,17 @@ public final class CpuMergeEngine implements MergeEngine {
     }
   }
 
-  private static void mergeChunk(PlannedTensor tensor, ByteBuffer[] inputs, ThinningStatistics statistics,
+  private static void mergeChunk(PlannedTensor tensor, ByteBuffer[] inputs, TensorStatistics statistics,
       MergeOutput output, long start, long end) {
     DType[] types = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outBytes = tensor.outDType().byteSize();
     ByteBuffer out = OUTPUTS.get();
-    TaskVectorThinning thinning = statistics == null ? null : new TaskVectorThinning(tensor, inputs, statistics);
+    TaskVectorThinning thinning = tensor.sparsification() == null ? null
+        : new TaskVectorThinning(tensor, inputs, statistics);
     if (tensor.consensus()) {
-      KERNELS.get().runWithConsensus(inputs, types, tensor.weights(), thinning, tensor.normalize(), tensor.lambda(),
-          out, tensor.outDType(), start, end);
+      KERNELS.get().runWithConsensus(inputs, types, statistics.weightsOr(tensor.weights()), thinning,
+          tensor.sce() != null, statistics.varianceCut(), tensor.normalize(), tensor.lambda(), out, tensor.outDType(),
+          start, end);
     } else {
       KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(),
           thinning, out, tensor.outDType(), start, end);

@@ -74,8 +74,8 @@ final class CudaMergePipeline implements AutoCloseable {
     DType[] inputTypes = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outputBytes = tensor.outDType().byteSize();
     // Thinning statistics are found on the host, from the mapped inputs, for now: passes before the chunks upload.
-    ThinningStatistics statistics = tensor.taskVectors()
-        ? ThinningStatistics.of(tensor, mapped.toArray(ByteBuffer[]::new)) : null;
+    TensorStatistics statistics = tensor.taskVectors()
+        ? TensorStatistics.of(tensor, mapped.toArray(ByteBuffer[]::new)) : null;
     for (long start = 0; start < n; start += chunkElements) {
       rethrowFailure();
       long count = Math.min(chunkElements, n - start);
@@ -84,7 +84,8 @@ final class CudaMergePipeline implements AutoCloseable {
         long[] inputs = slot.upload(tensor.inputs(), mapped, start, count);
         long requested = target.deviceOutput(start);
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
-        MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes, tensor.weights(),
+        MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes,
+            statistics == null ? tensor.weights() : statistics.weightsOr(tensor.weights()),
             tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count,
             statistics == null ? null : MergeKernelArgs.TaskVectors.of(tensor, statistics, start)));
         long downloadBytes = requested >= 0 ? 0 : count * outputBytes;

@@ -21,7 +21,7 @@ public record MergeKernelArgs(
     long output, DType outputType, long count, TaskVectors taskVectors) {
 
   public static final int MAX_INPUTS = 8;
-  static final int SIZE = 328;
+  static final int SIZE = 336;
   static final Map<String, Integer> OFFSETS = Map.ofEntries(
       Map.entry("inputs", 0),
       Map.entry("output", 64),
@@ -43,20 +43,23 @@ public record MergeKernelArgs(
       Map.entry("seed_lo", 304),
       Map.entry("seed_hi", 308),
       Map.entry("tensor_key", 312),
-      Map.entry("first_element", 320));
+      Map.entry("first_element", 320),
+      Map.entry("sce", 328),
+      Map.entry("variance_cut", 332));
 
   /**
    * How the kernel combines task vectors ({@link PlannedTensor}, {@link TaskVectorThinning}), per input where an
    * array: {@code lambda}; TIES' sign election; the magnitude {@code cuts} and L1 {@code scales} of the thinning;
    * with {@code random}, each element kept when its {@link KeepDraws} uniform, for the merge's {@code seed} and
    * the tensor's {@code tensorKey}, is below {@code keepProbabilities}; {@code firstElement} is the tensor's
-   * index of the launch's element 0.
+   * index of the launch's element 0; with {@code sce}, SCE's election and its {@code varianceCut}.
    */
   public record TaskVectors(float lambda, boolean consensus, MagnitudeThresholds.Cuts cuts, float[] scales,
-      float[] keepProbabilities, boolean random, long seed, int tensorKey, long firstElement) {
+      float[] keepProbabilities, boolean random, long seed, int tensorKey, long firstElement, boolean sce,
+      int varianceCut) {
 
     /** The arguments for the chunk of {@code tensor} that starts at element {@code firstElement}. */
-    static TaskVectors of(PlannedTensor tensor, ThinningStatistics statistics, long firstElement) {
+    static TaskVectors of(PlannedTensor tensor, TensorStatistics statistics, long firstElement) {
       int n = tensor.inputs().size();
       Sparsification sparsification = tensor.sparsification();
       boolean random = sparsification != null && sparsification.kind().random();
@@ -69,7 +72,7 @@ public record MergeKernelArgs(
       }
       return new TaskVectors(tensor.lambda(), tensor.consensus(), statistics.cuts(), statistics.scales(),
           keepProbabilities, random, random ? sparsification.seed() : 0, KeepDraws.tensorKey(tensor.name()),
-          firstElement);
+          firstElement, tensor.sce() != null, statistics.varianceCut());
     }
   }
 
@@ -107,7 +110,8 @@ public record MergeKernelArgs(
     struct.putFloat(OFFSETS.get("divisor"), divisor);
     struct.putInt(OFFSETS.get("normalize"), normalize ? 1 : 0);
     TaskVectors t = taskVectors != null ? taskVectors : new TaskVectors(1f, false,
-        MagnitudeThresholds.Cuts.allKept(inputs.length), ones(inputs.length), ones(inputs.length), false, 0, 0, 0);
+        MagnitudeThresholds.Cuts.allKept(inputs.length), ones(inputs.length), ones(inputs.length), false, 0, 0, 0,
+        false, 0);
     struct.putInt(OFFSETS.get("task_vectors"), taskVectors != null ? 1 : 0);
     struct.putFloat(OFFSETS.get("lambda"), t.lambda());
     struct.putInt(OFFSETS.get("consensus"), t.consensus() ? 1 : 0);
@@ -122,6 +126,8 @@ public record MergeKernelArgs(
     struct.putInt(OFFSETS.get("seed_hi"), (int) (t.seed() >>> 32));
     struct.putInt(OFFSETS.get("tensor_key"), t.tensorKey());
     struct.putLong(OFFSETS.get("first_element"), t.firstElement());
+    struct.putInt(OFFSETS.get("sce"), t.sce() ? 1 : 0);
+    struct.putInt(OFFSETS.get("variance_cut"), t.varianceCut());
     int[] pointers = new int[inputs.length + 1];
     for (int i = 0; i < inputs.length; i++) {
       pointers[i] = OFFSETS.get("inputs") + 8 * i;

@@ -42,11 +42,13 @@ public interface MergeMethod {
 
   /**
    * The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors, which {@code sparsification}
-   * (laid out per input, the base first; null for none) thins first. Its seed is the planner's to set.
+   * (laid out per input, the base first; null for none) thins first. Its seed is the planner's to set. With
+   * {@code sce} (null for other methods) the weights are placeholders for those SCE computes per tensor.
    */
-  record Weights(float[] weights, boolean normalize, float lambda, Sparsification sparsification) {
+  record Weights(float[] weights, boolean normalize, float lambda, Sparsification sparsification,
+      SceMerge.SceSelection sce) {
     public Weights(float[] weights, boolean normalize) {
-      this(weights, normalize, 1f, null);
+      this(weights, normalize, 1f, null, null);
     }
   }
 

@@ -139,7 +139,7 @@ public final class MergePlanner {
     System.arraycopy(w.weights(), 0, weights, summedFrom, w.weights().length);
     Sparsification sparsification = w.sparsification() == null ? null : w.sparsification().withSeed(seed);
     return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, method.taskVectors(),
-        w.lambda(), method.signConsensus(), sparsification);
+        w.lambda(), method.signConsensus(), sparsification, w.sce());
   }
 
   private static Object evaluate(ParameterValue value, String tensorName, double t) {

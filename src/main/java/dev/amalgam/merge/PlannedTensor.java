@@ -14,17 +14,20 @@ import java.util.List;
  *       {@code Σ wᵢ·δᵢ} is elected (+ for 0), only the terms of that sign are summed, and the divisor is the sum
  *       of their weights (1 where it is 0);
  *   <li>with a {@code sparsification} (null for none), each task vector is thinned first, as mergekit's sparsifiers
- *       do ({@link TaskVectorThinning}).
+ *       do ({@link TaskVectorThinning});
+ *   <li>with {@code sce} (SCE; null otherwise), the weights and a selection by variance come from the tensor
+ *       itself ({@link TensorStatistics}), the sign is elected by the unweighted task vectors, and the divisor is
+ *       at least 1e-6 instead of 1 where it is 0.
  * </ul>
  * Inputs are in model order and all have {@code shape}; their dtypes may differ (BF16, F16 or F32).
  */
 public record PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
-    DType outDType, boolean taskVectors, float lambda, boolean consensus, Sparsification sparsification) {
+    DType outDType, boolean taskVectors, float lambda, boolean consensus, Sparsification sparsification, SceMerge.SceSelection sce) {
 
   /** A weighted sum. */
   public PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
       DType outDType) {
-    this(name, shape, inputs, weights, normalize, outDType, false, 1f, false, null);
+    this(name, shape, inputs, weights, normalize, outDType, false, 1f, false, null, null);
   }
 
   public long elementCount() {

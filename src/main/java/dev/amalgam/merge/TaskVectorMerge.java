@@ -111,7 +111,7 @@ public final class TaskVectorMerge implements MergeMethod {
     }
     boolean rescale = LinearMerge.flag("rescale", global.get("rescale"), rescaleByDefault);
     return new Weights(weights, LinearMerge.flag("normalize", global.get("normalize"), normalizeByDefault),
-        lambda == null ? 1f : ((Number) lambda).floatValue(), sparsification(tensorName, perModel, rescale));
+        lambda == null ? 1f : ((Number) lambda).floatValue(), sparsification(tensorName, perModel, rescale), null);
   }
 
   private Sparsification sparsification(String tensorName, List<ParameterLookup> perModel, boolean rescale) {

@@ -10,12 +10,12 @@ import java.nio.ByteBuffer;
  */
 final class TaskVectorThinning {
   private final Sparsification sparsification;
-  private final ThinningStatistics statistics;
+  private final TensorStatistics statistics;
   private final KeepDraws[] draws;
   private final RankedProbabilities[] ranked;
   private final float[] probabilities;
 
-  TaskVectorThinning(PlannedTensor tensor, ByteBuffer[] inputs, ThinningStatistics statistics) {
+  TaskVectorThinning(PlannedTensor tensor, ByteBuffer[] inputs, TensorStatistics statistics) {
     this.sparsification = tensor.sparsification();
     this.statistics = statistics;
     int n = inputs.length;

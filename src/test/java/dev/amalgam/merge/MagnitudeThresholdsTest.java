@@ -25,7 +25,7 @@ class MagnitudeThresholdsTest {
     ByteBuffer x = bf16(random, n);  // bf16 values: many equal magnitudes, so ties at the cut occur
     PlannedTensor tensor = new PlannedTensor("t", new long[] {n}, List.of(info(n), info(n)), new float[] {0, 1},
         false, DType.BF16, true, 1f, true, new Sparsification(Sparsification.Kind.MAGNITUDE,
-        new double[] {1, density}, new double[2], new double[2], false, 0));
+        new double[] {1, density}, new double[2], new double[2], false, 0), null);
 
     MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x});
 
@@ -50,7 +50,7 @@ class MagnitudeThresholdsTest {
     ByteBuffer x = bf16(random, n);
     PlannedTensor tensor = new PlannedTensor("t", new long[] {n}, List.of(info(n), info(n)), new float[] {0, 1},
         false, DType.BF16, true, 1f, false, new Sparsification(Sparsification.Kind.MAGNITUDE_OUTLIERS,
-        new double[] {1, density}, new double[] {0, gamma}, new double[2], false, 0));
+        new double[] {1, density}, new double[] {0, gamma}, new double[2], false, 0), null);
 
     MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x});
 

@@ -41,9 +41,9 @@ class MergeKernelArgsTest {
     MergeKernelArgs args = new MergeKernelArgs(new long[] {0x1000, 0x2000}, new DType[] {DType.BF16, DType.F32},
         new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, new MergeKernelArgs.TaskVectors(0.8f, true,
             new MagnitudeThresholds.Cuts(new int[] {0, 0x3f800000}, new int[] {0x7fffffff, 0x40400000}),
-            new float[] {1f, 1.5f}, new float[] {1f, 0.25f}, true, 0x1_0000_0002L, 0xABCD, 1L << 33));
+            new float[] {1f, 1.5f}, new float[] {1f, 0.25f}, true, 0x1_0000_0002L, 0xABCD, 1L << 33, true, 0x3e800000));
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(328, struct.capacity());
+    assertEquals(336, struct.capacity());
     assertEquals(0x1000, struct.getLong(0));
     assertEquals(0x2000, struct.getLong(8));
     assertEquals(0, struct.getLong(16));
@@ -73,6 +73,8 @@ class MergeKernelArgsTest {
     assertEquals(1, struct.getInt(308));
     assertEquals(0xABCD, struct.getInt(312));
     assertEquals(1L << 33, struct.getLong(320));
+    assertEquals(1, struct.getInt(328));
+    assertEquals(0x3e800000, struct.getInt(332));
   }
 
   @Test

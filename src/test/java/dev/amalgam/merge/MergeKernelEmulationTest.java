@@ -50,31 +50,31 @@ class MergeKernelEmulationTest {
   @Test
   void taskVectorsScaledByLambda() {
     check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, false, 1003,
-        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(0.8f, false, null, 0));
+        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(0.8f, false, null, 0, null));
   }
 
   @Test
   void taskVectorsNormalizedOnTheScalarPath() {
     check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, true, 500, new int[] {0, 2, 0}, 0,
-        new TaskVectorCase(1f, false, null, 0));
+        new TaskVectorCase(1f, false, null, 0, null));
   }
 
   /** TIES' sign election over task vectors whose inputs include infinities, tiny values and signed zeros. */
   @Test
   void signElectedTaskVectorsOnBothPaths() {
     check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, true, 1003,
-        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(1f, true, null, 0));
+        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(1f, true, null, 0, null));
     check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, false, 300, new int[] {0, 2, 0}, 0,
-        new TaskVectorCase(0.8f, true, null, 0));
+        new TaskVectorCase(0.8f, true, null, 0, null));
   }
 
   /** Magnitude cuts (TIES, breadcrumbs), L1-rescaled, with and without the sign election. */
   @Test
   void magnitudeCutsAndRescaling() {
     check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, true, 2003,
-        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(1f, true, thinning(Sparsification.Kind.MAGNITUDE, 4, true), 0));
+        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(1f, true, thinning(Sparsification.Kind.MAGNITUDE, 4, true), 0, null));
     check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, false, 700, new int[] {0, 2, 0}, 0,
-        new TaskVectorCase(0.8f, false, thinning(Sparsification.Kind.MAGNITUDE_OUTLIERS, 3, false), 0));
+        new TaskVectorCase(0.8f, false, thinning(Sparsification.Kind.MAGNITUDE_OUTLIERS, 3, false), 0, null));
   }
 
   /**
@@ -84,16 +84,27 @@ class MergeKernelEmulationTest {
   @Test
   void randomDropsAtTheTensorsElementIndices() {
     check(new DType[] {DType.BF16, DType.BF16, DType.F16}, DType.BF16, false, 3001, new int[] {0, 0, 0}, 0,
-        new TaskVectorCase(1f, true, thinning(Sparsification.Kind.RANDOM, 3, true), 0));
+        new TaskVectorCase(1f, true, thinning(Sparsification.Kind.RANDOM, 3, true), 0, null));
     check(new DType[] {DType.F32, DType.BF16, DType.BF16, DType.F32}, DType.F32, true, 2000, new int[] {0, 0, 0, 0},
-        0, new TaskVectorCase(0.8f, false, thinning(Sparsification.Kind.RANDOM, 4, true), 1001));
+        0, new TaskVectorCase(0.8f, false, thinning(Sparsification.Kind.RANDOM, 4, true), 1001, null));
+  }
+
+  /** SCE: per-tensor weights, a selection by variance (here the largest 60%), the unweighted sign election. */
+  @Test
+  void sceOnBothPaths() {
+    check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, true, 2003,
+        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(1f, true, null, 0, new SceMerge.SceSelection(0.6)));
+    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, true, 301, new int[] {0, 2, 0}, 0,
+        new TaskVectorCase(1f, true, null, 0, new SceMerge.SceSelection(0.3)));
   }
 
   /**
-   * A task-vector merge: lambda, sign election, thinning (null for none) and the tensor element the launch starts
-   * at (the inputs are the whole tensor; the kernel gets the part from {@code firstElement} on).
+   * A task-vector merge: lambda, sign election, thinning (null for none), the tensor element the launch starts
+   * at (the inputs are the whole tensor; the kernel gets the part from {@code firstElement} on) and SCE (null for
+   * other methods).
    */
-  private record TaskVectorCase(float lambda, boolean consensus, Sparsification thinning, int firstElement) {}
+  private record TaskVectorCase(float lambda, boolean consensus, Sparsification thinning, int firstElement,
+      SceMerge.SceSelection sce) {}
 
   /** Densities 0.4, 0.6, ... for the task vectors, the last one kept whole; gamma 0.05; seed 77. */
   private static Sparsification thinning(Sparsification.Kind kind, int inputs, boolean rescale) {
@@ -144,15 +155,16 @@ class MergeKernelEmulationTest {
       new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, expected, outType, 0, count);
     } else {
       PlannedTensor tensor = new PlannedTensor(infos.get(0).name(), new long[] {count}, infos, weights, normalize,
-          outType, true, taskVectors.lambda(), taskVectors.consensus(), taskVectors.thinning());
-      ThinningStatistics statistics = ThinningStatistics.of(tensor, inputs);
-      MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, weights, tensor.divisor(), normalize,
+          outType, true, taskVectors.lambda(), taskVectors.consensus(), taskVectors.thinning(), taskVectors.sce());
+      TensorStatistics statistics = TensorStatistics.of(tensor, inputs);
+      float[] used = statistics.weightsOr(weights);
+      MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, used, tensor.divisor(), normalize,
           out + outOffset, outType, launched, MergeKernelArgs.TaskVectors.of(tensor, statistics, from)));
       TaskVectorThinning thinning = taskVectors.thinning() == null ? null
           : new TaskVectorThinning(tensor, inputs, statistics);
       if (taskVectors.consensus()) {
-        new LinearKernel().runWithConsensus(inputs, types, weights, thinning, normalize, taskVectors.lambda(),
-            expected, outType, from, count);
+        new LinearKernel().runWithConsensus(inputs, types, used, thinning, taskVectors.sce() != null,
+            statistics.varianceCut(), normalize, taskVectors.lambda(), expected, outType, from, count);
       } else {
         new LinearKernel().run(inputs, types, weights, tensor.divisor(), true, taskVectors.lambda(), thinning,
             expected, outType, from, count);

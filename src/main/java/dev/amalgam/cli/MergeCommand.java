@@ -122,7 +122,13 @@ final class MergeCommand implements Callable<Integer> {
       if (dryRun) {
         return printPlan(plan);
       }
-      try (Device opened = Device.open(device, new Device.Settings(threads, false), "merging",
+      DeviceChoice choice = device;
+      if (choice == DeviceChoice.AUTO && !plan.method().runsOnGpu()) {
+        spec.commandLine().getErr().println("note: " + plan.method().name() + " has no GPU kernels yet; merging on "
+            + "the CPU");
+        choice = DeviceChoice.CPU;
+      }
+      try (Device opened = Device.open(choice, new Device.Settings(threads, false), "merging",
               spec.commandLine().getErr()::println);
           MergeEngine engine = opened.mergeEngine()) {
         ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", plan.tensors().size(), plan.outputBytes());

@@ -3,7 +3,11 @@
 // base b and the others are summed as task vectors, in mergekit's order:
 // out = b + lambda * ((x1 - b)*w1 + (x2 - b)*w2 + ...) [/ divisor], weights[0] unused. With consensus as well
 // (TIES' sign election), per element: wd_i = (x_i - b)*w_i; the sign of wd_1 + wd_2 + ... is elected (+ for 0);
-// only the wd_i of that sign count, and the divisor is the sum of their weights (1 where it is 0).
+// only the wd_i of that sign count, and the divisor is the sum of their weights (1 where it is 0). With sce as
+// well (SCE), an element is kept only where the variance of the task vectors is at least the cut, the sign is
+// elected by the unweighted task vectors, and the divisor is at least 1e-6.
+// Before any of that, each task vector is thinned (dev.amalgam.merge.TaskVectorThinning): element e of input i
+// becomes ((x_i - b) * kept) * scale_i, kept by magnitude cuts and, for DARE, by a random draw.
 //
 // The arithmetic must be bit-identical to the Java reference (dev.amalgam.tensor.FloatBits and the
 // test's MergeReference), so:
@@ -39,9 +43,18 @@ struct MergeArgs {
   // (the float32 bit patterns; 0 and 0x7fffffff keep all).
   unsigned int keep_from[AMALGAM_MAX_INPUTS];
   unsigned int keep_to[AMALGAM_MAX_INPUTS];
+  float scale[AMALGAM_MAX_INPUTS];         // L1 rescale factor of each thinned task vector (1: none)
+  // With random: input i's element e is kept when its Philox uniform is below keep_probability[i] (1: always).
+  float keep_probability[AMALGAM_MAX_INPUTS];
+  int random;
+  unsigned int seed_lo, seed_hi;           // the merge's seed
+  unsigned int tensor_key;                 // KeepDraws.tensorKey of the tensor's name
+  unsigned long long first_element;        // the tensor's index of this launch's element 0 (a chunk's start)
+  int sce;                                 // nonzero (with consensus): SCE's selection, election and divisor
+  unsigned int variance_cut;               // SCE: the smallest variance bit pattern kept (0: all)
 };
 
-static_assert(sizeof(MergeArgs) == 240, "MergeArgs layout is shared with MergeKernel.java");
+static_assert(sizeof(MergeArgs) == 336, "MergeArgs layout is shared with MergeKernel.java");
 // NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
 // check (CudaKernelsCompileTest), and the size by both compilers.
 #ifndef __CUDACC_RTC__
@@ -58,6 +71,15 @@ static_assert(__builtin_offsetof(MergeArgs, lambda) == 164, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, consensus) == 168, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, keep_from) == 172, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, keep_to) == 204, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, scale) == 236, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, keep_probability) == 268, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, random) == 300, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, seed_lo) == 304, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, seed_hi) == 308, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, tensor_key) == 312, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, first_element) == 320, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, sce) == 328, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, variance_cut) == 332, "MergeArgs layout");
 #endif
 
 // One 16-byte load or store: 8 half-width elements or 4 float32.
@@ -197,37 +219,91 @@ __device__ __forceinline__ float finish(float acc, float base, const MergeArgs& 
   return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(acc, args.lambda) : acc);
 }
 
-// (x - b) * kept: the task vector's element, 0 where input i's magnitude cuts drop it. Multiplied by 0 as in
-// torch, so its zero keeps the task vector's sign.
-__device__ __forceinline__ float task_element(float x, float b, int i, const MergeArgs& args) {
+// Philox4x32-10 (dev.amalgam.merge.KeepDraws): element e of input i takes word e % 4 of the block for counter
+// (e / 4, tensor_key, i) under the merge's seed, as a uniform number (word >> 8) * 2^-24.
+__device__ __forceinline__ float keep_uniform(unsigned long long e, int i, const MergeArgs& args) {
+  const unsigned long long block = e >> 2;
+  unsigned int c[4] = {(unsigned int)block, (unsigned int)(block >> 32), args.tensor_key, (unsigned int)i};
+  unsigned int k0 = args.seed_lo;
+  unsigned int k1 = args.seed_hi;
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    const unsigned int hi0 = __umulhi(0xD2511F53u, c[0]);
+    const unsigned int lo0 = 0xD2511F53u * c[0];
+    const unsigned int hi1 = __umulhi(0xCD9E8D57u, c[2]);
+    const unsigned int lo1 = 0xCD9E8D57u * c[2];
+    c[0] = hi1 ^ c[1] ^ k0;
+    c[1] = lo1;
+    c[2] = hi0 ^ c[3] ^ k1;
+    c[3] = lo0;
+  }
+  return __fmul_rn((float)(c[e & 3ull] >> 8), __uint_as_float(0x33800000u));  // exact: a 24-bit integer * 2^-24
+}
+
+// ((x - b) * kept) * scale: the task vector's element e (of the launch), thinned. kept is 0 where input i's
+// magnitude cuts or its random draw drop it; multiplied by 0 as in torch, so its zero keeps the task vector's sign.
+__device__ __forceinline__ float task_element(float x, float b, int i, unsigned long long e, const MergeArgs& args) {
   const float delta = __fsub_rn(x, b);
   const unsigned int bits = __float_as_uint(delta) & 0x7fffffffu;
-  return __fmul_rn(delta, bits >= args.keep_from[i] && bits <= args.keep_to[i] ? 1.0f : 0.0f);
+  bool kept = bits >= args.keep_from[i] && bits <= args.keep_to[i];
+  if (args.random && args.keep_probability[i] < 1.0f) {
+    kept = kept && keep_uniform(args.first_element + e, i, args) < args.keep_probability[i];
+  }
+  return __fmul_rn(__fmul_rn(delta, kept ? 1.0f : 0.0f), args.scale[i]);
 }
 
-__device__ __forceinline__ float weighted_task(float x, float b, int i, const MergeArgs& args) {
-  return __fmul_rn(task_element(x, b, i, args), args.weights[i]);
+
+// SCE's selection of one element: its task vectors td[1 .. input_count-1] times 0 where their variance (the
+// mean, then the mean square deviation, in the order of dev.amalgam.merge.TensorStatistics.variance) has a bit
+// pattern under the cut.
+__device__ __forceinline__ void sce_select(float* td, const MergeArgs& args) {
+  const float models = (float)(args.input_count - 1);
+  float sum = td[1];
+  for (int i = 2; i < args.input_count; ++i) {
+    sum = __fadd_rn(sum, td[i]);
+  }
+  const float mean = __fdiv_rn(sum, models);
+  float squares = 0.0f;
+  for (int i = 1; i < args.input_count; ++i) {
+    const float d = __fsub_rn(td[i], mean);
+    squares = i == 1 ? __fmul_rn(d, d) : __fadd_rn(squares, __fmul_rn(d, d));
+  }
+  const unsigned int bits = __float_as_uint(__fdiv_rn(squares, models)) & 0x7fffffffu;
+  const float kept = bits >= args.variance_cut ? 1.0f : 0.0f;
+  for (int i = 1; i < args.input_count; ++i) {
+    td[i] = __fmul_rn(td[i], kept);
+  }
 }
 
-// One element of a sign-elected merge, from its weighted task vectors wd[1 .. input_count-1], in the order of
+// One element of a sign-elected merge, from its thinned task vectors td[1 .. input_count-1], in the order of
 // dev.amalgam.merge.LinearKernel.runWithConsensus. A masked-out term is multiplied by 0, not skipped, so signed
 // zeros come out as in torch; NaN agrees with neither sign.
-__device__ __forceinline__ float consensus_element(const float* wd, float base, const MergeArgs& args) {
-  float sum = wd[1];
+__device__ __forceinline__ float consensus_element(float* td, float base, const MergeArgs& args) {
+  if (args.sce) {
+    sce_select(td, args);
+  }
+  float sum = args.sce ? td[1] : __fmul_rn(td[1], args.weights[1]);
   for (int i = 2; i < args.input_count; ++i) {
-    sum = __fadd_rn(sum, wd[i]);
+    sum = __fadd_rn(sum, args.sce ? td[i] : __fmul_rn(td[i], args.weights[i]));
   }
   const bool positive = sum >= 0.0f;
   float mixed = 0.0f;
   float divisor = 0.0f;
   for (int i = 1; i < args.input_count; ++i) {
-    const float agrees = (positive ? wd[i] > 0.0f : wd[i] < 0.0f) ? 1.0f : 0.0f;
-    const float term = __fmul_rn(wd[i], agrees);
+    const float wd = __fmul_rn(td[i], args.weights[i]);
+    const float vote = args.sce ? td[i] : wd;
+    const float agrees = (positive ? vote > 0.0f : vote < 0.0f) ? 1.0f : 0.0f;
+    const float term = __fmul_rn(wd, agrees);
     const float weight = __fmul_rn(args.weights[i], agrees);
     mixed = i == 1 ? term : __fadd_rn(mixed, term);
     divisor = i == 1 ? weight : __fadd_rn(divisor, weight);
   }
-  if (args.normalize) {
+  if (args.sce) {
+    mixed = __fdiv_rn(mixed, divisor < 1e-6f ? 1e-6f : divisor);  // torch's clamp: a NaN stays NaN
+  } else if (args.normalize) {
     mixed = __fdiv_rn(mixed, divisor == 0.0f ? 1.0f : divisor);
   }
   return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(mixed, args.lambda) : mixed);
@@ -258,18 +334,18 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
         load_group(args.inputs[0], args.input_dtypes[0], g, base);
       }
       if (args.consensus) {
-        float wd[8][AMALGAM_MAX_INPUTS];  // [element][input]
+        float td[8][AMALGAM_MAX_INPUTS];  // [element][input]
         for (int i = 1; i < args.input_count; ++i) {
           float x[8];
           load_group(args.inputs[i], args.input_dtypes[i], g, x);
 #pragma unroll
           for (int k = 0; k < 8; ++k) {
-            wd[k][i] = weighted_task(x[k], base[k], i, args);
+            td[k][i] = task_element(x[k], base[k], i, 8ull * g + k, args);
           }
         }
 #pragma unroll
         for (int k = 0; k < 8; ++k) {
-          acc[k] = consensus_element(wd[k], base[k], args);
+          acc[k] = consensus_element(td[k], base[k], args);
         }
         store_group(args.output, args.output_dtype, g, acc);
         continue;
@@ -279,7 +355,7 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
         load_group(args.inputs[i], args.input_dtypes[i], g, x);
 #pragma unroll
         for (int k = 0; k < 8; ++k) {
-          float term = args.task_vectors ? task_element(x[k], base[k], i, args) : x[k];
+          float term = args.task_vectors ? task_element(x[k], base[k], i, 8ull * g + k, args) : x[k];
           acc[k] = combine(acc[k], term, args.weights[i], i == summed);
         }
       }
@@ -297,16 +373,16 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
     float acc = 0.0f;
     const float base = args.task_vectors ? load_element(args.inputs[0], args.input_dtypes[0], e) : 0.0f;
     if (args.consensus) {
-      float wd[AMALGAM_MAX_INPUTS];
+      float td[AMALGAM_MAX_INPUTS];
       for (int i = 1; i < args.input_count; ++i) {
-        wd[i] = weighted_task(load_element(args.inputs[i], args.input_dtypes[i], e), base, i, args);
+        td[i] = task_element(load_element(args.inputs[i], args.input_dtypes[i], e), base, i, e, args);
       }
-      store_element(args.output, args.output_dtype, e, consensus_element(wd, base, args));
+      store_element(args.output, args.output_dtype, e, consensus_element(td, base, args));
       continue;
     }
     for (int i = summed; i < args.input_count; ++i) {
       const float x = load_element(args.inputs[i], args.input_dtypes[i], e);
-      acc = combine(acc, args.task_vectors ? task_element(x, base, i, args) : x, args.weights[i], i == summed);
+      acc = combine(acc, args.task_vectors ? task_element(x, base, i, e, args) : x, args.weights[i], i == summed);
     }
     acc = finish(args.normalize ? __fdiv_rn(acc, args.divisor) : acc, base, args);
     store_element(args.output, args.output_dtype, e, acc);

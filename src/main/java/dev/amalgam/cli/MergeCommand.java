@@ -89,6 +89,12 @@ final class MergeCommand implements Callable<Integer> {
   /** Far beyond any machine's cores: a larger count is a typo, not a plan. */
   private static final int MAX_THREADS = 4096;
 
+  @Option(names = "--random-seed", paramLabel = "SEED",
+      description = "Seed for the random methods (dare_*, della*), as mergekit's --random-seed; without it or a "
+          + "random_seed in the config, one is drawn and printed. Either way it is written into the output's "
+          + "mergekit_config.yml, so the merge can be repeated.")
+  Long randomSeed;
+
   @Option(names = "--dry-run", description = "Validate the config and inputs, print the plan, write nothing.")
   boolean dryRun;
 
@@ -100,12 +106,29 @@ final class MergeCommand implements Callable<Integer> {
     if (threads != null && (threads < 1 || threads > MAX_THREADS)) {
       throw new UserError("--threads must be between 1 and " + MAX_THREADS + ", not " + threads);
     }
+    if (randomSeed != null && randomSeed < 0) {
+      throw new UserError("--random-seed must be 0 or more, not " + randomSeed);
+    }
     MergeConfig mergeConfig = MergeConfig.load(config);
+    if (randomSeed != null) {
+      mergeConfig = mergeConfig.withRandomSeed(randomSeed);
+    }
     try (MergePlan plan = MergePlanner.plan(mergeConfig)) {
+      if (plan.seedDrawn() && !json) {
+        long seed = plan.config().randomSeed().orElseThrow();
+        spec.commandLine().getErr().println("random seed " + seed + " (drawn; repeat this merge with --random-seed "
+            + seed + ")");
+      }
       if (dryRun) {
         return printPlan(plan);
       }
-      try (Device opened = Device.open(device, new Device.Settings(threads, false), "merging",
+      DeviceChoice choice = device;
+      if (choice == DeviceChoice.AUTO && !plan.method().runsOnGpu()) {
+        spec.commandLine().getErr().println("note: " + plan.method().name() + " has no GPU kernels yet; merging on "
+            + "the CPU");
+        choice = DeviceChoice.CPU;
+      }
+      try (Device opened = Device.open(choice, new Device.Settings(threads, false), "merging",
               spec.commandLine().getErr()::println);
           MergeEngine engine = opened.mergeEngine()) {
         ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", plan.tensors().size(), plan.outputBytes());
@@ -115,7 +138,7 @@ final class MergeCommand implements Callable<Integer> {
         if (bar != null) {
           bar.finish();
         }
-        printResult(result);
+        printResult(result, plan);
       }
     }
     return ExitCodes.OK;
@@ -128,6 +151,7 @@ final class MergeCommand implements Callable<Integer> {
       node.put("input_bytes", plan.inputBytes());
       node.put("output_bytes", plan.outputBytes());
       node.put("out_dtype", plan.outDType().torchName());
+      plan.config().randomSeed().ifPresent(seed -> node.put("random_seed", seed));
       spec.commandLine().getOut().println(node);
     } else {
       spec.commandLine().getOut().printf(Locale.ROOT, "plan: %d tensors, %.3f GB in, %.3f GB out as %s; nothing written (--dry-run)%n",
@@ -136,10 +160,11 @@ final class MergeCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private void printResult(Merger.Result r) {
+  private void printResult(Merger.Result r, MergePlan plan) {
     if (json) {
       ObjectNode node = new ObjectMapper().createObjectNode();
       node.put("output", r.output().toString());
+      plan.config().randomSeed().ifPresent(seed -> node.put("random_seed", seed));
       node.put("tensors", r.tensors());
       node.put("input_bytes", r.inputBytes());
       node.put("output_bytes", r.outputBytes());

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -25,10 +26,15 @@ public record MergeConfig(
     List<ModelEntry> models,
     Optional<DType> dtype,
     Optional<DType> outDType,
-    Map<String, ParameterValue> parameters) {
+    Map<String, ParameterValue> parameters,
+    OptionalLong randomSeed) {
 
+  /**
+   * The keys amalgam reads; {@code random_seed} is amalgam's (mergekit takes {@code --random-seed} on its
+   * command line only), so that a merged model's mergekit_config.yml says how to repeat a random merge.
+   */
   static final Set<String> TOP_LEVEL_KEYS =
-      Set.of("models", "merge_method", "base_model", "dtype", "out_dtype", "parameters");
+      Set.of("models", "merge_method", "base_model", "dtype", "out_dtype", "parameters", "random_seed");
   /** mergekit keys that amalgam understands but does not implement yet: refused, not ignored. */
   static final Set<String> UNSUPPORTED_KEYS =
       Set.of("slices", "tokenizer_source", "tokenizer", "chat_template", "modules");
@@ -70,7 +76,24 @@ public record MergeConfig(
         ? parameters(root.get("parameters"), "parameters")
         : Map.of();
     return new MergeConfig(file, yamlText, method, base, models,
-        dtype(root, "dtype"), dtype(root, "out_dtype"), parameters);
+        dtype(root, "dtype"), dtype(root, "out_dtype"), parameters, randomSeed(root));
+  }
+
+  /**
+   * This config with {@code seed} as its random seed, as {@code --random-seed} gives it: the text gains a
+   * {@code random_seed} line where it has none; a different one already there is a conflict.
+   */
+  public MergeConfig withRandomSeed(long seed) {
+    if (randomSeed.isPresent()) {
+      if (randomSeed.getAsLong() != seed) {
+        throw new UserError("the config sets random_seed: " + randomSeed.getAsLong() + " and the command line "
+            + seed + "; remove one of them");
+      }
+      return this;
+    }
+    String text = yamlText.endsWith("\n") || yamlText.isEmpty() ? yamlText : yamlText + "\n";
+    return new MergeConfig(file, text + "random_seed: " + seed + "\n", mergeMethod, baseModel, models, dtype,
+        outDType, parameters, OptionalLong.of(seed));
   }
 
   /** The dtype the merged tensors are written in: out_dtype, else dtype, else empty (then the inputs'). */
@@ -152,6 +175,17 @@ public record MergeConfig(
     return Optional.of(DType.fromTorchName(name).orElseThrow(() -> new UserError(
         "unsupported " + key + " `" + name + "`" + Suggestions.hint(name, List.of("bfloat16", "float16", "float32"))
             + " (use bfloat16, float16 or float32)")));
+  }
+
+  private static OptionalLong randomSeed(JsonNode root) {
+    if (!root.hasNonNull("random_seed")) {
+      return OptionalLong.empty();
+    }
+    JsonNode node = root.get("random_seed");
+    if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < 0) {
+      throw new UserError("random_seed must be a whole number from 0 to " + Long.MAX_VALUE + ", not " + node);
+    }
+    return OptionalLong.of(node.asLong());
   }
 
   private static JsonNode required(JsonNode root, String key) {

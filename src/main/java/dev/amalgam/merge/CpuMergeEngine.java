@@ -59,13 +59,13 @@ public final class CpuMergeEngine implements MergeEngine {
         AtomicInteger remaining = new AtomicInteger(count);
         ByteBuffer[] mapped = tensor.inputs().stream()
             .map(info -> inputs.map(info).order(ByteOrder.LITTLE_ENDIAN)).toArray(ByteBuffer[]::new);
-        // A whole-tensor statistic, before any chunk's element op needs it.
-        MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, mapped);
+        // Whole-tensor statistics, before any chunk's element op needs them.
+        TensorStatistics statistics = tensor.taskVectors() ? TensorStatistics.of(tensor, mapped) : null;
         for (int c = 0; c < count; c++) {
           long start = (long) c * CHUNK_ELEMENTS;
           long end = Math.min(elements, start + CHUNK_ELEMENTS);
           chunks.add(pool.submit(() -> {
-            mergeChunk(tensor, mapped, cuts, output, start, end);
+            mergeChunk(tensor, mapped, statistics, output, start, end);
             if (remaining.decrementAndGet() == 0) {
               progress.tensorDone(tensor);
             }
@@ -80,17 +80,20 @@ public final class CpuMergeEngine implements MergeEngine {
     }
   }
 
-  private static void mergeChunk(PlannedTensor tensor, ByteBuffer[] inputs, MagnitudeThresholds.Cuts cuts,
+  private static void mergeChunk(PlannedTensor tensor, ByteBuffer[] inputs, TensorStatistics statistics,
       MergeOutput output, long start, long end) {
     DType[] types = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outBytes = tensor.outDType().byteSize();
     ByteBuffer out = OUTPUTS.get();
+    TaskVectorThinning thinning = tensor.sparsification() == null ? null
+        : new TaskVectorThinning(tensor, inputs, statistics);
     if (tensor.consensus()) {
-      KERNELS.get().runWithConsensus(inputs, types, tensor.weights(), cuts, tensor.normalize(), tensor.lambda(),
-          out, tensor.outDType(), start, end);
+      KERNELS.get().runWithConsensus(inputs, types, statistics.weightsOr(tensor.weights()), thinning,
+          tensor.sce() != null, statistics.varianceCut(), tensor.normalize(), tensor.lambda(), out, tensor.outDType(),
+          start, end);
     } else {
-      KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(), cuts,
-          out, tensor.outDType(), start, end);
+      KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(),
+          thinning, out, tensor.outDType(), start, end);
     }
     output.accept(tensor, start * outBytes,
         out.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit((int) ((end - start) * outBytes)));

@@ -73,8 +73,9 @@ final class CudaMergePipeline implements AutoCloseable {
     }
     DType[] inputTypes = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outputBytes = tensor.outDType().byteSize();
-    // Magnitude cuts are found on the host, from the mapped inputs, for now: a pass before the chunks upload.
-    MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, mapped.toArray(ByteBuffer[]::new));
+    // Thinning statistics are found on the host, from the mapped inputs, for now: passes before the chunks upload.
+    TensorStatistics statistics = tensor.taskVectors()
+        ? TensorStatistics.of(tensor, mapped.toArray(ByteBuffer[]::new)) : null;
     for (long start = 0; start < n; start += chunkElements) {
       rethrowFailure();
       long count = Math.min(chunkElements, n - start);
@@ -83,9 +84,10 @@ final class CudaMergePipeline implements AutoCloseable {
         long[] inputs = slot.upload(tensor.inputs(), mapped, start, count);
         long requested = target.deviceOutput(start);
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
-        MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes, tensor.weights(),
-            tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count, tensor.taskVectors(),
-            tensor.lambda(), tensor.consensus(), cuts.keepFrom(), cuts.keepTo()));
+        MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes,
+            statistics == null ? tensor.weights() : statistics.weightsOr(tensor.weights()),
+            tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count,
+            statistics == null ? null : MergeKernelArgs.TaskVectors.of(tensor, statistics, start)));
         long downloadBytes = requested >= 0 ? 0 : count * outputBytes;
         if (downloadBytes > 0) {
           slot.download(downloadBytes);

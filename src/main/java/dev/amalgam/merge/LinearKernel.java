@@ -20,8 +20,13 @@ public final class LinearKernel {
   private final float[] floats = new float[BLOCK];
   private final float[] acc = new float[BLOCK];
   private final float[] base = new float[BLOCK];
-  /** Per input, its weighted task vector over the block, which the sign election reads twice; made on first use. */
-  private final float[][] weighted = new float[MergeKernelArgs.MAX_INPUTS][];
+  /** mergekit's floor on SCE's divisor. */
+  private static final float SCE_MIN_DIVISOR = 1e-6f;
+
+  /** Per input, its thinned task vector over the block, which the sign election reads twice; made on first use. */
+  private final float[][] deltas = new float[MergeKernelArgs.MAX_INPUTS][];
+  /** One element of every task vector, for its variance. */
+  private final float[] column = new float[MergeKernelArgs.MAX_INPUTS];
   private final short[] rounded = new short[BLOCK];
 
   /**
@@ -35,11 +40,11 @@ public final class LinearKernel {
   }
 
   /**
-   * As above; with {@code taskVectors}, input 0 is the base, each task vector keeps the magnitudes within its
-   * {@code cuts} ({@link MagnitudeThresholds}; null keeps all) and {@code lambda} scales the combined deltas.
+   * As above; with {@code taskVectors}, input 0 is the base, each task vector is thinned by {@code thinning}
+   * (null keeps it whole) and {@code lambda} scales the combined deltas.
    */
-  public void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean taskVectors,
-      float lambda, MagnitudeThresholds.Cuts cuts, ByteBuffer out, DType outType, long from, long to) {
+  void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean taskVectors,
+      float lambda, TaskVectorThinning thinning, ByteBuffer out, DType outType, long from, long to) {
     int firstSummed = taskVectors ? 1 : 0;
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
@@ -52,7 +57,7 @@ public final class LinearKernel {
         load(inputs[m], inputTypes[m], offset, n);
         if (taskVectors) {
           for (int i = 0; i < n; i++) {
-            floats[i] = kept(floats[i] - base[i], cuts, m);
+            floats[i] = thinned(floats[i] - base[i], thinning, m, start + i);
           }
         }
         accumulate(m == firstSummed, weights[m], n);
@@ -76,38 +81,49 @@ public final class LinearKernel {
    * {@code s = Σ wd}; the elected sign is + where {@code s ≥ 0}; {@code acc = Σ wd·[sign(wd) = elected]},
    * {@code div = Σ w·[sign(wd) = elected]} (1 where 0); then {@code acc / div} when normalizing, times λ, plus b.
    * A masked-out term is multiplied by 0, not skipped, so signed zeros come out as in torch. Before weighting,
-   * each task vector keeps only the elements whose magnitudes are within its {@code cuts}
-   * ({@link MagnitudeThresholds}; null keeps all): {@code δ·[kept]}, as mergekit's sparsifiers.
+   * each task vector is thinned by {@code thinning} (null keeps it whole), as mergekit's sparsifiers do.
+   *
+   * <p>With {@code sce}, SCE's variant: an element is kept in every task vector only where the bit pattern of
+   * its variance across them ({@link TensorStatistics#variance}) is at least {@code varianceCut}; the sign is
+   * elected by {@code Σ δ} and agreement read from δ, unweighted; and the divisor is {@code max(div, 1e-6)}.
    */
-  public void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights,
-      MagnitudeThresholds.Cuts cuts, boolean normalize, float lambda, ByteBuffer out, DType outType, long from,
+  void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, TaskVectorThinning thinning,
+      boolean sce, int varianceCut, boolean normalize, float lambda, ByteBuffer out, DType outType, long from,
       long to) {
+    int count = inputs.length;
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
       int n = (int) Math.min(BLOCK, to - start);
       load(inputs[0], inputTypes[0], offset, n);
       System.arraycopy(floats, 0, base, 0, n);
-      for (int m = 1; m < inputs.length; m++) {
+      for (int m = 1; m < count; m++) {
         load(inputs[m], inputTypes[m], offset, n);
-        float[] wd = weighted[m] == null ? (weighted[m] = new float[BLOCK]) : weighted[m];
+        float[] d = deltas[m] == null ? (deltas[m] = new float[BLOCK]) : deltas[m];
         for (int i = 0; i < n; i++) {
-          wd[i] = kept(floats[i] - base[i], cuts, m) * weights[m];
+          d[i] = thinned(floats[i] - base[i], thinning, m, start + i);
         }
       }
       for (int i = 0; i < n; i++) {
-        float sum = weighted[1][i];
-        for (int m = 2; m < inputs.length; m++) {
-          sum = sum + weighted[m][i];
+        if (sce) {
+          select(i, count, varianceCut);
+        }
+        float sum = sce ? deltas[1][i] : deltas[1][i] * weights[1];
+        for (int m = 2; m < count; m++) {
+          sum = sum + (sce ? deltas[m][i] : deltas[m][i] * weights[m]);
         }
         float elected = sum >= 0f ? 1f : -1f;
         float mixed = 0f;
         float divisor = 0f;
-        for (int m = 1; m < inputs.length; m++) {
-          float agrees = Math.signum(weighted[m][i]) == elected ? 1f : 0f;
-          mixed = m == 1 ? weighted[m][i] * agrees : mixed + weighted[m][i] * agrees;
+        for (int m = 1; m < count; m++) {
+          float wd = deltas[m][i] * weights[m];
+          float agrees = Math.signum(sce ? deltas[m][i] : wd) == elected ? 1f : 0f;
+          mixed = m == 1 ? wd * agrees : mixed + wd * agrees;
           divisor = m == 1 ? weights[m] * agrees : divisor + weights[m] * agrees;
         }
-        if (normalize) {
+        if (sce) {
+          // Not Math.max, which the kernel's fmaxf would not match on NaN: torch's clamp keeps a NaN.
+          mixed = mixed / (divisor < SCE_MIN_DIVISOR ? SCE_MIN_DIVISOR : divisor);
+        } else if (normalize) {
           mixed = mixed / (divisor == 0f ? 1f : divisor);
         }
         acc[i] = base[i] + (lambda != 1f ? mixed * lambda : mixed);
@@ -116,13 +132,20 @@ public final class LinearKernel {
     }
   }
 
-  /** {@code delta·[kept]}: multiplied by 0, not zeroed, where a cut drops it, so its zero keeps the sign. */
-  private static float kept(float delta, MagnitudeThresholds.Cuts cuts, int input) {
-    if (cuts == null) {
-      return delta;
+  /** SCE's selection of element i: every task vector's element times 0 where their variance is under the cut. */
+  private void select(int i, int count, int varianceCut) {
+    for (int m = 1; m < count; m++) {
+      column[m] = deltas[m][i];
     }
-    int bits = Float.floatToRawIntBits(delta) & 0x7FFF_FFFF;
-    return delta * (bits >= cuts.keepFrom()[input] && bits <= cuts.keepTo()[input] ? 1f : 0f);
+    int bits = Float.floatToRawIntBits(TensorStatistics.variance(column, count)) & 0x7FFF_FFFF;
+    float kept = bits >= varianceCut ? 1f : 0f;
+    for (int m = 1; m < count; m++) {
+      deltas[m][i] = deltas[m][i] * kept;
+    }
+  }
+
+  private static float thinned(float delta, TaskVectorThinning thinning, int input, long element) {
+    return thinning == null ? delta : thinning.thinned(input, element, delta);
   }
 
   private void load(ByteBuffer buffer, DType type, int offset, int n) {

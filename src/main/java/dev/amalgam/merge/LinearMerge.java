@@ -32,7 +32,7 @@ public final class LinearMerge implements MergeMethod {
   @Override
   public Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global) {
     float[] weights = readWeights(tensorName, perModel);
-    boolean normalize = normalize(global.get("normalize"), true);
+    boolean normalize = flag("normalize", global.get("normalize"), true);
     float sum = 0f;
     for (float w : weights) {
       sum += w;
@@ -66,8 +66,8 @@ public final class LinearMerge implements MergeMethod {
     return weights;
   }
 
-  /** true, false, or as mergekit also reads them, 1 and 0; absent means {@code byDefault}. */
-  static boolean normalize(Object value, boolean byDefault) {
+  /** Parameter {@code name}: true, false, or as mergekit also reads them, 1 and 0; absent means {@code byDefault}. */
+  static boolean flag(String name, Object value, boolean byDefault) {
     if (value == null) {
       return byDefault;
     }
@@ -77,6 +77,6 @@ public final class LinearMerge implements MergeMethod {
     if (value instanceof Number n && (n.doubleValue() == 0 || n.doubleValue() == 1)) {
       return n.doubleValue() == 1;
     }
-    throw new UserError("parameters.normalize must be true or false (or 1 or 0), not " + value);
+    throw new UserError("parameters." + name + " must be true or false (or 1 or 0), not " + value);
   }
 }

@@ -1,8 +1,6 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.UserError;
-import dev.amalgam.tensor.DType;
-import dev.amalgam.tensor.FloatBits;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -15,9 +13,8 @@ import java.util.Arrays;
  *   <li>breadcrumbs ({@code density} d and {@code gamma} γ): the n_top = ⌊γ·n⌋ largest dropped, then the next
  *       ⌊d·n⌋, the smallest dropped (mergekit's {@code magnitude_outliers}).
  * </ul>
- * Each cut is the k-th largest magnitude, found by radix selection over the bit patterns (a histogram of the high
- * 16 bits, then of the low 16 bits inside the chosen bin): one pass for the high bits, one more per cut, and no
- * sorted copy.
+ * Each cut is the k-th largest magnitude, found by {@link RadixSelection} over the bit patterns: one pass for
+ * the high bits, one more per cut, and no sorted copy.
  *
  * <p>Ties at a cut: mergekit keeps exactly k, chosen by an unstable sort; amalgam keeps every element equal to a
  * kept cut value, a rule that does not depend on order. NaN magnitudes sort above everything, as in torch. Where
@@ -25,32 +22,33 @@ import java.util.Arrays;
  * amalgam keeps the ⌊d·n⌋ largest.
  */
 final class MagnitudeThresholds {
-  private static final int BINS = 1 << 16;
   /** The largest magnitude bit pattern, NaN included: no cut at the top. */
   static final int ALL = 0x7FFF_FFFF;
 
   /** Per input, the inclusive range of magnitude bit patterns kept. */
-  record Cuts(int[] keepFrom, int[] keepTo) {}
+  record Cuts(int[] keepFrom, int[] keepTo) {
+    /** Every magnitude of every input kept. */
+    static Cuts allKept(int inputs) {
+      int[] keepTo = new int[inputs];
+      Arrays.fill(keepTo, ALL);
+      return new Cuts(new int[inputs], keepTo);
+    }
+  }
 
   private MagnitudeThresholds() {}
 
-  /** The cuts of every input (all kept for the base and where nothing is sparsified), from whole inputs. */
+  /** The cuts of every input of a tensor thinned by magnitude (all kept for the base), from whole inputs. */
   static Cuts of(PlannedTensor tensor, ByteBuffer[] inputs) {
-    int[] keepFrom = new int[inputs.length];
-    int[] keepTo = new int[inputs.length];
-    Arrays.fill(keepTo, ALL);
-    if (tensor.densities() == null) {
-      return new Cuts(keepFrom, keepTo);
-    }
+    Cuts cuts = Cuts.allKept(inputs.length);
+    Sparsification sparsification = tensor.sparsification();
     long n = tensor.elementCount();
     for (int m = 1; m < inputs.length; m++) {
-      double density = tensor.densities()[m];
-      double gamma = tensor.gammas() == null ? 0 : tensor.gammas()[m];
-      if (density >= 1) {
+      if (!sparsification.thins(m)) {
         continue;
       }
+      double density = sparsification.densities()[m];
       long target = (long) (density * n);
-      long top = (long) (gamma * n);
+      long top = (long) (sparsification.gammas()[m] * n);
       long bottom = n - target - top;
       if (bottom < 0) {
         top += bottom;
@@ -59,72 +57,10 @@ final class MagnitudeThresholds {
         throw new UserError("density " + density + " keeps no element of `" + tensor.name() + "` (" + n
             + " elements); mergekit refuses this too");
       }
-      Magnitudes magnitudes = new Magnitudes(inputs[m], tensor.inputs().get(m).dtype(), inputs[0],
-          tensor.inputs().get(0).dtype(), n);
-      keepFrom[m] = magnitudes.kthLargest(top + target);
-      keepTo[m] = top == 0 ? ALL : magnitudes.kthLargest(top + 1);
+      RadixSelection magnitudes = new RadixSelection(n, TaskVectorView.of(tensor, inputs, m)::magnitudeBits);
+      cuts.keepFrom()[m] = magnitudes.kthLargest(top + target);
+      cuts.keepTo()[m] = top == 0 ? ALL : magnitudes.kthLargest(top + 1);
     }
-    return new Cuts(keepFrom, keepTo);
-  }
-
-  /** The float32 bit pattern of |x[i] − base[i]|, sign cleared. */
-  static int magnitudeBits(ByteBuffer x, DType xType, ByteBuffer base, DType baseType, long i) {
-    return Float.floatToRawIntBits(value(x, xType, i) - value(base, baseType, i)) & ALL;
-  }
-
-  /** One task vector's magnitudes, with the histogram of their high 16 bits taken once for every cut. */
-  private static final class Magnitudes {
-    private final ByteBuffer x;
-    private final DType xType;
-    private final ByteBuffer base;
-    private final DType baseType;
-    private final long n;
-    private final long[] high = new long[BINS];
-
-    Magnitudes(ByteBuffer x, DType xType, ByteBuffer base, DType baseType, long n) {
-      this.x = x;
-      this.xType = xType;
-      this.base = base;
-      this.baseType = baseType;
-      this.n = n;
-      for (long i = 0; i < n; i++) {
-        high[bits(i) >>> 16]++;
-      }
-    }
-
-    int bits(long i) {
-      return magnitudeBits(x, xType, base, baseType, i);
-    }
-
-    /** The k-th largest bit pattern (k from 1): the high bits' bin, then a pass for the low bits inside it. */
-    int kthLargest(long k) {
-      int bin = BINS - 1;
-      long above = 0;
-      while (above + high[bin] < k) {
-        above += high[bin--];
-      }
-      long[] low = new long[BINS];
-      for (long i = 0; i < n; i++) {
-        int b = bits(i);
-        if (b >>> 16 == bin) {
-          low[b & 0xFFFF]++;
-        }
-      }
-      int lowBin = BINS - 1;
-      while (above + low[lowBin] < k) {
-        above += low[lowBin--];
-      }
-      return bin << 16 | lowBin;
-    }
-  }
-
-  private static float value(ByteBuffer b, DType type, long i) {
-    int at = Math.toIntExact(i * type.byteSize());
-    return switch (type) {
-      case F32 -> b.getFloat(at);
-      case F16 -> FloatBits.f16ToFloat(b.getShort(at));
-      case BF16 -> FloatBits.bf16ToFloat(b.getShort(at));
-      default -> throw new IllegalArgumentException("not a merge input type: " + type);
-    };
+    return cuts;
   }
 }

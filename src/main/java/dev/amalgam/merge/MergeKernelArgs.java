@@ -14,14 +14,14 @@ import java.util.Map;
  *
  * @param inputs device addresses of the inputs, in model order
  * @param divisor the sum of the weights when {@code normalize}, as {@code PlannedTensor.divisor()} computes it
+ * @param taskVectors null for a weighted sum; else input 0 is the base and the others are task vectors
  */
 public record MergeKernelArgs(
     long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
-    long output, DType outputType, long count, boolean taskVectors, float lambda, boolean consensus,
-    int[] keepFrom, int[] keepTo) {
+    long output, DType outputType, long count, TaskVectors taskVectors) {
 
   public static final int MAX_INPUTS = 8;
-  static final int SIZE = 240;
+  static final int SIZE = 336;
   static final Map<String, Integer> OFFSETS = Map.ofEntries(
       Map.entry("inputs", 0),
       Map.entry("output", 64),
@@ -36,13 +36,50 @@ public record MergeKernelArgs(
       Map.entry("lambda", 164),
       Map.entry("consensus", 168),
       Map.entry("keep_from", 172),
-      Map.entry("keep_to", 204));
+      Map.entry("keep_to", 204),
+      Map.entry("scale", 236),
+      Map.entry("keep_probability", 268),
+      Map.entry("random", 300),
+      Map.entry("seed_lo", 304),
+      Map.entry("seed_hi", 308),
+      Map.entry("tensor_key", 312),
+      Map.entry("first_element", 320),
+      Map.entry("sce", 328),
+      Map.entry("variance_cut", 332));
+
+  /**
+   * How the kernel combines task vectors ({@link PlannedTensor}, {@link TaskVectorThinning}), per input where an
+   * array: {@code lambda}; TIES' sign election; the magnitude {@code cuts} and L1 {@code scales} of the thinning;
+   * with {@code random}, each element kept when its {@link KeepDraws} uniform, for the merge's {@code seed} and
+   * the tensor's {@code tensorKey}, is below {@code keepProbabilities}; {@code firstElement} is the tensor's
+   * index of the launch's element 0; with {@code sce}, SCE's election and its {@code varianceCut}.
+   */
+  public record TaskVectors(float lambda, boolean consensus, MagnitudeThresholds.Cuts cuts, float[] scales,
+      float[] keepProbabilities, boolean random, long seed, int tensorKey, long firstElement, boolean sce,
+      int varianceCut) {
+
+    /** The arguments for the chunk of {@code tensor} that starts at element {@code firstElement}. */
+    static TaskVectors of(PlannedTensor tensor, TensorStatistics statistics, long firstElement) {
+      int n = tensor.inputs().size();
+      Sparsification sparsification = tensor.sparsification();
+      boolean random = sparsification != null && sparsification.kind().random();
+      float[] keepProbabilities = new float[n];
+      Arrays.fill(keepProbabilities, 1f);
+      for (int m = 1; random && m < n; m++) {
+        if (sparsification.thins(m)) {
+          keepProbabilities[m] = (float) sparsification.densities()[m];
+        }
+      }
+      return new TaskVectors(tensor.lambda(), tensor.consensus(), statistics.cuts(), statistics.scales(),
+          keepProbabilities, random, random ? sparsification.seed() : 0, KeepDraws.tensorKey(tensor.name()),
+          firstElement, tensor.sce() != null, statistics.varianceCut());
+    }
+  }
 
   /** A weighted sum. */
   public MergeKernelArgs(long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
       long output, DType outputType, long count) {
-    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, false, 1f, false,
-        new int[inputs.length], allKept(inputs.length));
+    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, null);
   }
 
   public MergeKernelArgs {
@@ -56,13 +93,6 @@ public record MergeKernelArgs(
       KernelDType.code(type);
     }
     KernelDType.code(outputType);
-  }
-
-
-  private static int[] allKept(int inputs) {
-    int[] keepTo = new int[inputs];
-    Arrays.fill(keepTo, MagnitudeThresholds.ALL);
-    return keepTo;
   }
 
   /** The struct as passed by value: native (little-endian) bytes, unused input slots zero, and its pointers. */
@@ -79,18 +109,36 @@ public record MergeKernelArgs(
     struct.putInt(OFFSETS.get("output_dtype"), KernelDType.code(outputType));
     struct.putFloat(OFFSETS.get("divisor"), divisor);
     struct.putInt(OFFSETS.get("normalize"), normalize ? 1 : 0);
-    struct.putInt(OFFSETS.get("task_vectors"), taskVectors ? 1 : 0);
-    struct.putFloat(OFFSETS.get("lambda"), lambda);
-    struct.putInt(OFFSETS.get("consensus"), consensus ? 1 : 0);
-    for (int i = 0; i < keepFrom.length; i++) {
-      struct.putInt(OFFSETS.get("keep_from") + 4 * i, keepFrom[i]);
-      struct.putInt(OFFSETS.get("keep_to") + 4 * i, keepTo[i]);
+    TaskVectors t = taskVectors != null ? taskVectors : new TaskVectors(1f, false,
+        MagnitudeThresholds.Cuts.allKept(inputs.length), ones(inputs.length), ones(inputs.length), false, 0, 0, 0,
+        false, 0);
+    struct.putInt(OFFSETS.get("task_vectors"), taskVectors != null ? 1 : 0);
+    struct.putFloat(OFFSETS.get("lambda"), t.lambda());
+    struct.putInt(OFFSETS.get("consensus"), t.consensus() ? 1 : 0);
+    for (int i = 0; i < inputs.length; i++) {
+      struct.putInt(OFFSETS.get("keep_from") + 4 * i, t.cuts().keepFrom()[i]);
+      struct.putInt(OFFSETS.get("keep_to") + 4 * i, t.cuts().keepTo()[i]);
+      struct.putFloat(OFFSETS.get("scale") + 4 * i, t.scales()[i]);
+      struct.putFloat(OFFSETS.get("keep_probability") + 4 * i, t.keepProbabilities()[i]);
     }
+    struct.putInt(OFFSETS.get("random"), t.random() ? 1 : 0);
+    struct.putInt(OFFSETS.get("seed_lo"), (int) t.seed());
+    struct.putInt(OFFSETS.get("seed_hi"), (int) (t.seed() >>> 32));
+    struct.putInt(OFFSETS.get("tensor_key"), t.tensorKey());
+    struct.putLong(OFFSETS.get("first_element"), t.firstElement());
+    struct.putInt(OFFSETS.get("sce"), t.sce() ? 1 : 0);
+    struct.putInt(OFFSETS.get("variance_cut"), t.varianceCut());
     int[] pointers = new int[inputs.length + 1];
     for (int i = 0; i < inputs.length; i++) {
       pointers[i] = OFFSETS.get("inputs") + 8 * i;
     }
     pointers[inputs.length] = OFFSETS.get("output");
     return new KernelStruct(struct.array(), pointers);
+  }
+
+  private static float[] ones(int n) {
+    float[] ones = new float[n];
+    Arrays.fill(ones, 1f);
+    return ones;
   }
 }

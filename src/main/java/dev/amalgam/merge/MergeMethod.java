@@ -24,6 +24,16 @@ public interface MergeMethod {
     return false;
   }
 
+  /** Whether the method draws random numbers, so that a merge needs a seed to be repeated. */
+  default boolean random() {
+    return false;
+  }
+
+  /** Whether the CUDA merge engine has kernels for the method; without them it merges on the CPU only. */
+  default boolean runsOnGpu() {
+    return true;
+  }
+
   /** Whether the summed task vectors go through TIES' sign election first ({@link PlannedTensor}). */
   default boolean signConsensus() {
     return false;
@@ -36,11 +46,12 @@ public interface MergeMethod {
   Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global);
 
   /**
-   * The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors. {@code densities} and
-   * {@code gammas} (one per model, or null for none) say which part of each task vector's magnitudes is kept:
-   * the {@code density} fraction below the largest {@code gamma} fraction ({@link MagnitudeThresholds}).
+   * The resolved arithmetic for one tensor; {@code lambda} scales summed task vectors, which {@code sparsification}
+   * (laid out per input, the base first; null for none) thins first. Its seed is the planner's to set. With
+   * {@code sce} (null for other methods) the weights are placeholders for those SCE computes per tensor.
    */
-  record Weights(float[] weights, boolean normalize, float lambda, double[] densities, double[] gammas) {
+  record Weights(float[] weights, boolean normalize, float lambda, Sparsification sparsification,
+      SceMerge.SceSelection sce) {
     public Weights(float[] weights, boolean normalize) {
       this(weights, normalize, 1f, null, null);
     }

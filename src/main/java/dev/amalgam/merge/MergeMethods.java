@@ -13,6 +13,7 @@ public final class MergeMethods {
   static {
     register(new LinearMerge());
     TaskVectorMerge.all().forEach(MergeMethods::register);
+    register(new SceMerge());
   }
 
   private MergeMethods() {}

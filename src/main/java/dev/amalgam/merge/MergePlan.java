@@ -26,10 +26,11 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   private final ModelConfig templateConfig;
   private final List<PlannedTensor> tensors;
   private final DType outDType;
+  private final boolean seedDrawn;
   private final Map<Path, ModelDirectory> byFile = new HashMap<>();
 
   MergePlan(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs, ModelDirectory templateModel,
-      List<PlannedTensor> tensors, DType outDType) {
+      List<PlannedTensor> tensors, DType outDType, boolean seedDrawn) {
     this.config = config;
     this.method = method;
     this.inputs = inputs;
@@ -37,6 +38,7 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     this.templateConfig = templateModel.config();
     this.tensors = tensors;
     this.outDType = outDType;
+    this.seedDrawn = seedDrawn;
     for (ModelDirectory dir : inputs) {
       dir.tensors().forEach(t -> byFile.put(t.file(), dir));
     }
@@ -48,6 +50,11 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
 
   public MergeMethod method() {
     return method;
+  }
+
+  /** Whether the config's random seed was drawn by the planner (the method is random and none was given). */
+  public boolean seedDrawn() {
+    return seedDrawn;
   }
 
   public List<PlannedTensor> tensors() {

@@ -7,8 +7,8 @@ import dev.amalgam.config.Suggestions;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
+import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +29,12 @@ public final class MergePlanner {
   public static MergePlan plan(MergeConfig config) {
     MergeMethod method = MergeMethods.named(config.mergeMethod());
     checkParameterNames(config, method);
+    // A random method without a seed gets a drawn one, written into the config so the merge can be repeated.
+    boolean seedDrawn = method.random() && config.randomSeed().isEmpty();
+    if (seedDrawn) {
+      config = config.withRandomSeed(new SecureRandom().nextLong(1L << 32));
+    }
+    long seed = config.randomSeed().orElse(0);
     List<MergeConfig.ModelEntry> entries = method.taskVectors() ? taskVectorEntries(config, method)
         : inputEntries(config);
     List<ModelDirectory> inputs = new ArrayList<>();
@@ -42,9 +48,9 @@ public final class MergePlanner {
       DType outDType = config.outputDType().orElseGet(() -> inputDType(inputs.get(0)));
       List<PlannedTensor> tensors = new ArrayList<>();
       for (TensorInfo first : inputs.get(0).tensors()) {
-        tensors.add(planTensor(config, entries, method, inputs, first, layers, outDType));
+        tensors.add(planTensor(config, entries, method, inputs, first, layers, outDType, seed));
       }
-      return new MergePlan(config, method, inputs, template, tensors, outDType);
+      return new MergePlan(config, method, inputs, template, tensors, outDType, seedDrawn);
     } catch (RuntimeException e) {
       inputs.forEach(ModelDirectory::close);
       throw e;
@@ -104,7 +110,7 @@ public final class MergePlanner {
   }
 
   private static PlannedTensor planTensor(MergeConfig config, List<MergeConfig.ModelEntry> entries,
-      MergeMethod method, List<ModelDirectory> inputs, TensorInfo first, int layers, DType outDType) {
+      MergeMethod method, List<ModelDirectory> inputs, TensorInfo first, int layers, DType outDType, long seed) {
     String name = first.name();
     double t = layerPosition(name, layers);
     List<TensorInfo> sources = new ArrayList<>();
@@ -131,20 +137,9 @@ public final class MergePlanner {
     MergeMethod.Weights w = method.weights(name, perModel, global);
     float[] weights = new float[inputs.size()];
     System.arraycopy(w.weights(), 0, weights, summedFrom, w.weights().length);
+    Sparsification sparsification = w.sparsification() == null ? null : w.sparsification().withSeed(seed);
     return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, method.taskVectors(),
-        w.lambda(), method.signConsensus(), perInput(w.densities(), 1, summedFrom, inputs.size()),
-        perInput(w.gammas(), 0, summedFrom, inputs.size()));
-  }
-
-  /** A per-model parameter laid out per input: {@code none} for the base, null when the method has none. */
-  private static double[] perInput(double[] perModel, double none, int summedFrom, int inputs) {
-    if (perModel == null) {
-      return null;
-    }
-    double[] values = new double[inputs];
-    Arrays.fill(values, none);
-    System.arraycopy(perModel, 0, values, summedFrom, perModel.length);
-    return values;
+        w.lambda(), method.signConsensus(), sparsification, w.sce());
   }
 
   private static Object evaluate(ParameterValue value, String tensorName, double t) {

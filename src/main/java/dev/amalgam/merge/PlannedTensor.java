@@ -13,13 +13,16 @@ import java.util.List;
  *   <li>with {@code consensus} as well (TIES' sign election), element by element: the sign of
  *       {@code Σ wᵢ·δᵢ} is elected (+ for 0), only the terms of that sign are summed, and the divisor is the sum
  *       of their weights (1 where it is 0);
- *   <li>with {@code densities} and {@code gammas} (per input, the base's unused), each task vector keeps only a
- *       range of its magnitudes first ({@link MagnitudeThresholds}), as TIES and breadcrumbs sparsify.
+ *   <li>with a {@code sparsification} (null for none), each task vector is thinned first, as mergekit's sparsifiers
+ *       do ({@link TaskVectorThinning});
+ *   <li>with {@code sce} (SCE; null otherwise), the weights and a selection by variance come from the tensor
+ *       itself ({@link TensorStatistics}), the sign is elected by the unweighted task vectors, and the divisor is
+ *       at least 1e-6 instead of 1 where it is 0.
  * </ul>
  * Inputs are in model order and all have {@code shape}; their dtypes may differ (BF16, F16 or F32).
  */
 public record PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
-    DType outDType, boolean taskVectors, float lambda, boolean consensus, double[] densities, double[] gammas) {
+    DType outDType, boolean taskVectors, float lambda, boolean consensus, Sparsification sparsification, SceMerge.SceSelection sce) {
 
   /** A weighted sum. */
   public PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,

@@ -7,47 +7,50 @@ import java.util.Set;
 
 /**
  * mergekit's task-vector family ({@code generalized_task_arithmetic.py}), one class registered under each of its
- * names: every model's task vector (the model minus the required base) is sparsified on its own, weighted, summed
+ * names: every model's task vector (the model minus the required base) is thinned on its own
+ * ({@link Sparsification}: by magnitude, or at random with a seed), weighted, summed
  * (with TIES' sign election where the method has it), divided by the weights' sum when {@code normalize},
  * scaled by {@code lambda} and added to the base. {@code int8_mask} only changes mergekit's memory use, never
  * the result, so it is accepted and has no effect.
  */
 public final class TaskVectorMerge implements MergeMethod {
-  /** How each task vector is cut before the sum ({@link MagnitudeThresholds}). */
-  enum Sparsification {
-    NONE,
-    /** The {@code density} fraction of largest magnitudes (TIES). */
-    MAGNITUDE,
-    /** The {@code gamma} fraction of largest magnitudes dropped, then the next {@code density} kept (breadcrumbs). */
-    MAGNITUDE_OUTLIERS
-  }
-
   private final String name;
   private final String displayName;
   private final boolean consensus;
-  private final Sparsification sparsification;
+  /** How each task vector is thinned; null for not at all. */
+  private final Sparsification.Kind sparsification;
   private final boolean normalizeByDefault;
+  private final boolean rescaleByDefault;
 
-  private TaskVectorMerge(String name, String displayName, boolean consensus, Sparsification sparsification,
-      boolean normalizeByDefault) {
+  private TaskVectorMerge(String name, String displayName, boolean consensus, Sparsification.Kind sparsification,
+      boolean normalizeByDefault, boolean rescaleByDefault) {
     this.name = name;
     this.displayName = displayName;
     this.consensus = consensus;
     this.sparsification = sparsification;
     this.normalizeByDefault = normalizeByDefault;
+    this.rescaleByDefault = rescaleByDefault;
   }
 
   /** The methods of the family amalgam implements, with mergekit's names and defaults. */
   static List<TaskVectorMerge> all() {
     return List.of(
         new TaskVectorMerge("task_arithmetic", "task arithmetic (task vectors added to a base, arXiv:2212.04089)",
-            false, Sparsification.NONE, false),
+            false, null, false, false),
         new TaskVectorMerge("ties", "TIES (magnitude-pruned task vectors with sign election, arXiv:2306.01708)",
-            true, Sparsification.MAGNITUDE, true),
+            true, Sparsification.Kind.MAGNITUDE, true, false),
+        new TaskVectorMerge("dare_linear", "DARE (randomly dropped, rescaled task vectors, arXiv:2311.03099)",
+            false, Sparsification.Kind.RANDOM, false, true),
+        new TaskVectorMerge("dare_ties", "DARE with TIES' sign election (arXiv:2311.03099)",
+            true, Sparsification.Kind.RANDOM, false, true),
         new TaskVectorMerge("breadcrumbs", "model breadcrumbs (task vectors without their outliers, arXiv:2312.06795)",
-            false, Sparsification.MAGNITUDE_OUTLIERS, false),
+            false, Sparsification.Kind.MAGNITUDE_OUTLIERS, false, false),
         new TaskVectorMerge("breadcrumbs_ties", "model breadcrumbs with TIES' sign election",
-            true, Sparsification.MAGNITUDE_OUTLIERS, false));
+            true, Sparsification.Kind.MAGNITUDE_OUTLIERS, false, false),
+        new TaskVectorMerge("della", "DELLA (magnitude-ranked random drops with sign election, arXiv:2406.11617)",
+            true, Sparsification.Kind.RANKED_RANDOM, true, true),
+        new TaskVectorMerge("della_linear", "DELLA without sign election (arXiv:2406.11617)",
+            false, Sparsification.Kind.RANKED_RANDOM, false, true));
   }
 
   @Override
@@ -63,18 +66,21 @@ public final class TaskVectorMerge implements MergeMethod {
   @Override
   public Set<String> modelParameters() {
     Set<String> names = new LinkedHashSet<>(List.of("weight"));
-    if (sparsification != Sparsification.NONE) {
+    if (sparsification != null) {
       names.add("density");
     }
-    if (sparsification == Sparsification.MAGNITUDE_OUTLIERS) {
+    if (sparsification == Sparsification.Kind.MAGNITUDE_OUTLIERS) {
       names.add("gamma");
+    }
+    if (sparsification == Sparsification.Kind.RANKED_RANDOM) {
+      names.add("epsilon");
     }
     return names;
   }
 
   @Override
   public Set<String> globalParameters() {
-    return Set.of("normalize", "lambda", "int8_mask");
+    return Set.of("normalize", "rescale", "lambda", "int8_mask");
   }
 
   @Override
@@ -88,6 +94,17 @@ public final class TaskVectorMerge implements MergeMethod {
   }
 
   @Override
+  public boolean random() {
+    return sparsification != null && sparsification.random();
+  }
+
+  /** DELLA's per-row magnitude ranks have no GPU kernel yet. */
+  @Override
+  public boolean runsOnGpu() {
+    return sparsification != Sparsification.Kind.RANKED_RANDOM;
+  }
+
+  @Override
   public Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global) {
     float[] weights = LinearMerge.readWeights(tensorName, perModel);
     Object lambda = global.get("lambda");
@@ -98,16 +115,33 @@ public final class TaskVectorMerge implements MergeMethod {
     if (int8Mask != null && !(int8Mask instanceof Boolean)) {
       throw new UserError("parameters.int8_mask must be true or false, not " + int8Mask);
     }
-    double[] densities = null;
-    double[] gammas = null;
-    if (sparsification != Sparsification.NONE) {
-      densities = fractions(tensorName, perModel, "density", 1, false);
+    boolean rescale = LinearMerge.flag("rescale", global.get("rescale"), rescaleByDefault);
+    return new Weights(weights, LinearMerge.flag("normalize", global.get("normalize"), normalizeByDefault),
+        lambda == null ? 1f : ((Number) lambda).floatValue(), sparsification(tensorName, perModel, rescale), null);
+  }
+
+  private Sparsification sparsification(String tensorName, List<ParameterLookup> perModel, boolean rescale) {
+    if (sparsification == null) {
+      return null;
     }
-    if (sparsification == Sparsification.MAGNITUDE_OUTLIERS) {
+    double[] densities = fractions(tensorName, perModel, "density", 1, false);
+    double[] gammas = new double[perModel.size()];
+    double[] epsilons = new double[perModel.size()];
+    if (sparsification == Sparsification.Kind.MAGNITUDE_OUTLIERS) {
       gammas = fractions(tensorName, perModel, "gamma", 0.01, true);
     }
-    return new Weights(weights, LinearMerge.normalize(global.get("normalize"), normalizeByDefault),
-        lambda == null ? 1f : ((Number) lambda).floatValue(), densities, gammas);
+    if (sparsification == Sparsification.Kind.RANKED_RANDOM) {
+      epsilons = fractions(tensorName, perModel, "epsilon", 0.15, true);
+      for (int i = 0; i < densities.length; i++) {
+        if (densities[i] < 1 && (densities[i] - epsilons[i] <= 0 || densities[i] + epsilons[i] >= 1)) {
+          throw new UserError("models[" + i + "] density " + densities[i] + " and epsilon " + epsilons[i] + " for `"
+              + tensorName + "`: " + name + " keeps elements with probabilities from density - epsilon to density + "
+              + "epsilon, which must lie strictly between 0 and 1");
+        }
+      }
+    }
+    return new Sparsification(sparsification, Sparsification.perInput(densities, 1),
+        Sparsification.perInput(gammas, 0), Sparsification.perInput(epsilons, 0), rescale, 0);
   }
 
   /** Each model's {@code key}, a fraction in (0, 1] ([0, 1] where {@code zeroAllowed}), or {@code byDefault}. */

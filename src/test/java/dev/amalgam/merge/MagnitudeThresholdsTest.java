@@ -24,13 +24,14 @@ class MagnitudeThresholdsTest {
     ByteBuffer base = bf16(random, n);
     ByteBuffer x = bf16(random, n);  // bf16 values: many equal magnitudes, so ties at the cut occur
     PlannedTensor tensor = new PlannedTensor("t", new long[] {n}, List.of(info(n), info(n)), new float[] {0, 1},
-        false, DType.BF16, true, 1f, true, new double[] {1, density}, null);
+        false, DType.BF16, true, 1f, true, new Sparsification(Sparsification.Kind.MAGNITUDE,
+        new double[] {1, density}, new double[2], new double[2], false, 0), null);
 
     MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x});
 
     int[] magnitudes = new int[n];
     for (int i = 0; i < n; i++) {
-      magnitudes[i] = MagnitudeThresholds.magnitudeBits(x, DType.BF16, base, DType.BF16, i);
+      magnitudes[i] = new TaskVectorView(x, DType.BF16, base, DType.BF16).magnitudeBits(i);
     }
     Arrays.sort(magnitudes);
     int k = (int) (density * n);
@@ -48,13 +49,14 @@ class MagnitudeThresholdsTest {
     ByteBuffer base = bf16(random, n);
     ByteBuffer x = bf16(random, n);
     PlannedTensor tensor = new PlannedTensor("t", new long[] {n}, List.of(info(n), info(n)), new float[] {0, 1},
-        false, DType.BF16, true, 1f, false, new double[] {1, density}, new double[] {0, gamma});
+        false, DType.BF16, true, 1f, false, new Sparsification(Sparsification.Kind.MAGNITUDE_OUTLIERS,
+        new double[] {1, density}, new double[] {0, gamma}, new double[2], false, 0), null);
 
     MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x});
 
     int[] magnitudes = new int[n];
     for (int i = 0; i < n; i++) {
-      magnitudes[i] = MagnitudeThresholds.magnitudeBits(x, DType.BF16, base, DType.BF16, i);
+      magnitudes[i] = new TaskVectorView(x, DType.BF16, base, DType.BF16).magnitudeBits(i);
     }
     Arrays.sort(magnitudes);
     int top = (int) (gamma * n);

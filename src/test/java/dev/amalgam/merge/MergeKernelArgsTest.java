@@ -39,10 +39,11 @@ class MergeKernelArgsTest {
   @Test
   void encodesEveryFieldAtItsOffset() {
     MergeKernelArgs args = new MergeKernelArgs(new long[] {0x1000, 0x2000}, new DType[] {DType.BF16, DType.F32},
-        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, true, 0.8f, true, new int[] {0, 0x3f800000},
-        new int[] {0x7fffffff, 0x40400000});
+        new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, new MergeKernelArgs.TaskVectors(0.8f, true,
+            new MagnitudeThresholds.Cuts(new int[] {0, 0x3f800000}, new int[] {0x7fffffff, 0x40400000}),
+            new float[] {1f, 1.5f}, new float[] {1f, 0.25f}, true, 0x1_0000_0002L, 0xABCD, 1L << 33, true, 0x3e800000));
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(240, struct.capacity());
+    assertEquals(336, struct.capacity());
     assertEquals(0x1000, struct.getLong(0));
     assertEquals(0x2000, struct.getLong(8));
     assertEquals(0, struct.getLong(16));
@@ -63,6 +64,17 @@ class MergeKernelArgsTest {
     assertEquals(0x3f800000, struct.getInt(176));
     assertEquals(0x7fffffff, struct.getInt(204));
     assertEquals(0x40400000, struct.getInt(208));
+    assertEquals(1f, struct.getFloat(236));
+    assertEquals(1.5f, struct.getFloat(240));
+    assertEquals(1f, struct.getFloat(268));
+    assertEquals(0.25f, struct.getFloat(272));
+    assertEquals(1, struct.getInt(300));
+    assertEquals(2, struct.getInt(304));
+    assertEquals(1, struct.getInt(308));
+    assertEquals(0xABCD, struct.getInt(312));
+    assertEquals(1L << 33, struct.getLong(320));
+    assertEquals(1, struct.getInt(328));
+    assertEquals(0x3e800000, struct.getInt(332));
   }
 
   @Test

@@ -3,12 +3,15 @@ package dev.amalgam.merge;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.amalgam.cuda.EmulatedGpu;
+import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,77 +50,127 @@ class MergeKernelEmulationTest {
   @Test
   void taskVectorsScaledByLambda() {
     check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, false, 1003,
-        new int[] {0, 0, 0, 0}, 0, true, 0.8f);
+        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(0.8f, false, null, 0, null));
   }
 
   @Test
   void taskVectorsNormalizedOnTheScalarPath() {
-    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, true, 500, new int[] {0, 2, 0}, 0, true, 1f);
+    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, true, 500, new int[] {0, 2, 0}, 0,
+        new TaskVectorCase(1f, false, null, 0, null));
   }
 
   /** TIES' sign election over task vectors whose inputs include infinities, tiny values and signed zeros. */
   @Test
   void signElectedTaskVectorsOnBothPaths() {
     check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, true, 1003,
-        new int[] {0, 0, 0, 0}, 0, true, 1f, true);
-    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, false, 300, new int[] {0, 2, 0}, 0, true,
-        0.8f, true);
+        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(1f, true, null, 0, null));
+    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, false, 300, new int[] {0, 2, 0}, 0,
+        new TaskVectorCase(0.8f, true, null, 0, null));
+  }
+
+  /** Magnitude cuts (TIES, breadcrumbs), L1-rescaled, with and without the sign election. */
+  @Test
+  void magnitudeCutsAndRescaling() {
+    check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, true, 2003,
+        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(1f, true, thinning(Sparsification.Kind.MAGNITUDE, 4, true), 0, null));
+    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, false, 700, new int[] {0, 2, 0}, 0,
+        new TaskVectorCase(0.8f, false, thinning(Sparsification.Kind.MAGNITUDE_OUTLIERS, 3, false), 0, null));
+  }
+
+  /**
+   * DARE's random drops, drawn by the kernel's Philox from the element's index in the whole tensor: a launch over
+   * a chunk that starts mid-tensor keeps exactly what the CPU keeps for those elements.
+   */
+  @Test
+  void randomDropsAtTheTensorsElementIndices() {
+    check(new DType[] {DType.BF16, DType.BF16, DType.F16}, DType.BF16, false, 3001, new int[] {0, 0, 0}, 0,
+        new TaskVectorCase(1f, true, thinning(Sparsification.Kind.RANDOM, 3, true), 0, null));
+    check(new DType[] {DType.F32, DType.BF16, DType.BF16, DType.F32}, DType.F32, true, 2000, new int[] {0, 0, 0, 0},
+        0, new TaskVectorCase(0.8f, false, thinning(Sparsification.Kind.RANDOM, 4, true), 1001, null));
+  }
+
+  /** SCE: per-tensor weights, a selection by variance (here the largest 60%), the unweighted sign election. */
+  @Test
+  void sceOnBothPaths() {
+    check(new DType[] {DType.BF16, DType.BF16, DType.F16, DType.F32}, DType.BF16, true, 2003,
+        new int[] {0, 0, 0, 0}, 0, new TaskVectorCase(1f, true, null, 0, new SceMerge.SceSelection(0.6)));
+    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, true, 301, new int[] {0, 2, 0}, 0,
+        new TaskVectorCase(1f, true, null, 0, new SceMerge.SceSelection(0.3)));
+  }
+
+  /**
+   * A task-vector merge: lambda, sign election, thinning (null for none), the tensor element the launch starts
+   * at (the inputs are the whole tensor; the kernel gets the part from {@code firstElement} on) and SCE (null for
+   * other methods).
+   */
+  private record TaskVectorCase(float lambda, boolean consensus, Sparsification thinning, int firstElement,
+      SceMerge.SceSelection sce) {}
+
+  /** Densities 0.4, 0.6, ... for the task vectors, the last one kept whole; gamma 0.05; seed 77. */
+  private static Sparsification thinning(Sparsification.Kind kind, int inputs, boolean rescale) {
+    double[] densities = new double[inputs];
+    double[] gammas = new double[inputs];
+    for (int m = 0; m < inputs; m++) {
+      densities[m] = m == 0 || m == inputs - 1 ? 1 : 0.2 + 0.2 * m;
+      gammas[m] = m == 0 ? 0 : 0.05;
+    }
+    return new Sparsification(kind, densities, gammas, new double[inputs], rescale, 77);
   }
 
   private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset) {
-    check(types, outType, normalize, count, offsets, outOffset, false, 1f, false);
-  }
-
-  private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset,
-      boolean taskVectors, float lambda) {
-    check(types, outType, normalize, count, offsets, outOffset, taskVectors, lambda, false);
+    check(types, outType, normalize, count, offsets, outOffset, null);
   }
 
   /** offsets: bytes from each input buffer's (aligned) start to its first element; outOffset likewise. */
   private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset,
-      boolean taskVectors, float lambda, boolean consensus) {
+      TaskVectorCase taskVectors) {
     // One emulated multiprocessor: the grid holds 16 blocks of 256 threads of 8 elements, so 40k elements stride.
     EmulatedGpu gpu = EmulatedGpu.open(dir, 1);
+    int from = taskVectors == null ? 0 : taskVectors.firstElement();
     ByteBuffer[] inputs = new ByteBuffer[types.length];
     long[] addresses = new long[types.length];
     float[] weights = new float[types.length];
+    List<TensorInfo> infos = new ArrayList<>();
     float divisor = 0;
     for (int m = 0; m < types.length; m++) {
       inputs[m] = input(types[m], count);
-      byte[] padded = new byte[offsets[m] + inputs[m].capacity()];
-      inputs[m].get(0, padded, offsets[m], inputs[m].capacity());
+      int skipped = from * types[m].byteSize();
+      byte[] padded = new byte[offsets[m] + inputs[m].capacity() - skipped];
+      inputs[m].get(skipped, padded, offsets[m], inputs[m].capacity() - skipped);
       addresses[m] = gpu.upload(padded) + offsets[m];
       weights[m] = (float) random.nextGaussian();
-      if (!taskVectors || m > 0) {  // the base has no weight of its own
+      if (taskVectors == null || m > 0) {  // the base has no weight of its own
         divisor += weights[m];
       }
+      infos.add(new TensorInfo("model.layers.0.mlp.up_proj.weight", types[m], new long[] {count},
+          Path.of("m" + m + ".safetensors"), 0, inputs[m].capacity()));
     }
-    int outBytes = count * outType.byteSize();
-    // Task vectors get magnitude cuts that drop a part of each (under m, and for the first also over 3; the last
-    // is kept whole), as ties and breadcrumbs make them.
-    int[] keepFrom = new int[types.length];
-    int[] keepTo = new int[types.length];
-    Arrays.fill(keepTo, MagnitudeThresholds.ALL);
-    for (int m = 1; taskVectors && m < types.length - 1; m++) {
-      keepFrom[m] = Float.floatToRawIntBits(m);
-    }
-    if (taskVectors) {
-      keepTo[1] = Float.floatToRawIntBits(3f);
-    }
-    MagnitudeThresholds.Cuts cuts = new MagnitudeThresholds.Cuts(keepFrom, keepTo);
+    int launched = count - from;
+    int outBytes = launched * outType.byteSize();
     long out = gpu.poisoned(outOffset + outBytes + 64);
-    MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, weights, normalize ? divisor : 1f, normalize,
-        out + outOffset, outType, count, taskVectors, lambda, consensus, keepFrom, keepTo));
-    byte[] actual = gpu.bytes(out);
-
     ByteBuffer expected = ByteBuffer.allocate(outBytes).order(ByteOrder.LITTLE_ENDIAN);
-    if (consensus) {
-      new LinearKernel().runWithConsensus(inputs, types, weights, cuts, normalize, lambda, expected, outType, 0,
-          count);
+    if (taskVectors == null) {
+      MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, weights, normalize ? divisor : 1f,
+          normalize, out + outOffset, outType, launched));
+      new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, expected, outType, 0, count);
     } else {
-      new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, taskVectors, lambda,
-          taskVectors ? cuts : null, expected, outType, 0, count);
+      PlannedTensor tensor = new PlannedTensor(infos.get(0).name(), new long[] {count}, infos, weights, normalize,
+          outType, true, taskVectors.lambda(), taskVectors.consensus(), taskVectors.thinning(), taskVectors.sce());
+      TensorStatistics statistics = TensorStatistics.of(tensor, inputs);
+      float[] used = statistics.weightsOr(weights);
+      MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, used, tensor.divisor(), normalize,
+          out + outOffset, outType, launched, MergeKernelArgs.TaskVectors.of(tensor, statistics, from)));
+      TaskVectorThinning thinning = taskVectors.thinning() == null ? null
+          : new TaskVectorThinning(tensor, inputs, statistics);
+      if (taskVectors.consensus()) {
+        new LinearKernel().runWithConsensus(inputs, types, used, thinning, taskVectors.sce() != null,
+            statistics.varianceCut(), normalize, taskVectors.lambda(), expected, outType, from, count);
+      } else {
+        new LinearKernel().run(inputs, types, weights, tensor.divisor(), true, taskVectors.lambda(), thinning,
+            expected, outType, from, count);
+      }
     }
+    byte[] actual = gpu.bytes(out);
     assertArrayEquals(expected.array(), Arrays.copyOfRange(actual, outOffset, outOffset + outBytes),
         "the kernel's output differs from LinearKernel's");
     byte[] outside = new byte[actual.length - outBytes];

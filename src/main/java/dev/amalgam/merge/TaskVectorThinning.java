@@ -1,0 +1,54 @@
+package dev.amalgam.merge;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One worker's view of how a tensor's task vectors are thinned ({@link Sparsification}): element e of input m
+ * becomes {@code (δ·kept)·scale}, where {@code kept} is 1 or 0 (multiplied, not zeroed, so a dropped element's
+ * zero keeps its sign, as in torch) and {@code scale} is the input's L1 rescale factor. Magnitude kinds keep
+ * by the tensor's {@link MagnitudeThresholds.Cuts}; random kinds draw from {@link KeepDraws}.
+ */
+final class TaskVectorThinning {
+  private final Sparsification sparsification;
+  private final TensorStatistics statistics;
+  private final KeepDraws[] draws;
+  private final RankedProbabilities[] ranked;
+  private final float[] probabilities;
+
+  TaskVectorThinning(PlannedTensor tensor, ByteBuffer[] inputs, TensorStatistics statistics) {
+    this.sparsification = tensor.sparsification();
+    this.statistics = statistics;
+    int n = inputs.length;
+    this.draws = new KeepDraws[n];
+    this.ranked = new RankedProbabilities[n];
+    this.probabilities = new float[n];
+    for (int m = 1; m < n; m++) {
+      if (!sparsification.thins(m) || !sparsification.kind().random()) {
+        continue;
+      }
+      draws[m] = new KeepDraws(sparsification.seed(), tensor.name(), m);
+      probabilities[m] = (float) sparsification.densities()[m];
+      if (sparsification.kind() == Sparsification.Kind.RANKED_RANDOM) {
+        ranked[m] = new RankedProbabilities(TaskVectorView.of(tensor, inputs, m), tensor.shape(),
+            sparsification.densities()[m], sparsification.epsilons()[m]);
+      }
+    }
+  }
+
+  /** Element {@code e} of input {@code m}'s task vector, {@code delta}, thinned and rescaled. */
+  float thinned(int m, long e, float delta) {
+    return delta * (kept(m, e, delta) ? 1f : 0f) * statistics.scales()[m];
+  }
+
+  /** Whether element {@code e} of input {@code m}'s task vector survives. */
+  boolean kept(int m, long e, float delta) {
+    if (!sparsification.thins(m)) {
+      return true;
+    }
+    if (sparsification.kind().byMagnitude()) {
+      int bits = Float.floatToRawIntBits(delta) & 0x7FFF_FFFF;
+      return bits >= statistics.cuts().keepFrom()[m] && bits <= statistics.cuts().keepTo()[m];
+    }
+    return draws[m].kept(e, ranked[m] == null ? probabilities[m] : ranked[m].probability(e));
+  }
+}

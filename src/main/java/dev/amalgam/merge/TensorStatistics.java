@@ -1,0 +1,128 @@
+package dev.amalgam.merge;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * The whole-tensor statistics of a tensor with task vectors, found in passes over the mapped inputs before any
+ * chunk is merged, for the element op to read:
+ * <ul>
+ *   <li>{@code cuts}: the magnitude cuts of TIES and breadcrumbs ({@link MagnitudeThresholds});
+ *   <li>{@code scales}: per input, the L1 rescale factor {@code L1(δ) / L1(kept δ)} (1 where nothing is rescaled,
+ *       or where either norm is under 1e-7, as in mergekit);
+ *   <li>{@code weights}: SCE's per-model weights, the mean squares of the selected task vectors normalized to sum
+ *       to 1 (1/n where that sum is under 1e-6); null for the plan's weights;
+ *   <li>{@code varianceCut}: SCE's selection, the float32 bit pattern of the smallest variance across the task
+ *       vectors that is kept ({@link #variance}); 0 keeps everything.
+ * </ul>
+ * Norms and means are summed in float64 in element order, so they are the same on every run and device.
+ */
+record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] weights, int varianceCut) {
+  private static final double TINY_NORM = 1e-7;
+  private static final double TINY_WEIGHT_SUM = 1e-6;
+  /** A variance cut that keeps nothing: above every variance but the one NaN pattern arithmetic never makes. */
+  static final int KEEP_NONE = Integer.MAX_VALUE;
+
+  static TensorStatistics of(PlannedTensor tensor, ByteBuffer[] inputs) {
+    Sparsification sparsification = tensor.sparsification();
+    float[] scales = new float[inputs.length];
+    Arrays.fill(scales, 1f);
+    MagnitudeThresholds.Cuts cuts = sparsification != null && sparsification.kind().byMagnitude()
+        ? MagnitudeThresholds.of(tensor, inputs) : MagnitudeThresholds.Cuts.allKept(inputs.length);
+    if (tensor.sce() != null) {
+      return sce(tensor, inputs, cuts, scales);
+    }
+    TensorStatistics unscaled = new TensorStatistics(cuts, scales.clone(), null, 0);
+    if (sparsification == null || !sparsification.rescale()) {
+      return unscaled;
+    }
+    TaskVectorThinning thinning = new TaskVectorThinning(tensor, inputs, unscaled);
+    for (int m = 1; m < inputs.length; m++) {
+      if (!sparsification.thins(m)) {
+        continue;
+      }
+      TaskVectorView view = TaskVectorView.of(tensor, inputs, m);
+      double before = 0;
+      double after = 0;
+      for (long e = 0, n = tensor.elementCount(); e < n; e++) {
+        float delta = view.delta(e);
+        before += Math.abs(delta);
+        after += Math.abs(thinning.thinned(m, e, delta));
+      }
+      if (before >= TINY_NORM && after >= TINY_NORM) {
+        scales[m] = (float) (before / after);
+      }
+    }
+    return new TensorStatistics(cuts, scales, null, 0);
+  }
+
+  /** The weights the element op uses: SCE's, else the plan's. */
+  float[] weightsOr(float[] planned) {
+    return weights != null ? weights : planned;
+  }
+
+  /**
+   * The variance of one element across task vectors {@code deltas[1 .. count-1]} (index 0, the base's, unused),
+   * as torch's population variance, in a fixed float32 order: the mean, then the mean square deviation.
+   */
+  static float variance(float[] deltas, int count) {
+    float sum = deltas[1];
+    for (int m = 2; m < count; m++) {
+      sum = sum + deltas[m];
+    }
+    float models = count - 1;
+    float mean = sum / models;
+    float squares = 0f;
+    for (int m = 1; m < count; m++) {
+      float d = deltas[m] - mean;
+      squares = m == 1 ? d * d : squares + d * d;
+    }
+    return squares / models;
+  }
+
+  /** SCE's statistics: the variance cut (a radix selection, as for magnitudes), then the models' weights. */
+  private static TensorStatistics sce(PlannedTensor tensor, ByteBuffer[] inputs, MagnitudeThresholds.Cuts cuts,
+      float[] scales) {
+    long n = tensor.elementCount();
+    TaskVectorView[] views = new TaskVectorView[inputs.length];
+    for (int m = 1; m < inputs.length; m++) {
+      views[m] = TaskVectorView.of(tensor, inputs, m);
+    }
+    float[] deltas = new float[inputs.length];
+    int varianceCut = 0;
+    double selectTopk = tensor.sce().selectTopk();
+    if (selectTopk < 1) {
+      RadixSelection variances = new RadixSelection(n, e -> varianceBits(views, deltas, e));
+      long nonzero = n - variances.zeros();
+      // mergekit multiplies the count, a tensor, by the fraction in float32.
+      long k = (long) ((float) nonzero * (float) selectTopk);
+      varianceCut = k == 0 ? KEEP_NONE : variances.kthLargest(k);
+    }
+    double[] meanSquares = new double[inputs.length];
+    double total = 0;
+    for (long e = 0; e < n; e++) {
+      float kept = varianceBits(views, deltas, e) >= varianceCut ? 1f : 0f;
+      for (int m = 1; m < inputs.length; m++) {
+        float selected = deltas[m] * kept;
+        meanSquares[m] += selected * selected;
+      }
+    }
+    for (int m = 1; m < inputs.length; m++) {
+      meanSquares[m] /= n;
+      total += meanSquares[m];
+    }
+    float[] weights = new float[inputs.length];
+    for (int m = 1; m < inputs.length; m++) {
+      weights[m] = Math.abs(total) < TINY_WEIGHT_SUM ? 1f / (inputs.length - 1) : (float) (meanSquares[m] / total);
+    }
+    return new TensorStatistics(cuts, scales, weights, varianceCut);
+  }
+
+  /** Loads element e of every task vector into {@code deltas} and returns the bit pattern of their variance. */
+  private static int varianceBits(TaskVectorView[] views, float[] deltas, long e) {
+    for (int m = 1; m < views.length; m++) {
+      deltas[m] = views[m].delta(e);
+    }
+    return Float.floatToRawIntBits(variance(deltas, views.length)) & 0x7FFF_FFFF;
+  }
+}

@@ -20,6 +20,8 @@ final class RankedProbabilities {
   private final float low;
   private final float epsilon;
   private final long[] keys;
+  private final float[] deltas;
+  private final float[] scratch;
   private final float[] probabilities;
   private long cachedRow = -1;
 
@@ -29,6 +31,8 @@ final class RankedProbabilities {
     this.low = (float) (density - epsilon);
     this.epsilon = (float) epsilon;
     this.keys = new long[cols];
+    this.deltas = new float[cols];
+    this.scratch = new float[cols];
     this.probabilities = new float[cols];
   }
 
@@ -52,9 +56,9 @@ final class RankedProbabilities {
   }
 
   private void rank(long row) {
-    long first = row * cols;
+    delta.load(row * cols, cols, deltas, scratch);
     for (int j = 0; j < cols; j++) {
-      keys[j] = (long) delta.magnitudeBits(first + j) << 32 | j;
+      keys[j] = (long) TaskVectorView.magnitudeBits(deltas[j]) << 32 | j;
     }
     Arrays.sort(keys);
     for (int r = 0; r < cols; r++) {

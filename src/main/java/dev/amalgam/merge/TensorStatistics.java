@@ -14,12 +14,15 @@ import java.util.List;
  *   <li>{@code weights}: SCE's per-model weights, the mean squares of the selected task vectors normalized to sum
  *       to 1 (1/n where that sum is under 1e-6); null for the plan's weights;
  *   <li>{@code varianceCut}: SCE's selection, the float32 bit pattern of the smallest variance across the task
- *       vectors that is kept ({@link #variance}); 0 keeps everything.
+ *       vectors that is kept ({@link #variance}); 0 keeps everything;
+ *   <li>{@code keepMasks}: per input, what a random thinning kept, drawn once in the rescale pass (null where
+ *       not drawn there: the element op then draws itself, to the same bits).
  * </ul>
  * The passes run over {@link TensorBlocks} in parallel. Norms and mean squares are summed in float64, in element
  * order within a block and in block order across them, so they are the same on every run, thread count and device.
  */
-record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] weights, int varianceCut) {
+record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] weights, int varianceCut,
+    KeepMask[] keepMasks) {
   private static final double TINY_NORM = 1e-7;
   private static final double TINY_WEIGHT_SUM = 1e-6;
   /** A variance cut that keeps nothing: above every variance but the one NaN pattern arithmetic never makes. */
@@ -34,44 +37,58 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
     if (tensor.sce() != null) {
       return sce(tensor, inputs, cuts, scales);
     }
-    TensorStatistics unscaled = new TensorStatistics(cuts, scales.clone(), null, 0);
+    KeepMask[] keepMasks = new KeepMask[inputs.length];
+    TensorStatistics unscaled = new TensorStatistics(cuts, scales.clone(), null, 0, keepMasks.clone());
     if (sparsification == null || !sparsification.rescale()) {
       return unscaled;
     }
     TensorBlocks blocks = TensorBlocks.of(tensor);
+    boolean random = sparsification.kind().random();
     for (int m = 1; m < inputs.length; m++) {
       if (!sparsification.thins(m)) {
         continue;
       }
       int input = m;
       TaskVectorView view = TaskVectorView.of(tensor, inputs, m);
-      // Per block: L1 of the task vector, then of what its thinning keeps.
-      List<double[]> norms = blocks.map(block -> {
+      // Per block: L1 of the task vector, then of what its thinning keeps (and, drawn at random, which).
+      List<BlockNorms> norms = blocks.map(block -> {
         int count = blocks.length(block);
         long start = blocks.start(block);
         float[] deltas = new float[count];
         view.load(start, count, deltas, new float[count]);
         TaskVectorThinning thinning = new TaskVectorThinning(tensor, inputs, unscaled);
+        long[] kept = random ? KeepMask.forBlock(count) : null;
         double before = 0;
         double after = 0;
         for (int i = 0; i < count; i++) {
           before += Math.abs(deltas[i]);
-          after += Math.abs(thinning.thinned(input, start + i, deltas[i]));
+          if (thinning.kept(input, start + i, deltas[i])) {
+            after += Math.abs(deltas[i]);
+            if (kept != null) {
+              KeepMask.set(kept, i);
+            }
+          }
         }
-        return new double[] {before, after};
+        return new BlockNorms(before, after, kept);
       });
       double before = 0;
       double after = 0;
-      for (double[] norm : norms) {
-        before += norm[0];
-        after += norm[1];
+      for (BlockNorms norm : norms) {
+        before += norm.before();
+        after += norm.after();
+      }
+      if (random) {
+        keepMasks[m] = new KeepMask(blocks, norms.stream().map(BlockNorms::kept).toList());
       }
       if (before >= TINY_NORM && after >= TINY_NORM) {
         scales[m] = (float) (before / after);
       }
     }
-    return new TensorStatistics(cuts, scales, null, 0);
+    return new TensorStatistics(cuts, scales, null, 0, keepMasks);
   }
+
+  /** One block's L1 norms of a task vector before and after thinning, and its random keep bits (or null). */
+  private record BlockNorms(double before, double after, long[] kept) {}
 
   /** The weights the element op uses: SCE's, else the plan's. */
   float[] weightsOr(float[] planned) {
@@ -146,7 +163,7 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
     for (int m = 1; m < inputs.length; m++) {
       weights[m] = Math.abs(total) < TINY_WEIGHT_SUM ? 1f / (inputs.length - 1) : (float) (meanSquares[m] / total);
     }
-    return new TensorStatistics(cuts, scales, weights, varianceCut);
+    return new TensorStatistics(cuts, scales, weights, varianceCut, new KeepMask[inputs.length]);
   }
 
   /** Every task vector over elements {@code [from, from + count)}: {@code [input][element]}, input 0 unused. */

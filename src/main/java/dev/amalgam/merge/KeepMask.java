@@ -25,7 +25,7 @@ record KeepMask(TensorBlocks blocks, List<long[]> bits) {
         words = bits.get(++block);
         at = 0;
       }
-      deltas[i] = deltas[i] * ((words[at >>> 6] & (1L << at)) != 0 ? 1f : 0f) * scale;
+      deltas[i] = deltas[i] * (int) ((words[at >>> 6] >>> at) & 1) * scale;
     }
   }
 

@@ -26,8 +26,9 @@ public final class LinearKernel {
   /** Per input, its thinned task vector over the block, and that times its weight; made on first use. */
   private final float[][] deltas = new float[MergeKernelArgs.MAX_INPUTS][];
   private final float[][] weighted = new float[MergeKernelArgs.MAX_INPUTS][];
-  /** The sign election's sum, then the elected sign (±1), per element of the block. */
-  private final float[] elected = new float[BLOCK];
+  /** The sign election's sum, then the elected sign bit, per element of the block. */
+  private final float[] sums = new float[BLOCK];
+  private final int[] elected = new int[BLOCK];
   private final float[] divisors = new float[BLOCK];
   /** One element of every task vector, for its variance. */
   private final float[] column = new float[MergeKernelArgs.MAX_INPUTS];
@@ -128,25 +129,32 @@ public final class LinearKernel {
         }
       }
       float[][] votes = sce ? deltas : weighted;
-      System.arraycopy(votes[1], 0, elected, 0, n);
+      System.arraycopy(votes[1], 0, sums, 0, n);
       for (int m = 2; m < count; m++) {
         float[] v = votes[m];
         for (int i = 0; i < n; i++) {
-          elected[i] = elected[i] + v[i];
+          sums[i] = sums[i] + v[i];
         }
       }
       for (int i = 0; i < n; i++) {
-        elected[i] = elected[i] >= 0f ? 1f : -1f;
+        elected[i] = electedSignBit(sums[i]);
       }
       for (int m = 1; m < count; m++) {
-        // A vote agrees when it has the elected sign: times ±1 (exact), it is positive; 0 and NaN never are.
         float[] v = votes[m];
         float[] wd = weighted[m];
         float w = weights[m];
-        for (int i = 0; i < n; i++) {
-          float agrees = v[i] * elected[i] > 0f ? 1f : 0f;
-          acc[i] = m == 1 ? wd[i] * agrees : acc[i] + wd[i] * agrees;
-          divisors[i] = m == 1 ? w * agrees : divisors[i] + w * agrees;
+        if (m == 1) {
+          for (int i = 0; i < n; i++) {
+            float agrees = agreement(v[i], elected[i]);
+            acc[i] = wd[i] * agrees;
+            divisors[i] = w * agrees;
+          }
+        } else {
+          for (int i = 0; i < n; i++) {
+            float agrees = agreement(v[i], elected[i]);
+            acc[i] = acc[i] + wd[i] * agrees;
+            divisors[i] = divisors[i] + w * agrees;
+          }
         }
       }
       if (sce) {
@@ -169,6 +177,29 @@ public final class LinearKernel {
       }
       store(out, outType, offset - (int) from, n);
     }
+  }
+
+  /**
+   * The elected sign of a sign election's sum, as a sign bit (0 for +, 0x80000000 for −): + where the sum is at
+   * least 0 (−0 included), − below 0 or NaN. In integer arithmetic, without branches: signs are random, and
+   * mispredicted branches made the election most of a TIES merge's time.
+   */
+  static int electedSignBit(float sum) {
+    int bits = Float.floatToRawIntBits(sum);
+    int magnitude = bits & 0x7FFF_FFFF;
+    int nan = (0x7F80_0000 - magnitude) >>> 31;
+    int negative = (bits >>> 31) & (-magnitude >>> 31);
+    return (nan | negative) << 31;
+  }
+
+  /** 1 where {@code vote} has the elected sign ({@link #electedSignBit}), else 0: zero and NaN never agree. */
+  static float agreement(float vote, int electedSign) {
+    int bits = Float.floatToRawIntBits(vote);
+    int magnitude = bits & 0x7FFF_FFFF;
+    int nonzero = -magnitude >>> 31;
+    int notNaN = (magnitude - 0x7F80_0001) >>> 31;
+    int sameSign = ((bits ^ electedSign) >>> 31) ^ 1;
+    return nonzero & notNaN & sameSign;
   }
 
   /** Row {@code m} of a per-input block array, made on first use. */

@@ -52,8 +52,10 @@ final class TaskVectorThinning {
       int keepFrom = statistics.cuts().keepFrom()[m];
       int keepTo = statistics.cuts().keepTo()[m];
       for (int i = 0; i < n; i++) {
+        // keepFrom ≤ bits ≤ keepTo without branches (half the elements go each way): ~d >>> 31 is 1 for d ≥ 0.
         int bits = Float.floatToRawIntBits(deltas[i]) & 0x7FFF_FFFF;
-        deltas[i] = deltas[i] * (bits >= keepFrom && bits <= keepTo ? 1f : 0f) * scale;
+        int kept = (~(bits - keepFrom) >>> 31) & (~(keepTo - bits) >>> 31);
+        deltas[i] = deltas[i] * kept * scale;
       }
     } else {
       for (int i = 0; i < n; i++) {

@@ -34,11 +34,18 @@ record TaskVectorView(ByteBuffer x, DType xType, ByteBuffer base, DType baseType
     int at = Math.toIntExact(from);
     switch (type) {
       case F32 -> b.asFloatBuffer().get(at, out, 0, count);
-      case F16, BF16 -> {
+      case BF16 -> {
         short[] halves = new short[count];
         b.asShortBuffer().get(at, halves, 0, count);
         for (int i = 0; i < count; i++) {
-          out[i] = type == DType.BF16 ? Float.intBitsToFloat(halves[i] << 16) : FloatBits.f16ToFloat(halves[i]);
+          out[i] = Float.intBitsToFloat(halves[i] << 16);
+        }
+      }
+      case F16 -> {
+        short[] halves = new short[count];
+        b.asShortBuffer().get(at, halves, 0, count);
+        for (int i = 0; i < count; i++) {
+          out[i] = FloatBits.f16ToFloat(halves[i]);
         }
       }
       default -> throw new IllegalArgumentException("not a merge input type: " + type);

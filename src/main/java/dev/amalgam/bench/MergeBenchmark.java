@@ -10,7 +10,10 @@ import dev.amalgam.cuda.CudaContext;
 import dev.amalgam.device.Device;
 import dev.amalgam.device.DeviceChoice;
 import dev.amalgam.io.RecursiveDelete;
+import dev.amalgam.UserError;
 import dev.amalgam.merge.MergeEngine;
+import dev.amalgam.merge.MergeMethod;
+import dev.amalgam.merge.MergeMethods;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
@@ -18,13 +21,15 @@ import dev.amalgam.model.RandomCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * Times the seed model's merge (two random checkpoints, weights 0.3/0.7, normalize, bfloat16) against the
  * disk's floor measured in the same run, on each requested device; with a GPU, also the merge kernel alone
- * against a device-to-device copy.
+ * against a device-to-device copy. With methods named, a third checkpoint is the base: each method merges the
+ * two models over it, and is timed against the linear merge of the same three checkpoints on the same device.
  */
 public final class MergeBenchmark {
   /** 64 Mi bf16 elements: 128 MiB per buffer, far past any cache. */
@@ -40,15 +45,22 @@ public final class MergeBenchmark {
     this.log = log;
   }
 
-  public ObjectNode run(List<DeviceChoice> devices) throws IOException {
+  public ObjectNode run(List<DeviceChoice> devices, List<String> methods) throws IOException {
+    methods.forEach(MergeMethods::named);
     Files.createDirectories(workDir);
-    Path a = ensureCheckpoint("a", 1);
-    Path b = ensureCheckpoint("b", 2);
-    Path configFile = workDir.resolve("linear.yml");
-    Files.writeString(configFile, "models:\n  - model: a\n    parameters: {weight: 0.3}\n"
-        + "  - model: b\n    parameters: {weight: 0.7}\nmerge_method: linear\ndtype: bfloat16\n"
-        + "parameters: {normalize: true}\n");
-    MergeConfig config = MergeConfig.load(configFile);
+    ensureCheckpoint("a", 1);
+    ensureCheckpoint("b", 2);
+    MergeConfig config;
+    if (methods.isEmpty()) {
+      config = writeConfig("linear", "models:\n  - model: a\n    parameters: {weight: 0.3}\n"
+          + "  - model: b\n    parameters: {weight: 0.7}\nmerge_method: linear\ndtype: bfloat16\n"
+          + "parameters: {normalize: true}\n");
+    } else {
+      ensureCheckpoint("base", 3);
+      config = writeConfig("linear-3", "models:\n  - model: a\n    parameters: {weight: 0.3}\n"
+          + "  - model: b\n    parameters: {weight: 0.5}\n  - model: base\n    parameters: {weight: 0.2}\n"
+          + "merge_method: linear\ndtype: bfloat16\n");
+    }
 
     ObjectNode result = new ObjectMapper().createObjectNode();
     result.put("model_config", modelConfig.toString());
@@ -69,14 +81,26 @@ public final class MergeBenchmark {
     ObjectNode before = timeFloor(inputs, outputBytes, cold);
     ArrayNode merges = result.putArray("merges");
     for (DeviceChoice device : devices) {
-      merges.add(timeMerge(config, device, cold));
+      ObjectNode linear = timeMerge(config, device, cold);
+      merges.add(linear);
+      for (String method : methods) {
+        ObjectNode timed = timeMerge(writeConfig(method, methodConfig(method)), device, cold);
+        if (timed.has("seconds") && linear.has("seconds")) {
+          timed.put("ratio_to_linear", timed.get("seconds").asDouble() / linear.get("seconds").asDouble());
+        }
+        merges.add(timed);
+      }
     }
     ObjectNode after = timeFloor(inputs, outputBytes, cold);
     double best = Math.min(before.get("total_s").asDouble(), after.get("total_s").asDouble());
     floor.set("before", before);
     floor.set("after", after);
     floor.put("total_s", best);
-    merges.forEach(m -> ((ObjectNode) m).put("ratio_to_floor", m.get("seconds").asDouble() / best));
+    merges.forEach(m -> {
+      if (m.has("seconds")) {
+        ((ObjectNode) m).put("ratio_to_floor", m.get("seconds").asDouble() / best);
+      }
+    });
     if (!devices.equals(List.of(DeviceChoice.CPU)) && CudaAvailability.probe().available()) {
       try (CudaContext context = CudaContext.open(0)) {
         log.accept("timing the merge kernel against a device-to-device copy on " + context.description());
@@ -97,22 +121,55 @@ public final class MergeBenchmark {
     return new ObjectMapper().createObjectNode().put("read_s", read).put("write_s", write).put("total_s", read + write);
   }
 
+  /** One timed merge; a method the device cannot run is reported as unavailable, with the reason. */
   private ObjectNode timeMerge(MergeConfig config, DeviceChoice device, boolean cold) {
     if (cold) {
       IoFloor.dropPageCache();
     }
     Path out = workDir.resolve("merged-" + device.name().toLowerCase());
+    ObjectNode timed = new ObjectMapper().createObjectNode().put("method", config.mergeMethod());
     try (MergePlan plan = MergePlanner.plan(config);
         Device opened = Device.open(device, Device.Settings.DEFAULT, "merging", log);
         MergeEngine engine = opened.mergeEngine()) {
-      log.accept("merging on " + engine.device());
+      log.accept("merging " + config.mergeMethod() + " on " + engine.device());
       Merger.Result r = Merger.toDisk(plan, engine, new Merger.OutputOptions(out, true, 5_000_000_000L, false),
           MergeEngine.MergeProgress.NONE);
-      return new ObjectMapper().createObjectNode().put("device", r.device()).put("seconds", r.seconds())
-          .put("gb_per_s", r.gigabytesPerSecond());
+      return timed.put("device", r.device()).put("seconds", r.seconds()).put("gb_per_s", r.gigabytesPerSecond());
+    } catch (UserError e) {
+      return timed.put("device", device.name().toLowerCase()).put("unavailable", e.getMessage());
     } finally {
       RecursiveDelete.quietly(out);
     }
+  }
+
+  private MergeConfig writeConfig(String name, String yaml) throws IOException {
+    Path file = workDir.resolve(name + ".yml");
+    Files.writeString(file, yaml);
+    return MergeConfig.load(file);
+  }
+
+  /**
+   * The config {@code method} is timed with: models a and b over the base, with every parameter the method
+   * reads at a typical value (weights 0.5, density 0.5, gamma 0.01, epsilon 0.15, select_topk 0.5, seed 1).
+   */
+  static String methodConfig(String method) {
+    MergeMethod m = MergeMethods.named(method);
+    List<String> parameters = new ArrayList<>();
+    for (String name : List.of("weight", "density", "gamma", "epsilon")) {
+      if (m.modelParameters().contains(name)) {
+        parameters.add(name + ": " + switch (name) {
+          case "gamma" -> "0.01";
+          case "epsilon" -> "0.15";
+          default -> "0.5";
+        });
+      }
+    }
+    String models = parameters.isEmpty() ? "  - model: a\n  - model: b\n"
+        : "  - model: a\n    parameters: {" + String.join(", ", parameters) + "}\n"
+            + "  - model: b\n    parameters: {" + String.join(", ", parameters) + "}\n";
+    String global = m.globalParameters().contains("select_topk") ? "parameters: {select_topk: 0.5}\n" : "";
+    return "models:\n" + models + "merge_method: " + method + "\nbase_model: base\ndtype: bfloat16\n" + global
+        + "random_seed: 1\n";
   }
 
   private Path ensureCheckpoint(String name, long seed) throws IOException {

@@ -21,9 +21,12 @@ import picocli.CommandLine.Spec;
       "Time the seed model's merge (two random checkpoints, 0.3/0.7, normalize, bfloat16) against the",
       "disk's floor (read both inputs + write the output with fdatasync), measured in the same run.",
       "Random checkpoints are written once into --work-dir and reused. Page caches are dropped before",
-      "each timing where the OS allows it (root on Linux); the JSON says which."
+      "each timing where the OS allows it (root on Linux); the JSON says which.",
+      "With --method, a third checkpoint is the base: each method merges the two over it, and is timed",
+      "against the linear merge of the same three checkpoints on the same device (ratio_to_linear)."
     },
-    footer = {"", "Example:", "  amalgam bench merge --devices cpu,cuda --json"})
+    footer = {"", "Examples:", "  amalgam bench merge --devices cpu,cuda --json",
+        "  amalgam bench merge --devices cpu --method ties --method dare_ties --method sce"})
 final class BenchMergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -38,6 +41,10 @@ final class BenchMergeCommand implements Callable<Integer> {
       converter = DeviceChoiceConverter.class, description = "Devices to merge on (default: ${DEFAULT-VALUE}).")
   List<DeviceChoice> devices;
 
+  @Option(names = "--method", paramLabel = "NAME", description = "A merge method to time against linear (repeatable; "
+      + "comma-separated also works).", split = ",")
+  List<String> methods = List.of();
+
   @Option(names = "--json", description = "Print only the JSON result on stdout.")
   boolean json;
 
@@ -46,7 +53,7 @@ final class BenchMergeCommand implements Callable<Integer> {
     if (!Files.isRegularFile(modelConfig)) {
       throw new UserError("model config " + modelConfig + " not found (pass --model-config CONFIG.json)");
     }
-    ObjectNode result = new MergeBenchmark(workDir, modelConfig, spec.commandLine().getErr()::println).run(devices);
+    ObjectNode result = new MergeBenchmark(workDir, modelConfig, spec.commandLine().getErr()::println).run(devices, methods);
     ObjectMapper mapper = new ObjectMapper();
     spec.commandLine().getOut().println(json ? mapper.writeValueAsString(result)
         : mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result));

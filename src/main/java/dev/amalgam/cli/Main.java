@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       "",
       "Start here:",
       "  amalgam merge examples/linear.yml /tmp/merged        merge two checkpoints as a mergekit config says",
+      "  amalgam methods                                      the merge methods, their parameters and defaults",
       "  amalgam generate /tmp/merged --prompt 'The smith kept'",
       "  amalgam generate examples/linear.yml --prompt 'The smith kept'    merge in memory, then generate",
       "  amalgam doctor                                       what this machine can run (GPU, CUDA, libtorch)",
@@ -24,6 +25,7 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       MergeCommand.class,
+      MethodsCommand.class,
       GenerateCommand.class,
       TemplateCommand.class,
       InspectCommand.class,

@@ -23,8 +23,13 @@ public final class LinearKernel {
   /** mergekit's floor on SCE's divisor. */
   private static final float SCE_MIN_DIVISOR = 1e-6f;
 
-  /** Per input, its thinned task vector over the block, which the sign election reads twice; made on first use. */
+  /** Per input, its thinned task vector over the block, and that times its weight; made on first use. */
   private final float[][] deltas = new float[MergeKernelArgs.MAX_INPUTS][];
+  private final float[][] weighted = new float[MergeKernelArgs.MAX_INPUTS][];
+  /** The sign election's sum, then the elected sign bit, per element of the block. */
+  private final float[] sums = new float[BLOCK];
+  private final int[] elected = new int[BLOCK];
+  private final float[] divisors = new float[BLOCK];
   /** One element of every task vector, for its variance. */
   private final float[] column = new float[MergeKernelArgs.MAX_INPUTS];
   private final short[] rounded = new short[BLOCK];
@@ -57,7 +62,10 @@ public final class LinearKernel {
         load(inputs[m], inputTypes[m], offset, n);
         if (taskVectors) {
           for (int i = 0; i < n; i++) {
-            floats[i] = thinned(floats[i] - base[i], thinning, m, start + i);
+            floats[i] = floats[i] - base[i];
+          }
+          if (thinning != null) {
+            thinning.thin(m, start, floats, n);
           }
         }
         accumulate(m == firstSummed, weights[m], n);
@@ -91,6 +99,7 @@ public final class LinearKernel {
       boolean sce, int varianceCut, boolean normalize, float lambda, ByteBuffer out, DType outType, long from,
       long to) {
     int count = inputs.length;
+    // Loops run over the block, one input at a time, so that the JIT can vectorize them.
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
       int n = (int) Math.min(BLOCK, to - start);
@@ -98,38 +107,104 @@ public final class LinearKernel {
       System.arraycopy(floats, 0, base, 0, n);
       for (int m = 1; m < count; m++) {
         load(inputs[m], inputTypes[m], offset, n);
-        float[] d = deltas[m] == null ? (deltas[m] = new float[BLOCK]) : deltas[m];
+        float[] d = block(deltas, m);
         for (int i = 0; i < n; i++) {
-          d[i] = thinned(floats[i] - base[i], thinning, m, start + i);
+          d[i] = floats[i] - base[i];
+        }
+        if (thinning != null) {
+          thinning.thin(m, start, d, n);
+        }
+      }
+      if (sce) {
+        for (int i = 0; i < n; i++) {
+          select(i, count, varianceCut);
+        }
+      }
+      for (int m = 1; m < count; m++) {
+        float[] d = deltas[m];
+        float[] wd = block(weighted, m);
+        float w = weights[m];
+        for (int i = 0; i < n; i++) {
+          wd[i] = d[i] * w;
+        }
+      }
+      float[][] votes = sce ? deltas : weighted;
+      System.arraycopy(votes[1], 0, sums, 0, n);
+      for (int m = 2; m < count; m++) {
+        float[] v = votes[m];
+        for (int i = 0; i < n; i++) {
+          sums[i] = sums[i] + v[i];
         }
       }
       for (int i = 0; i < n; i++) {
-        if (sce) {
-          select(i, count, varianceCut);
+        elected[i] = electedSignBit(sums[i]);
+      }
+      for (int m = 1; m < count; m++) {
+        float[] v = votes[m];
+        float[] wd = weighted[m];
+        float w = weights[m];
+        if (m == 1) {
+          for (int i = 0; i < n; i++) {
+            float agrees = agreement(v[i], elected[i]);
+            acc[i] = wd[i] * agrees;
+            divisors[i] = w * agrees;
+          }
+        } else {
+          for (int i = 0; i < n; i++) {
+            float agrees = agreement(v[i], elected[i]);
+            acc[i] = acc[i] + wd[i] * agrees;
+            divisors[i] = divisors[i] + w * agrees;
+          }
         }
-        float sum = sce ? deltas[1][i] : deltas[1][i] * weights[1];
-        for (int m = 2; m < count; m++) {
-          sum = sum + (sce ? deltas[m][i] : deltas[m][i] * weights[m]);
+      }
+      if (sce) {
+        // Not Math.max, which the kernel's fmaxf would not match on NaN: torch's clamp keeps a NaN.
+        for (int i = 0; i < n; i++) {
+          acc[i] = acc[i] / (divisors[i] < SCE_MIN_DIVISOR ? SCE_MIN_DIVISOR : divisors[i]);
         }
-        float elected = sum >= 0f ? 1f : -1f;
-        float mixed = 0f;
-        float divisor = 0f;
-        for (int m = 1; m < count; m++) {
-          float wd = deltas[m][i] * weights[m];
-          float agrees = Math.signum(sce ? deltas[m][i] : wd) == elected ? 1f : 0f;
-          mixed = m == 1 ? wd * agrees : mixed + wd * agrees;
-          divisor = m == 1 ? weights[m] * agrees : divisor + weights[m] * agrees;
+      } else if (normalize) {
+        for (int i = 0; i < n; i++) {
+          acc[i] = acc[i] / (divisors[i] == 0f ? 1f : divisors[i]);
         }
-        if (sce) {
-          // Not Math.max, which the kernel's fmaxf would not match on NaN: torch's clamp keeps a NaN.
-          mixed = mixed / (divisor < SCE_MIN_DIVISOR ? SCE_MIN_DIVISOR : divisor);
-        } else if (normalize) {
-          mixed = mixed / (divisor == 0f ? 1f : divisor);
+      }
+      if (lambda != 1f) {
+        for (int i = 0; i < n; i++) {
+          acc[i] = acc[i] * lambda;
         }
-        acc[i] = base[i] + (lambda != 1f ? mixed * lambda : mixed);
+      }
+      for (int i = 0; i < n; i++) {
+        acc[i] = base[i] + acc[i];
       }
       store(out, outType, offset - (int) from, n);
     }
+  }
+
+  /**
+   * The elected sign of a sign election's sum, as a sign bit (0 for +, 0x80000000 for −): + where the sum is at
+   * least 0 (−0 included), − below 0 or NaN. In integer arithmetic, without branches: signs are random, and
+   * mispredicted branches made the election most of a TIES merge's time.
+   */
+  static int electedSignBit(float sum) {
+    int bits = Float.floatToRawIntBits(sum);
+    int magnitude = bits & 0x7FFF_FFFF;
+    int nan = (0x7F80_0000 - magnitude) >>> 31;
+    int negative = (bits >>> 31) & (-magnitude >>> 31);
+    return (nan | negative) << 31;
+  }
+
+  /** 1 where {@code vote} has the elected sign ({@link #electedSignBit}), else 0: zero and NaN never agree. */
+  static float agreement(float vote, int electedSign) {
+    int bits = Float.floatToRawIntBits(vote);
+    int magnitude = bits & 0x7FFF_FFFF;
+    int nonzero = -magnitude >>> 31;
+    int notNaN = (magnitude - 0x7F80_0001) >>> 31;
+    int sameSign = ((bits ^ electedSign) >>> 31) ^ 1;
+    return nonzero & notNaN & sameSign;
+  }
+
+  /** Row {@code m} of a per-input block array, made on first use. */
+  private static float[] block(float[][] rows, int m) {
+    return rows[m] == null ? (rows[m] = new float[BLOCK]) : rows[m];
   }
 
   /** SCE's selection of element i: every task vector's element times 0 where their variance is under the cut. */
@@ -142,10 +217,6 @@ public final class LinearKernel {
     for (int m = 1; m < count; m++) {
       deltas[m][i] = deltas[m][i] * kept;
     }
-  }
-
-  private static float thinned(float delta, TaskVectorThinning thinning, int input, long element) {
-    return thinning == null ? delta : thinning.thinned(input, element, delta);
   }
 
   private void load(ByteBuffer buffer, DType type, int offset, int n) {

@@ -2,7 +2,6 @@ package dev.amalgam.merge;
 
 import dev.amalgam.UserError;
 import java.util.List;
-import java.util.Set;
 
 /**
  * mergekit's {@code linear}: a weighted average of the models' tensors (model soups). With
@@ -20,19 +19,16 @@ public final class LinearMerge implements MergeMethod {
   }
 
   @Override
-  public Set<String> modelParameters() {
-    return Set.of("weight");
-  }
-
-  @Override
-  public Set<String> globalParameters() {
-    return Set.of("normalize");
+  public List<MethodParameter> parameters() {
+    return List.of(
+        MethodParameter.perModel("weight", null, "the model's weight"),
+        MethodParameter.global("normalize", true, "divide by the sum of the weights"));
   }
 
   @Override
   public Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global) {
     float[] weights = readWeights(tensorName, perModel);
-    boolean normalize = flag("normalize", global.get("normalize"), true);
+    boolean normalize = flag("normalize", global.get("normalize"), (Boolean) defaultOf("normalize"));
     float sum = 0f;
     for (float w : weights) {
       sum += w;

@@ -42,6 +42,7 @@ final class MagnitudeThresholds {
     Cuts cuts = Cuts.allKept(inputs.length);
     Sparsification sparsification = tensor.sparsification();
     long n = tensor.elementCount();
+    TensorBlocks blocks = TensorBlocks.of(tensor);
     for (int m = 1; m < inputs.length; m++) {
       if (!sparsification.thins(m)) {
         continue;
@@ -57,7 +58,14 @@ final class MagnitudeThresholds {
         throw new UserError("density " + density + " keeps no element of `" + tensor.name() + "` (" + n
             + " elements); mergekit refuses this too");
       }
-      RadixSelection magnitudes = new RadixSelection(n, TaskVectorView.of(tensor, inputs, m)::magnitudeBits);
+      TaskVectorView view = TaskVectorView.of(tensor, inputs, m);
+      RadixSelection magnitudes = new RadixSelection(blocks, (from, count, out) -> {
+        float[] deltas = new float[count];
+        view.load(from, count, deltas, new float[count]);
+        for (int i = 0; i < count; i++) {
+          out[i] = TaskVectorView.magnitudeBits(deltas[i]);
+        }
+      });
       cuts.keepFrom()[m] = magnitudes.kthLargest(top + target);
       cuts.keepTo()[m] = top == 0 ? ALL : magnitudes.kthLargest(top + 1);
     }

@@ -1,7 +1,9 @@
 package dev.amalgam.merge;
 
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /** A merge method, registered by name in {@link MergeMethods}, that turns parameters into per-tensor weights. */
 public interface MergeMethod {
@@ -10,11 +12,25 @@ public interface MergeMethod {
   /** A human-readable name for model cards. */
   String displayName();
 
+  /** Every parameter the method reads, with its scope and default. */
+  List<MethodParameter> parameters();
+
   /** Parameters each model may set (and the top-level `parameters` may default). */
-  Set<String> modelParameters();
+  default Set<String> modelParameters() {
+    return parameters().stream().filter(MethodParameter::perModel).map(MethodParameter::name)
+        .collect(Collectors.toCollection(LinkedHashSet::new));
+  }
 
   /** Parameters only the top-level `parameters` may set. */
-  Set<String> globalParameters();
+  default Set<String> globalParameters() {
+    return parameters().stream().filter(p -> !p.perModel()).map(MethodParameter::name)
+        .collect(Collectors.toCollection(LinkedHashSet::new));
+  }
+
+  /** The declared default of parameter {@code name}. */
+  default Object defaultOf(String name) {
+    return parameters().stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow().defaultValue();
+  }
 
   /**
    * Whether the method sums task vectors (each model minus the base model) onto the base, which it then

@@ -1,30 +1,45 @@
 package dev.amalgam.merge;
 
-import java.util.function.LongToIntFunction;
+import java.util.List;
 
 /**
- * The k-th largest of n non-negative float32 bit patterns (which order as integers), computed on demand from
- * the element index, by radix selection: a histogram of the high 16 bits taken once, then per query one more pass
- * for the low 16 bits inside the chosen bin. No sorted copy: memory is two histograms whatever n.
+ * The k-th largest of a tensor's non-negative float32 bit patterns (which order as integers), by radix
+ * selection: a histogram of the high 16 bits taken once, then per query one more pass for the low 16 bits inside
+ * the chosen bin. The passes run over {@link TensorBlocks} in parallel; counts add up in any order. No sorted
+ * copy: memory is a histogram per worker whatever the tensor.
  */
 final class RadixSelection {
   private static final int BINS = 1 << 16;
 
-  private final long n;
-  private final LongToIntFunction bits;
-  private final long[] high = new long[BINS];
-  private long zeros;
+  /** Computes the bit patterns of elements {@code [from, from + count)} into {@code out}. */
+  interface BlockBits {
+    void bits(long from, int count, int[] out);
+  }
 
-  RadixSelection(long n, LongToIntFunction bits) {
-    this.n = n;
-    this.bits = bits;
-    for (long i = 0; i < n; i++) {
-      int b = bits.applyAsInt(i);
-      high[b >>> 16]++;
-      if (b == 0) {
-        zeros++;
+  private final TensorBlocks blocks;
+  private final BlockBits source;
+  private final long[] high;
+  private final long zeros;
+
+  RadixSelection(TensorBlocks blocks, BlockBits source) {
+    this.blocks = blocks;
+    this.source = source;
+    List<int[]> histograms = blocks.map(block -> {
+      int[] histogram = new int[BINS + 1];  // the last slot counts zeros
+      for (int b : bits(block)) {
+        histogram[b >>> 16]++;
+        histogram[BINS] += b == 0 ? 1 : 0;
+      }
+      return histogram;
+    });
+    long[] sum = new long[BINS + 1];
+    for (int[] histogram : histograms) {
+      for (int i = 0; i <= BINS; i++) {
+        sum[i] += histogram[i];
       }
     }
+    this.zeros = sum[BINS];
+    this.high = sum;
   }
 
   /** How many of the patterns are 0 (+0.0). */
@@ -32,18 +47,27 @@ final class RadixSelection {
     return zeros;
   }
 
-  /** The k-th largest bit pattern, k from 1 to n. */
+  /** The k-th largest bit pattern, k from 1 to the element count. */
   int kthLargest(long k) {
     int bin = BINS - 1;
     long above = 0;
     while (above + high[bin] < k) {
       above += high[bin--];
     }
+    int chosen = bin;
+    List<int[]> histograms = blocks.map(block -> {
+      int[] histogram = new int[BINS];
+      for (int b : bits(block)) {
+        if (b >>> 16 == chosen) {
+          histogram[b & 0xFFFF]++;
+        }
+      }
+      return histogram;
+    });
     long[] low = new long[BINS];
-    for (long i = 0; i < n; i++) {
-      int b = bits.applyAsInt(i);
-      if (b >>> 16 == bin) {
-        low[b & 0xFFFF]++;
+    for (int[] histogram : histograms) {
+      for (int i = 0; i < BINS; i++) {
+        low[i] += histogram[i];
       }
     }
     int lowBin = BINS - 1;
@@ -51,5 +75,11 @@ final class RadixSelection {
       above += low[lowBin--];
     }
     return bin << 16 | lowBin;
+  }
+
+  private int[] bits(long block) {
+    int[] bits = new int[blocks.length(block)];
+    source.bits(blocks.start(block), bits.length, bits);
+    return bits;
   }
 }

@@ -3,7 +3,6 @@ package dev.amalgam.merge;
 import dev.amalgam.UserError;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
 /**
  * mergekit's {@code sce} (select, calculate, erase; arXiv:2408.07990) over task vectors τᵢ = xᵢ − base:
@@ -29,13 +28,10 @@ final class SceMerge implements MergeMethod {
   }
 
   @Override
-  public Set<String> modelParameters() {
-    return Set.of();
-  }
-
-  @Override
-  public Set<String> globalParameters() {
-    return Set.of("select_topk", "int8_mask");
+  public List<MethodParameter> parameters() {
+    return List.of(
+        MethodParameter.global("select_topk", 1.0, "the fraction of elements kept, by variance across the models"),
+        MethodParameter.global("int8_mask", false, "mergekit's memory saving; no effect here"));
   }
 
   @Override
@@ -61,7 +57,8 @@ final class SceMerge implements MergeMethod {
     // The weights are placeholders: the tensor's statistics replace them (TensorStatistics).
     float[] weights = new float[perModel.size()];
     Arrays.fill(weights, 1f);
-    return new Weights(weights, true, 1f, null, new SceSelection(topk == null ? 1 : ((Number) topk).doubleValue()));
+    Number selectTopk = topk == null ? (Number) defaultOf("select_topk") : (Number) topk;
+    return new Weights(weights, true, 1f, null, new SceSelection(selectTopk.doubleValue()));
   }
 
   /** SCE's selection: the fraction of elements, by variance across the task vectors, kept. */

@@ -1,9 +1,8 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.UserError;
-import java.util.LinkedHashSet;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * mergekit's task-vector family ({@code generalized_task_arithmetic.py}), one class registered under each of its
@@ -64,23 +63,24 @@ public final class TaskVectorMerge implements MergeMethod {
   }
 
   @Override
-  public Set<String> modelParameters() {
-    Set<String> names = new LinkedHashSet<>(List.of("weight"));
+  public List<MethodParameter> parameters() {
+    List<MethodParameter> parameters = new ArrayList<>();
+    parameters.add(MethodParameter.perModel("weight", null, "the task vector's weight"));
     if (sparsification != null) {
-      names.add("density");
+      parameters.add(MethodParameter.perModel("density", 1.0, "the fraction of the task vector kept"));
     }
     if (sparsification == Sparsification.Kind.MAGNITUDE_OUTLIERS) {
-      names.add("gamma");
+      parameters.add(MethodParameter.perModel("gamma", 0.01, "the fraction of largest magnitudes dropped"));
     }
     if (sparsification == Sparsification.Kind.RANKED_RANDOM) {
-      names.add("epsilon");
+      parameters.add(MethodParameter.perModel("epsilon", 0.15, "keep probabilities span density ± epsilon by rank"));
     }
-    return names;
-  }
-
-  @Override
-  public Set<String> globalParameters() {
-    return Set.of("normalize", "rescale", "lambda", "int8_mask");
+    parameters.add(MethodParameter.global("normalize", normalizeByDefault, "divide by the sum of the weights"));
+    parameters.add(MethodParameter.global("rescale", rescaleByDefault,
+        "scale a thinned task vector back to its L1 norm"));
+    parameters.add(MethodParameter.global("lambda", 1.0, "scales the summed task vectors"));
+    parameters.add(MethodParameter.global("int8_mask", false, "mergekit's memory saving; no effect here"));
+    return parameters;
   }
 
   @Override
@@ -115,23 +115,24 @@ public final class TaskVectorMerge implements MergeMethod {
     if (int8Mask != null && !(int8Mask instanceof Boolean)) {
       throw new UserError("parameters.int8_mask must be true or false, not " + int8Mask);
     }
-    boolean rescale = LinearMerge.flag("rescale", global.get("rescale"), rescaleByDefault);
-    return new Weights(weights, LinearMerge.flag("normalize", global.get("normalize"), normalizeByDefault),
-        lambda == null ? 1f : ((Number) lambda).floatValue(), sparsification(tensorName, perModel, rescale), null);
+    boolean rescale = LinearMerge.flag("rescale", global.get("rescale"), (Boolean) defaultOf("rescale"));
+    boolean normalize = LinearMerge.flag("normalize", global.get("normalize"), (Boolean) defaultOf("normalize"));
+    Number scale = lambda == null ? (Number) defaultOf("lambda") : (Number) lambda;
+    return new Weights(weights, normalize, scale.floatValue(), sparsification(tensorName, perModel, rescale), null);
   }
 
   private Sparsification sparsification(String tensorName, List<ParameterLookup> perModel, boolean rescale) {
     if (sparsification == null) {
       return null;
     }
-    double[] densities = fractions(tensorName, perModel, "density", 1, false);
+    double[] densities = fractions(tensorName, perModel, "density", false);
     double[] gammas = new double[perModel.size()];
     double[] epsilons = new double[perModel.size()];
     if (sparsification == Sparsification.Kind.MAGNITUDE_OUTLIERS) {
-      gammas = fractions(tensorName, perModel, "gamma", 0.01, true);
+      gammas = fractions(tensorName, perModel, "gamma", true);
     }
     if (sparsification == Sparsification.Kind.RANKED_RANDOM) {
-      epsilons = fractions(tensorName, perModel, "epsilon", 0.15, true);
+      epsilons = fractions(tensorName, perModel, "epsilon", true);
       for (int i = 0; i < densities.length; i++) {
         if (densities[i] < 1 && (densities[i] - epsilons[i] <= 0 || densities[i] + epsilons[i] >= 1)) {
           throw new UserError("models[" + i + "] density " + densities[i] + " and epsilon " + epsilons[i] + " for `"
@@ -144,9 +145,9 @@ public final class TaskVectorMerge implements MergeMethod {
         Sparsification.perInput(gammas, 0), Sparsification.perInput(epsilons, 0), rescale, 0);
   }
 
-  /** Each model's {@code key}, a fraction in (0, 1] ([0, 1] where {@code zeroAllowed}), or {@code byDefault}. */
-  private static double[] fractions(String tensorName, List<ParameterLookup> perModel, String key,
-      double byDefault, boolean zeroAllowed) {
+  /** Each model's {@code key}, a fraction in (0, 1] ([0, 1] where {@code zeroAllowed}), or its default. */
+  private double[] fractions(String tensorName, List<ParameterLookup> perModel, String key, boolean zeroAllowed) {
+    double byDefault = ((Number) defaultOf(key)).doubleValue();
     double[] values = new double[perModel.size()];
     for (int i = 0; i < values.length; i++) {
       Object value = perModel.get(i).get(key);

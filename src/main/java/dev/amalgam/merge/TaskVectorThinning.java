@@ -6,7 +6,8 @@ import java.nio.ByteBuffer;
  * One worker's view of how a tensor's task vectors are thinned ({@link Sparsification}): element e of input m
  * becomes {@code (δ·kept)·scale}, where {@code kept} is 1 or 0 (multiplied, not zeroed, so a dropped element's
  * zero keeps its sign, as in torch) and {@code scale} is the input's L1 rescale factor. Magnitude kinds keep
- * by the tensor's {@link MagnitudeThresholds.Cuts}; random kinds draw from {@link KeepDraws}.
+ * by the tensor's {@link MagnitudeThresholds.Cuts}; random kinds read the {@link KeepMask} the rescale pass drew,
+ * or draw from {@link KeepDraws} themselves.
  */
 final class TaskVectorThinning {
   private final Sparsification sparsification;
@@ -35,15 +36,41 @@ final class TaskVectorThinning {
     }
   }
 
-  /** Element {@code e} of input {@code m}'s task vector, {@code delta}, thinned and rescaled. */
-  float thinned(int m, long e, float delta) {
-    return delta * (kept(m, e, delta) ? 1f : 0f) * statistics.scales()[m];
+  /**
+   * Thins elements {@code [start, start + n)} of input {@code m}'s task vector in place:
+   * {@code deltas[i] = (deltas[i]·kept)·scale}. One dispatch per block, then a plain loop.
+   */
+  void thin(int m, long start, float[] deltas, int n) {
+    float scale = statistics.scales()[m];
+    if (!sparsification.thins(m)) {
+      for (int i = 0; i < n; i++) {
+        deltas[i] = deltas[i] * 1f * scale;
+      }
+    } else if (statistics.keepMasks()[m] != null) {
+      statistics.keepMasks()[m].apply(start, deltas, n, scale);
+    } else if (sparsification.kind().byMagnitude()) {
+      int keepFrom = statistics.cuts().keepFrom()[m];
+      int keepTo = statistics.cuts().keepTo()[m];
+      for (int i = 0; i < n; i++) {
+        // keepFrom ≤ bits ≤ keepTo without branches (half the elements go each way): ~d >>> 31 is 1 for d ≥ 0.
+        int bits = Float.floatToRawIntBits(deltas[i]) & 0x7FFF_FFFF;
+        int kept = (~(bits - keepFrom) >>> 31) & (~(keepTo - bits) >>> 31);
+        deltas[i] = deltas[i] * kept * scale;
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        deltas[i] = deltas[i] * (kept(m, start + i, deltas[i]) ? 1f : 0f) * scale;
+      }
+    }
   }
 
   /** Whether element {@code e} of input {@code m}'s task vector survives. */
   boolean kept(int m, long e, float delta) {
     if (!sparsification.thins(m)) {
       return true;
+    }
+    if (statistics.keepMasks()[m] != null) {
+      return statistics.keepMasks()[m].kept(e);
     }
     if (sparsification.kind().byMagnitude()) {
       int bits = Float.floatToRawIntBits(delta) & 0x7FFF_FFFF;

@@ -5,8 +5,9 @@ import dev.amalgam.tensor.FloatBits;
 import java.nio.ByteBuffer;
 
 /**
- * One task vector read element by element from the mapped inputs: {@code δ[e] = x[e] − base[e]} in float32,
- * for the whole-tensor passes (magnitude cuts, ranks, norms) that run before a tensor's chunks are merged.
+ * One task vector read from the mapped inputs, {@code δ[e] = x[e] − base[e]} in float32, for the whole-tensor
+ * passes (magnitude cuts, ranks, norms) that run before a tensor's chunks are merged. Reads go in bulk, a block
+ * at a time, as {@link LinearKernel}'s do.
  */
 record TaskVectorView(ByteBuffer x, DType xType, ByteBuffer base, DType baseType) {
 
@@ -15,22 +16,39 @@ record TaskVectorView(ByteBuffer x, DType xType, ByteBuffer base, DType baseType
     return new TaskVectorView(inputs[m], tensor.inputs().get(m).dtype(), inputs[0], tensor.inputs().get(0).dtype());
   }
 
-  float delta(long e) {
-    return value(x, xType, e) - value(base, baseType, e);
+  /** δ over elements {@code [from, from + count)} into {@code out}; {@code scratch} holds at least count floats. */
+  void load(long from, int count, float[] out, float[] scratch) {
+    values(x, xType, from, count, out);
+    values(base, baseType, from, count, scratch);
+    for (int i = 0; i < count; i++) {
+      out[i] = out[i] - scratch[i];
+    }
   }
 
-  /** The float32 bit pattern of |δ[e]|, which orders magnitudes as integers (NaN above everything). */
-  int magnitudeBits(long e) {
-    return Float.floatToRawIntBits(delta(e)) & 0x7FFF_FFFF;
+  /** The float32 bit pattern of |δ|, which orders magnitudes as integers (NaN above everything). */
+  static int magnitudeBits(float delta) {
+    return Float.floatToRawIntBits(delta) & 0x7FFF_FFFF;
   }
 
-  static float value(ByteBuffer b, DType type, long i) {
-    int at = Math.toIntExact(i * type.byteSize());
-    return switch (type) {
-      case F32 -> b.getFloat(at);
-      case F16 -> FloatBits.f16ToFloat(b.getShort(at));
-      case BF16 -> FloatBits.bf16ToFloat(b.getShort(at));
+  private static void values(ByteBuffer b, DType type, long from, int count, float[] out) {
+    int at = Math.toIntExact(from);
+    switch (type) {
+      case F32 -> b.asFloatBuffer().get(at, out, 0, count);
+      case BF16 -> {
+        short[] halves = new short[count];
+        b.asShortBuffer().get(at, halves, 0, count);
+        for (int i = 0; i < count; i++) {
+          out[i] = Float.intBitsToFloat(halves[i] << 16);
+        }
+      }
+      case F16 -> {
+        short[] halves = new short[count];
+        b.asShortBuffer().get(at, halves, 0, count);
+        for (int i = 0; i < count; i++) {
+          out[i] = FloatBits.f16ToFloat(halves[i]);
+        }
+      }
       default -> throw new IllegalArgumentException("not a merge input type: " + type);
-    };
+    }
   }
 }

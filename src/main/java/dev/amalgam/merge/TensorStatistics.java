@@ -2,6 +2,7 @@ package dev.amalgam.merge;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The whole-tensor statistics of a tensor with task vectors, found in passes over the mapped inputs before any
@@ -13,11 +14,15 @@ import java.util.Arrays;
  *   <li>{@code weights}: SCE's per-model weights, the mean squares of the selected task vectors normalized to sum
  *       to 1 (1/n where that sum is under 1e-6); null for the plan's weights;
  *   <li>{@code varianceCut}: SCE's selection, the float32 bit pattern of the smallest variance across the task
- *       vectors that is kept ({@link #variance}); 0 keeps everything.
+ *       vectors that is kept ({@link #variance}); 0 keeps everything;
+ *   <li>{@code keepMasks}: per input, what a random thinning kept, drawn once in the rescale pass (null where
+ *       not drawn there: the element op then draws itself, to the same bits).
  * </ul>
- * Norms and means are summed in float64 in element order, so they are the same on every run and device.
+ * The passes run over {@link TensorBlocks} in parallel. Norms and mean squares are summed in float64, in element
+ * order within a block and in block order across them, so they are the same on every run, thread count and device.
  */
-record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] weights, int varianceCut) {
+record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] weights, int varianceCut,
+    KeepMask[] keepMasks) {
   private static final double TINY_NORM = 1e-7;
   private static final double TINY_WEIGHT_SUM = 1e-6;
   /** A variance cut that keeps nothing: above every variance but the one NaN pattern arithmetic never makes. */
@@ -32,29 +37,58 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
     if (tensor.sce() != null) {
       return sce(tensor, inputs, cuts, scales);
     }
-    TensorStatistics unscaled = new TensorStatistics(cuts, scales.clone(), null, 0);
+    KeepMask[] keepMasks = new KeepMask[inputs.length];
+    TensorStatistics unscaled = new TensorStatistics(cuts, scales.clone(), null, 0, keepMasks.clone());
     if (sparsification == null || !sparsification.rescale()) {
       return unscaled;
     }
-    TaskVectorThinning thinning = new TaskVectorThinning(tensor, inputs, unscaled);
+    TensorBlocks blocks = TensorBlocks.of(tensor);
+    boolean random = sparsification.kind().random();
     for (int m = 1; m < inputs.length; m++) {
       if (!sparsification.thins(m)) {
         continue;
       }
+      int input = m;
       TaskVectorView view = TaskVectorView.of(tensor, inputs, m);
+      // Per block: L1 of the task vector, then of what its thinning keeps (and, drawn at random, which).
+      List<BlockNorms> norms = blocks.map(block -> {
+        int count = blocks.length(block);
+        long start = blocks.start(block);
+        float[] deltas = new float[count];
+        view.load(start, count, deltas, new float[count]);
+        TaskVectorThinning thinning = new TaskVectorThinning(tensor, inputs, unscaled);
+        long[] kept = random ? KeepMask.forBlock(count) : null;
+        double before = 0;
+        double after = 0;
+        for (int i = 0; i < count; i++) {
+          before += Math.abs(deltas[i]);
+          if (thinning.kept(input, start + i, deltas[i])) {
+            after += Math.abs(deltas[i]);
+            if (kept != null) {
+              KeepMask.set(kept, i);
+            }
+          }
+        }
+        return new BlockNorms(before, after, kept);
+      });
       double before = 0;
       double after = 0;
-      for (long e = 0, n = tensor.elementCount(); e < n; e++) {
-        float delta = view.delta(e);
-        before += Math.abs(delta);
-        after += Math.abs(thinning.thinned(m, e, delta));
+      for (BlockNorms norm : norms) {
+        before += norm.before();
+        after += norm.after();
+      }
+      if (random) {
+        keepMasks[m] = new KeepMask(blocks, norms.stream().map(BlockNorms::kept).toList());
       }
       if (before >= TINY_NORM && after >= TINY_NORM) {
         scales[m] = (float) (before / after);
       }
     }
-    return new TensorStatistics(cuts, scales, null, 0);
+    return new TensorStatistics(cuts, scales, null, 0, keepMasks);
   }
+
+  /** One block's L1 norms of a task vector before and after thinning, and its random keep bits (or null). */
+  private record BlockNorms(double before, double after, long[] kept) {}
 
   /** The weights the element op uses: SCE's, else the plan's. */
   float[] weightsOr(float[] planned) {
@@ -83,46 +117,71 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
   /** SCE's statistics: the variance cut (a radix selection, as for magnitudes), then the models' weights. */
   private static TensorStatistics sce(PlannedTensor tensor, ByteBuffer[] inputs, MagnitudeThresholds.Cuts cuts,
       float[] scales) {
-    long n = tensor.elementCount();
-    TaskVectorView[] views = new TaskVectorView[inputs.length];
-    for (int m = 1; m < inputs.length; m++) {
-      views[m] = TaskVectorView.of(tensor, inputs, m);
-    }
-    float[] deltas = new float[inputs.length];
+    TensorBlocks blocks = TensorBlocks.of(tensor);
     int varianceCut = 0;
     double selectTopk = tensor.sce().selectTopk();
     if (selectTopk < 1) {
-      RadixSelection variances = new RadixSelection(n, e -> varianceBits(views, deltas, e));
-      long nonzero = n - variances.zeros();
+      RadixSelection variances = new RadixSelection(blocks, (from, count, out) -> {
+        float[][] deltas = deltas(tensor, inputs, from, count);
+        float[] column = new float[inputs.length];
+        for (int i = 0; i < count; i++) {
+          out[i] = varianceBits(deltas, i, column);
+        }
+      });
+      long nonzero = tensor.elementCount() - variances.zeros();
       // mergekit multiplies the count, a tensor, by the fraction in float32.
       long k = (long) ((float) nonzero * (float) selectTopk);
       varianceCut = k == 0 ? KEEP_NONE : variances.kthLargest(k);
     }
+    int cut = varianceCut;
+    List<double[]> blockSquares = blocks.map(block -> {
+      int count = blocks.length(block);
+      float[][] deltas = deltas(tensor, inputs, blocks.start(block), count);
+      float[] column = new float[inputs.length];
+      double[] squares = new double[inputs.length];
+      for (int i = 0; i < count; i++) {
+        float kept = varianceBits(deltas, i, column) >= cut ? 1f : 0f;
+        for (int m = 1; m < inputs.length; m++) {
+          float selected = deltas[m][i] * kept;
+          squares[m] += selected * selected;
+        }
+      }
+      return squares;
+    });
     double[] meanSquares = new double[inputs.length];
-    double total = 0;
-    for (long e = 0; e < n; e++) {
-      float kept = varianceBits(views, deltas, e) >= varianceCut ? 1f : 0f;
+    for (double[] squares : blockSquares) {
       for (int m = 1; m < inputs.length; m++) {
-        float selected = deltas[m] * kept;
-        meanSquares[m] += selected * selected;
+        meanSquares[m] += squares[m];
       }
     }
+    double total = 0;
     for (int m = 1; m < inputs.length; m++) {
-      meanSquares[m] /= n;
+      meanSquares[m] /= tensor.elementCount();
       total += meanSquares[m];
     }
     float[] weights = new float[inputs.length];
     for (int m = 1; m < inputs.length; m++) {
       weights[m] = Math.abs(total) < TINY_WEIGHT_SUM ? 1f / (inputs.length - 1) : (float) (meanSquares[m] / total);
     }
-    return new TensorStatistics(cuts, scales, weights, varianceCut);
+    return new TensorStatistics(cuts, scales, weights, varianceCut, new KeepMask[inputs.length]);
   }
 
-  /** Loads element e of every task vector into {@code deltas} and returns the bit pattern of their variance. */
-  private static int varianceBits(TaskVectorView[] views, float[] deltas, long e) {
-    for (int m = 1; m < views.length; m++) {
-      deltas[m] = views[m].delta(e);
+  /** Every task vector over elements {@code [from, from + count)}: {@code [input][element]}, input 0 unused. */
+  private static float[][] deltas(PlannedTensor tensor, ByteBuffer[] inputs, long from, int count) {
+    float[][] deltas = new float[inputs.length][];
+    float[] scratch = new float[count];
+    for (int m = 1; m < inputs.length; m++) {
+      deltas[m] = new float[count];
+      TaskVectorView.of(tensor, inputs, m).load(from, count, deltas[m], scratch);
     }
-    return Float.floatToRawIntBits(variance(deltas, views.length)) & 0x7FFF_FFFF;
+    return deltas;
+  }
+
+  /** The bit pattern of element i's variance across the task vectors; {@code column} is scratch. */
+  private static int varianceBits(float[][] deltas, int i, float[] column) {
+    for (int m = 1; m < deltas.length; m++) {
+      column[m] = deltas[m][i];
+    }
+    return Float.floatToRawIntBits(variance(column, deltas.length)) & 0x7FFF_FFFF;
   }
 }

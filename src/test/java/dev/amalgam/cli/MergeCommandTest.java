@@ -143,6 +143,30 @@ class MergeCommandTest {
         + "\nparameters: {density: 1.5}\n"), "must be a number in (0, 1]");
   }
 
+  /** Each bad parameter of the task-vector family and SCE is named before any tensor is read. */
+  @Test
+  void badMethodParametersAreNamed() throws Exception {
+    String base = "base_model: " + TestModels.abs(Fixtures.A) + "\n";
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: della\n" + base
+        + "parameters: {density: 0.5, epsilon: 0.5}\n"), "density 0.5 and epsilon 0.5");
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: breadcrumbs\n" + base
+        + "parameters: {gamma: -0.1}\n"), "gamma for `");
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: sce\n" + base
+        + "parameters: {select_topk: 0}\n"), "unknown parameter `weight`");
+    assertRefused(merge("models:\n  - model: " + TestModels.abs(Fixtures.B) + "\nmerge_method: sce\n" + base
+        + "parameters: {select_topk: 0}\n"), "select_topk");
+    assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: dare_ties\n"), "set `base_model`");
+  }
+
+  @Test
+  void aSeedMustBeAWholeNumberAndAgreeWithTheCommandLine() throws Exception {
+    String config = TestModels.models("0.3", "0.7") + "merge_method: dare_linear\nbase_model: "
+        + TestModels.abs(Fixtures.A) + "\n";
+    assertRefused(merge(config + "random_seed: 1.5\n"), "random_seed must be a whole number");
+    assertRefused(merge(config + "random_seed: 3\n", "--random-seed", "4"), "random_seed: 3 and the command line 4");
+    assertRefused(merge(config, "--random-seed", "-1"), "--random-seed must be 0 or more");
+  }
+
   @Test
   void taskArithmeticNeedsABaseModel() throws Exception {
     assertRefused(merge(TestModels.models("0.3", "0.7") + "merge_method: task_arithmetic\n"), "set `base_model`");

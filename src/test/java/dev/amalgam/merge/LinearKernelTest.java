@@ -15,6 +15,21 @@ class LinearKernelTest {
   private static final float[] SPECIALS = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f,
       Float.MIN_VALUE, Float.intBitsToFloat(0x3f808000), Float.intBitsToFloat(0x7f7fffff), 65519f, 65520f};
 
+  /** The branch-free sign election against its definition: + for sum ≥ 0; a vote agrees when signum matches. */
+  @Test
+  void theBranchFreeElectionIsTheDefinition() {
+    float[] values = {Float.NaN, -Float.NaN, Float.intBitsToFloat(0xFF800001), Float.POSITIVE_INFINITY,
+        Float.NEGATIVE_INFINITY, 0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1.5f, -2.5f, Float.MAX_VALUE};
+    for (float sum : values) {
+      float elected = sum >= 0f ? 1f : -1f;
+      int bit = LinearKernel.electedSignBit(sum);
+      assertEquals(elected > 0 ? 0 : 0x8000_0000, bit, "sum " + sum);
+      for (float vote : values) {
+        assertEquals(Math.signum(vote) == elected ? 1f : 0f, LinearKernel.agreement(vote, bit), sum + " " + vote);
+      }
+    }
+  }
+
   @Test
   void matchesTheElementWiseDefinitionForEveryTypeMix() {
     SplittableRandom random = new SplittableRandom(42);

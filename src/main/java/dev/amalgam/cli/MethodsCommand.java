@@ -1,0 +1,77 @@
+package dev.amalgam.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.merge.MergeMethod;
+import dev.amalgam.merge.MergeMethods;
+import dev.amalgam.merge.MethodParameter;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "methods",
+    mixinStandardHelpOptions = true,
+    description = {
+      "The merge methods, with mergekit's names: what each does, the parameters it reads (per model, or global",
+      "at the top level only) with their defaults, whether it needs a base_model, whether it is random (and so",
+      "takes random_seed), and whether it runs on the GPU."
+    },
+    footer = {"", "Examples:", "  amalgam methods", "  amalgam methods ties", "  amalgam methods --json"})
+final class MethodsCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(arity = "0..1", paramLabel = "NAME", description = "One method (default: all).")
+  String name;
+
+  @Option(names = "--json", description = "Print JSON on stdout.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    List<MergeMethod> methods = name != null ? List.of(MergeMethods.named(name))
+        : MergeMethods.names().stream().map(MergeMethods::named).toList();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      ArrayNode array = new ObjectMapper().createArrayNode();
+      methods.forEach(m -> array.add(describe(m)));
+      out.println(array);
+      return ExitCodes.OK;
+    }
+    for (MergeMethod m : methods) {
+      out.println(m.name() + ": " + m.displayName());
+      out.println("  base_model " + (m.taskVectors() ? "required" : "optional") + "; " + (m.random()
+          ? "random (random_seed or --random-seed)" : "deterministic") + "; " + (m.runsOnGpu() ? "CPU and GPU"
+          : "CPU only for now"));
+      for (MethodParameter p : m.parameters()) {
+        out.printf("  %-12s %-9s %-16s %s%n", p.name(), p.perModel() ? "per model" : "global",
+            p.required() ? "required" : "default " + p.defaultValue(), p.meaning());
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  private static ObjectNode describe(MergeMethod m) {
+    ObjectNode node = new ObjectMapper().createObjectNode();
+    node.put("name", m.name()).put("description", m.displayName())
+        .put("base_model", m.taskVectors() ? "required" : "optional").put("random", m.random())
+        .put("gpu", m.runsOnGpu());
+    ArrayNode parameters = node.putArray("parameters");
+    for (MethodParameter p : m.parameters()) {
+      ObjectNode parameter = parameters.addObject().put("name", p.name())
+          .put("scope", p.perModel() ? "model" : "global").put("required", p.required()).put("meaning", p.meaning());
+      if (p.defaultValue() instanceof Boolean b) {
+        parameter.put("default", b);
+      } else if (p.defaultValue() instanceof Number n) {
+        parameter.put("default", n.doubleValue());
+      }
+    }
+    return node;
+  }
+}

@@ -7,7 +7,8 @@
 // well (SCE), an element is kept only where the variance of the task vectors is at least the cut, the sign is
 // elected by the unweighted task vectors, and the divisor is at least 1e-6.
 // Before any of that, each task vector is thinned (dev.amalgam.merge.TaskVectorThinning): element e of input i
-// becomes ((x_i - b) * kept) * scale_i, kept by magnitude cuts and, for DARE, by a random draw.
+// becomes ((x_i - b) * kept) * scale_i, kept by magnitude cuts and by a random draw: the bit the host drew into
+// keep_bits where it did (DARE's rescale pass, DELLA's ranks), else, for DARE, Philox here.
 //
 // The arithmetic must be bit-identical to the Java reference (dev.amalgam.tensor.FloatBits and the
 // test's MergeReference), so:
@@ -52,9 +53,11 @@ struct MergeArgs {
   unsigned long long first_element;        // the tensor's index of this launch's element 0 (a chunk's start)
   int sce;                                 // nonzero (with consensus): SCE's selection, election and divisor
   unsigned int variance_cut;               // SCE: the smallest variance bit pattern kept (0: all)
+  // Per input, null or the drawn keep bits of this launch's elements: bit e % 32 of word e / 32.
+  const unsigned int* keep_bits[AMALGAM_MAX_INPUTS];
 };
 
-static_assert(sizeof(MergeArgs) == 336, "MergeArgs layout is shared with MergeKernel.java");
+static_assert(sizeof(MergeArgs) == 400, "MergeArgs layout is shared with MergeKernel.java");
 // NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
 // check (CudaKernelsCompileTest), and the size by both compilers.
 #ifndef __CUDACC_RTC__
@@ -80,6 +83,7 @@ static_assert(__builtin_offsetof(MergeArgs, tensor_key) == 312, "MergeArgs layou
 static_assert(__builtin_offsetof(MergeArgs, first_element) == 320, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, sce) == 328, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, variance_cut) == 332, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, keep_bits) == 336, "MergeArgs layout");
 #endif
 
 // One 16-byte load or store: 8 half-width elements or 4 float32.
@@ -249,7 +253,9 @@ __device__ __forceinline__ float task_element(float x, float b, int i, unsigned 
   const float delta = __fsub_rn(x, b);
   const unsigned int bits = __float_as_uint(delta) & 0x7fffffffu;
   bool kept = bits >= args.keep_from[i] && bits <= args.keep_to[i];
-  if (args.random && args.keep_probability[i] < 1.0f) {
+  if (args.keep_bits[i] != nullptr) {
+    kept = kept && ((args.keep_bits[i][e >> 5] >> (e & 31ull)) & 1u) != 0u;
+  } else if (args.random && args.keep_probability[i] < 1.0f) {
     kept = kept && keep_uniform(args.first_element + e, i, args) < args.keep_probability[i];
   }
   return __fmul_rn(__fmul_rn(delta, kept ? 1.0f : 0.0f), args.scale[i]);

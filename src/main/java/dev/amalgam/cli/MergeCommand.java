@@ -52,7 +52,7 @@ import picocli.CommandLine.Spec;
       "  dare_ties         dare's drops, then ties' sign election",
       "  breadcrumbs       the `gamma` largest magnitudes dropped, the next `density` kept (breadcrumbs_ties: + sign election)",
       "  della             random drops ranked by magnitude within each row (`density` +/- `epsilon`), sign election",
-      "  della_linear      della's drops without the sign election (both merge on the CPU only for now)",
+      "  della_linear      della's drops without the sign election",
       "  sce               variance-selected task vectors (select_topk), weighted by their mean square; no weights",
       "",
       "Examples:",
@@ -129,13 +129,7 @@ final class MergeCommand implements Callable<Integer> {
       if (dryRun) {
         return printPlan(plan);
       }
-      DeviceChoice choice = device;
-      if (choice == DeviceChoice.AUTO && !plan.method().runsOnGpu()) {
-        spec.commandLine().getErr().println("note: " + plan.method().name() + " has no GPU kernels yet; merging on "
-            + "the CPU");
-        choice = DeviceChoice.CPU;
-      }
-      try (Device opened = Device.open(choice, new Device.Settings(threads, false), "merging",
+      try (Device opened = Device.open(device, new Device.Settings(threads, false), "merging",
               spec.commandLine().getErr()::println);
           MergeEngine engine = opened.mergeEngine()) {
         ProgressBar bar = json ? null : ProgressBar.onTerminal("tensors", plan.tensors().size(), plan.outputBytes());

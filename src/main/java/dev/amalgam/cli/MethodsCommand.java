@@ -20,8 +20,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "The merge methods, with mergekit's names: what each does, the parameters it reads (per model, or global",
-      "at the top level only) with their defaults, whether it needs a base_model, whether it is random (and so",
-      "takes random_seed), and whether it runs on the GPU."
+      "at the top level only) with their defaults, whether it needs a base_model, and whether it is random (and",
+      "so takes random_seed). Every method merges on the CPU and the GPU."
     },
     footer = {"", "Examples:", "  amalgam methods", "  amalgam methods ties", "  amalgam methods --json"})
 final class MethodsCommand implements Callable<Integer> {
@@ -47,8 +47,7 @@ final class MethodsCommand implements Callable<Integer> {
     for (MergeMethod m : methods) {
       out.println(m.name() + ": " + m.displayName());
       out.println("  base_model " + (m.taskVectors() ? "required" : "optional") + "; " + (m.random()
-          ? "random (random_seed or --random-seed)" : "deterministic") + "; " + (m.runsOnGpu() ? "CPU and GPU"
-          : "CPU only for now"));
+          ? "random (random_seed or --random-seed)" : "deterministic"));
       for (MethodParameter p : m.parameters()) {
         out.printf("  %-12s %-9s %-16s %s%n", p.name(), p.perModel() ? "per model" : "global",
             p.required() ? "required" : "default " + p.defaultValue(), p.meaning());
@@ -60,8 +59,7 @@ final class MethodsCommand implements Callable<Integer> {
   private static ObjectNode describe(MergeMethod m) {
     ObjectNode node = new ObjectMapper().createObjectNode();
     node.put("name", m.name()).put("description", m.displayName())
-        .put("base_model", m.taskVectors() ? "required" : "optional").put("random", m.random())
-        .put("gpu", m.runsOnGpu());
+        .put("base_model", m.taskVectors() ? "required" : "optional").put("random", m.random());
     ArrayNode parameters = node.putArray("parameters");
     for (MethodParameter p : m.parameters()) {
       ObjectNode parameter = parameters.addObject().put("name", p.name())

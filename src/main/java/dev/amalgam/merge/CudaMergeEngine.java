@@ -105,7 +105,8 @@ public final class CudaMergeEngine implements MergeEngine {
 
   private CudaMergePipeline openPipeline(List<PlannedTensor> tensors, long outputChunkBytes) {
     long stagingBytes = tensors.stream()
-        .mapToLong(t -> StagingSlot.stagingBytes(t.inputs(), Math.min(t.elementCount(), chunkElements)))
+        .mapToLong(t -> StagingSlot.stagingBytes(t.inputs(), Math.min(t.elementCount(), chunkElements),
+            t.sparsification() != null && t.sparsification().kind().random()))
         .max().orElse(0);
     List<StagingSlot> slots = new ArrayList<>();
     try {
@@ -128,10 +129,6 @@ public final class CudaMergeEngine implements MergeEngine {
   }
 
   private static void validate(PlannedTensor tensor) {
-    if (tensor.sparsification() != null && tensor.sparsification().kind() == Sparsification.Kind.RANKED_RANDOM) {
-      throw new UserError("della and della_linear merge on the CPU only for now (their per-row magnitude ranks have "
-          + "no GPU kernel yet): use --device cpu");
-    }
     int n = tensor.inputs().size();
     if (n > MergeKernelArgs.MAX_INPUTS) {
       throw new UserError("tensor `" + tensor.name() + "` merges " + n + " models; the CUDA merge takes at most "

@@ -81,13 +81,15 @@ final class CudaMergePipeline implements AutoCloseable {
       long count = Math.min(chunkElements, n - start);
       StagingSlot slot = freeSlots.take();
       try {
-        long[] inputs = slot.upload(tensor.inputs(), mapped, start, count);
+        long[] keepBits = new long[mapped.size()];
+        long[] inputs = slot.upload(tensor.inputs(), mapped, statistics == null ? null : statistics.keepMasks(),
+            start, count, keepBits);
         long requested = target.deviceOutput(start);
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
         MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes,
             statistics == null ? tensor.weights() : statistics.weightsOr(tensor.weights()),
             tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count,
-            statistics == null ? null : MergeKernelArgs.TaskVectors.of(tensor, statistics, start)));
+            statistics == null ? null : MergeKernelArgs.TaskVectors.of(tensor, statistics, start, keepBits)));
         long downloadBytes = requested >= 0 ? 0 : count * outputBytes;
         if (downloadBytes > 0) {
           slot.download(downloadBytes);

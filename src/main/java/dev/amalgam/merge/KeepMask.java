@@ -1,5 +1,7 @@
 package dev.amalgam.merge;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -27,6 +29,34 @@ record KeepMask(TensorBlocks blocks, List<long[]> bits) {
       }
       deltas[i] = deltas[i] * (int) ((words[at >>> 6] >>> at) & 1) * scale;
     }
+  }
+
+  /**
+   * Writes the bits of elements {@code [start, start + count)} to {@code out} at its position, as little-endian
+   * 32-bit words (bit j of word w is element {@code start + 32w + j}), the layout merge.cu reads.
+   */
+  void copyBits(long start, long count, ByteBuffer out) {
+    ByteBuffer target = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    int block = (int) (start / blocks.blockLength());
+    int at = (int) (start - (long) block * blocks.blockLength());
+    long[] words = bits.get(block);
+    int word = 0;
+    for (long i = 0; i < count; i++, at++) {
+      if (at == blocks.blockLength()) {
+        words = bits.get(++block);
+        at = 0;
+      }
+      word |= (int) ((words[at >>> 6] >>> at) & 1) << (i & 31);
+      if ((i & 31) == 31 || i == count - 1) {
+        target.putInt(word);
+        word = 0;
+      }
+    }
+  }
+
+  /** Bytes that the bits of {@code count} elements take as 32-bit words. */
+  static long wordBytes(long count) {
+    return (count + 31) / 32 * 4;
   }
 
   /** An empty bit set for a block of {@code length} elements. */

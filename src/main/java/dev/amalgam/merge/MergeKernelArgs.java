@@ -21,7 +21,7 @@ public record MergeKernelArgs(
     long output, DType outputType, long count, TaskVectors taskVectors) {
 
   public static final int MAX_INPUTS = 8;
-  static final int SIZE = 336;
+  static final int SIZE = 400;
   static final Map<String, Integer> OFFSETS = Map.ofEntries(
       Map.entry("inputs", 0),
       Map.entry("output", 64),
@@ -45,24 +45,31 @@ public record MergeKernelArgs(
       Map.entry("tensor_key", 312),
       Map.entry("first_element", 320),
       Map.entry("sce", 328),
-      Map.entry("variance_cut", 332));
+      Map.entry("variance_cut", 332),
+      Map.entry("keep_bits", 336));
 
   /**
    * How the kernel combines task vectors ({@link PlannedTensor}, {@link TaskVectorThinning}), per input where an
    * array: {@code lambda}; TIES' sign election; the magnitude {@code cuts} and L1 {@code scales} of the thinning;
    * with {@code random}, each element kept when its {@link KeepDraws} uniform, for the merge's {@code seed} and
    * the tensor's {@code tensorKey}, is below {@code keepProbabilities}; {@code firstElement} is the tensor's
-   * index of the launch's element 0; with {@code sce}, SCE's election and its {@code varianceCut}.
+   * index of the launch's element 0; with {@code sce}, SCE's election and its {@code varianceCut};
+   * {@code keepBits}, per input, the device address of the host's drawn {@link KeepMask} bits for the launch's
+   * elements, or 0 (then DARE draws on the device).
    */
   public record TaskVectors(float lambda, boolean consensus, MagnitudeThresholds.Cuts cuts, float[] scales,
       float[] keepProbabilities, boolean random, long seed, int tensorKey, long firstElement, boolean sce,
-      int varianceCut) {
+      int varianceCut, long[] keepBits) {
 
-    /** The arguments for the chunk of {@code tensor} that starts at element {@code firstElement}. */
-    static TaskVectors of(PlannedTensor tensor, TensorStatistics statistics, long firstElement) {
+    /**
+     * The arguments for the chunk of {@code tensor} that starts at element {@code firstElement}, with the drawn
+     * keep bits of its inputs at {@code keepBits} (0 for none).
+     */
+    static TaskVectors of(PlannedTensor tensor, TensorStatistics statistics, long firstElement, long[] keepBits) {
       int n = tensor.inputs().size();
       Sparsification sparsification = tensor.sparsification();
-      boolean random = sparsification != null && sparsification.kind().random();
+      // DELLA's ranks are drawn on the host, always: only DARE draws on the device.
+      boolean random = sparsification != null && sparsification.kind() == Sparsification.Kind.RANDOM;
       float[] keepProbabilities = new float[n];
       Arrays.fill(keepProbabilities, 1f);
       for (int m = 1; random && m < n; m++) {
@@ -72,7 +79,7 @@ public record MergeKernelArgs(
       }
       return new TaskVectors(tensor.lambda(), tensor.consensus(), statistics.cuts(), statistics.scales(),
           keepProbabilities, random, random ? sparsification.seed() : 0, KeepDraws.tensorKey(tensor.name()),
-          firstElement, tensor.sce() != null, statistics.varianceCut());
+          firstElement, tensor.sce() != null, statistics.varianceCut(), keepBits);
     }
   }
 
@@ -111,7 +118,7 @@ public record MergeKernelArgs(
     struct.putInt(OFFSETS.get("normalize"), normalize ? 1 : 0);
     TaskVectors t = taskVectors != null ? taskVectors : new TaskVectors(1f, false,
         MagnitudeThresholds.Cuts.allKept(inputs.length), ones(inputs.length), ones(inputs.length), false, 0, 0, 0,
-        false, 0);
+        false, 0, new long[inputs.length]);
     struct.putInt(OFFSETS.get("task_vectors"), taskVectors != null ? 1 : 0);
     struct.putFloat(OFFSETS.get("lambda"), t.lambda());
     struct.putInt(OFFSETS.get("consensus"), t.consensus() ? 1 : 0);
@@ -128,9 +135,11 @@ public record MergeKernelArgs(
     struct.putLong(OFFSETS.get("first_element"), t.firstElement());
     struct.putInt(OFFSETS.get("sce"), t.sce() ? 1 : 0);
     struct.putInt(OFFSETS.get("variance_cut"), t.varianceCut());
-    int[] pointers = new int[inputs.length + 1];
+    int[] pointers = new int[2 * inputs.length + 1];
     for (int i = 0; i < inputs.length; i++) {
+      struct.putLong(OFFSETS.get("keep_bits") + 8 * i, t.keepBits()[i]);
       pointers[i] = OFFSETS.get("inputs") + 8 * i;
+      pointers[inputs.length + 1 + i] = OFFSETS.get("keep_bits") + 8 * i;
     }
     pointers[inputs.length] = OFFSETS.get("output");
     return new KernelStruct(struct.array(), pointers);

@@ -45,11 +45,6 @@ public interface MergeMethod {
     return false;
   }
 
-  /** Whether the CUDA merge engine has kernels for the method; without them it merges on the CPU only. */
-  default boolean runsOnGpu() {
-    return true;
-  }
-
   /** Whether the summed task vectors go through TIES' sign election first ({@link PlannedTensor}). */
   default boolean signConsensus() {
     return false;

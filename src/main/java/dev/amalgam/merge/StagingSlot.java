@@ -64,11 +64,14 @@ final class StagingSlot implements AutoCloseable {
     return resource;
   }
 
-  /** Staging bytes that {@code count} elements of every input need, alignment padding included. */
-  static long stagingBytes(List<TensorInfo> inputs, long count) {
+  /**
+   * Staging bytes that {@code count} elements of every input need, alignment padding included, and with
+   * {@code keepBits} room for each input's drawn keep bits ({@link KeepMask}) as well.
+   */
+  static long stagingBytes(List<TensorInfo> inputs, long count, boolean keepBits) {
     long total = 0;
     for (TensorInfo input : inputs) {
-      total += alignUp(count * input.dtype().byteSize());
+      total += alignUp(count * input.dtype().byteSize()) + (keepBits ? alignUp(KeepMask.wordBytes(count)) : 0);
     }
     return total;
   }
@@ -79,9 +82,11 @@ final class StagingSlot implements AutoCloseable {
 
   /**
    * Copies elements {@code [start, start + count)} of every input from the mapped files into pinned staging
-   * (the page faults of a cold read happen here) and enqueues one upload. Returns each input's device address.
+   * (the page faults of a cold read happen here), and the bits of each non-null keep mask after them, and
+   * enqueues one upload. Returns each input's device address; {@code keepBits} gets each mask's (0 for none).
    */
-  long[] upload(List<TensorInfo> inputs, List<ByteBuffer> mapped, long start, long count) {
+  long[] upload(List<TensorInfo> inputs, List<ByteBuffer> mapped, KeepMask[] masks, long start, long count,
+      long[] keepBits) {
     ByteBuffer staging = hostInputs.buffer();
     long[] addresses = new long[inputs.size()];
     long offset = 0;
@@ -91,6 +96,13 @@ final class StagingSlot implements AutoCloseable {
       staging.put(Math.toIntExact(offset), mapped.get(i), Math.toIntExact(start * elementBytes), length);
       addresses[i] = deviceInputs.address() + offset;
       offset += alignUp(length);
+    }
+    for (int i = 0; i < inputs.size(); i++) {
+      if (masks != null && masks[i] != null) {
+        masks[i].copyBits(start, count, staging.duplicate().position(Math.toIntExact(offset)));
+        keepBits[i] = deviceInputs.address() + offset;
+        offset += alignUp(KeepMask.wordBytes(count));
+      }
     }
     stream.copyToDevice(deviceInputs.address(), hostInputs.at(0), offset);
     return addresses;

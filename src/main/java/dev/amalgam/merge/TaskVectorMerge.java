@@ -98,12 +98,6 @@ public final class TaskVectorMerge implements MergeMethod {
     return sparsification != null && sparsification.random();
   }
 
-  /** DELLA's per-row magnitude ranks have no GPU kernel yet. */
-  @Override
-  public boolean runsOnGpu() {
-    return sparsification != Sparsification.Kind.RANKED_RANDOM;
-  }
-
   @Override
   public Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global) {
     float[] weights = LinearMerge.readWeights(tensorName, perModel);

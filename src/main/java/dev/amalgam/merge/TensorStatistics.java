@@ -15,8 +15,9 @@ import java.util.List;
  *       to 1 (1/n where that sum is under 1e-6); null for the plan's weights;
  *   <li>{@code varianceCut}: SCE's selection, the float32 bit pattern of the smallest variance across the task
  *       vectors that is kept ({@link #variance}); 0 keeps everything;
- *   <li>{@code keepMasks}: per input, what a random thinning kept, drawn once in the rescale pass (null where
- *       not drawn there: the element op then draws itself, to the same bits).
+ *   <li>{@code keepMasks}: per input, what a random thinning kept, drawn once in the rescale pass, and for DELLA
+ *       always, so that the GPU need not rank rows (null where not drawn: DARE's element op then draws itself, to
+ *       the same bits).
  * </ul>
  * The passes run over {@link TensorBlocks} in parallel. Norms and mean squares are summed in float64, in element
  * order within a block and in block order across them, so they are the same on every run, thread count and device.
@@ -39,7 +40,8 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
     }
     KeepMask[] keepMasks = new KeepMask[inputs.length];
     TensorStatistics unscaled = new TensorStatistics(cuts, scales.clone(), null, 0, keepMasks.clone());
-    if (sparsification == null || !sparsification.rescale()) {
+    if (sparsification == null
+        || !sparsification.rescale() && sparsification.kind() != Sparsification.Kind.RANKED_RANDOM) {
       return unscaled;
     }
     TensorBlocks blocks = TensorBlocks.of(tensor);
@@ -80,7 +82,7 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
       if (random) {
         keepMasks[m] = new KeepMask(blocks, norms.stream().map(BlockNorms::kept).toList());
       }
-      if (before >= TINY_NORM && after >= TINY_NORM) {
+      if (sparsification.rescale() && before >= TINY_NORM && after >= TINY_NORM) {
         scales[m] = (float) (before / after);
       }
     }

@@ -1,7 +1,6 @@
 package dev.amalgam.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,7 +19,6 @@ class MethodsCommandTest {
     JsonNode della = find(methods, "della");
     assertEquals("required", della.get("base_model").asText());
     assertTrue(della.get("random").asBoolean());
-    assertFalse(della.get("gpu").asBoolean());
     JsonNode epsilon = find(della.get("parameters"), "epsilon");
     assertEquals("model", epsilon.get("scope").asText());
     assertEquals(0.15, epsilon.get("default").asDouble());

@@ -41,9 +41,10 @@ class MergeKernelArgsTest {
     MergeKernelArgs args = new MergeKernelArgs(new long[] {0x1000, 0x2000}, new DType[] {DType.BF16, DType.F32},
         new float[] {0.3f, 0.7f}, 1f, true, 0x3000, DType.F16, 12345, new MergeKernelArgs.TaskVectors(0.8f, true,
             new MagnitudeThresholds.Cuts(new int[] {0, 0x3f800000}, new int[] {0x7fffffff, 0x40400000}),
-            new float[] {1f, 1.5f}, new float[] {1f, 0.25f}, true, 0x1_0000_0002L, 0xABCD, 1L << 33, true, 0x3e800000));
+            new float[] {1f, 1.5f}, new float[] {1f, 0.25f}, true, 0x1_0000_0002L, 0xABCD, 1L << 33, true, 0x3e800000,
+            new long[] {0, 0x5000}));
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(336, struct.capacity());
+    assertEquals(400, struct.capacity());
     assertEquals(0x1000, struct.getLong(0));
     assertEquals(0x2000, struct.getLong(8));
     assertEquals(0, struct.getLong(16));
@@ -75,6 +76,10 @@ class MergeKernelArgsTest {
     assertEquals(1L << 33, struct.getLong(320));
     assertEquals(1, struct.getInt(328));
     assertEquals(0x3e800000, struct.getInt(332));
+    assertEquals(0, struct.getLong(336));
+    assertEquals(0x5000, struct.getLong(344));
+    assertEquals(java.util.Set.of(0, 8, 64, 336, 344),
+        java.util.Arrays.stream(args.encode().pointerOffsets()).boxed().collect(java.util.stream.Collectors.toSet()));
   }
 
   @Test

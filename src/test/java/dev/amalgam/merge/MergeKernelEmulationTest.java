@@ -89,6 +89,24 @@ class MergeKernelEmulationTest {
         0, new TaskVectorCase(0.8f, false, thinning(Sparsification.Kind.RANDOM, 4, true), 1001, null));
   }
 
+  /**
+   * DELLA: the kernel reads the keep bits the host drew from its row ranks, for a launch that starts mid-tensor
+   * (rows of 100; the chunk starts inside a row); DARE without rescale draws on the device instead.
+   */
+  @Test
+  void keepBitsDrawnOnTheHost() {
+    Sparsification della = thinning(Sparsification.Kind.RANKED_RANDOM, 3, true);
+    Arrays.fill(della.epsilons(), 0.1);
+    check(new DType[] {DType.BF16, DType.BF16, DType.F32}, DType.BF16, true, 3000, new int[] {0, 0, 0}, 0,
+        new TaskVectorCase(1f, true, della, 1037, null), new long[] {30, 100});
+    Sparsification unscaled = thinning(Sparsification.Kind.RANKED_RANDOM, 3, false);
+    Arrays.fill(unscaled.epsilons(), 0.1);
+    check(new DType[] {DType.F32, DType.BF16, DType.BF16}, DType.F32, false, 2000, new int[] {0, 0, 0}, 0,
+        new TaskVectorCase(0.8f, false, unscaled, 0, null), new long[] {20, 100});
+    check(new DType[] {DType.BF16, DType.BF16, DType.BF16}, DType.BF16, false, 2000, new int[] {0, 0, 0}, 0,
+        new TaskVectorCase(1f, false, thinning(Sparsification.Kind.RANDOM, 3, false), 333, null));
+  }
+
   /** SCE: per-tensor weights, a selection by variance (here the largest 60%), the unweighted sign election. */
   @Test
   void sceOnBothPaths() {
@@ -121,9 +139,17 @@ class MergeKernelEmulationTest {
     check(types, outType, normalize, count, offsets, outOffset, null);
   }
 
-  /** offsets: bytes from each input buffer's (aligned) start to its first element; outOffset likewise. */
   private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset,
       TaskVectorCase taskVectors) {
+    check(types, outType, normalize, count, offsets, outOffset, taskVectors, new long[] {count});
+  }
+
+  /**
+   * offsets: bytes from each input buffer's (aligned) start to its first element; outOffset likewise; shape: the
+   * tensor's (DELLA ranks within its rows).
+   */
+  private void check(DType[] types, DType outType, boolean normalize, int count, int[] offsets, int outOffset,
+      TaskVectorCase taskVectors, long[] shape) {
     // One emulated multiprocessor: the grid holds 16 blocks of 256 threads of 8 elements, so 40k elements stride.
     EmulatedGpu gpu = EmulatedGpu.open(dir, 1);
     int from = taskVectors == null ? 0 : taskVectors.firstElement();
@@ -154,12 +180,21 @@ class MergeKernelEmulationTest {
           normalize, out + outOffset, outType, launched));
       new LinearKernel().run(inputs, types, weights, normalize ? divisor : 1f, expected, outType, 0, count);
     } else {
-      PlannedTensor tensor = new PlannedTensor(infos.get(0).name(), new long[] {count}, infos, weights, normalize,
+      PlannedTensor tensor = new PlannedTensor(infos.get(0).name(), shape, infos, weights, normalize,
           outType, true, taskVectors.lambda(), taskVectors.consensus(), taskVectors.thinning(), taskVectors.sce());
       TensorStatistics statistics = TensorStatistics.of(tensor, inputs);
       float[] used = statistics.weightsOr(weights);
+      // The keep bits the host drew, for the launch's elements, as the pipeline uploads them.
+      long[] keepBits = new long[types.length];
+      for (int m = 0; m < types.length; m++) {
+        if (statistics.keepMasks()[m] != null) {
+          ByteBuffer bits = ByteBuffer.allocate((int) KeepMask.wordBytes(launched));
+          statistics.keepMasks()[m].copyBits(from, launched, bits);
+          keepBits[m] = gpu.upload(bits.array());
+        }
+      }
       MergeKernel.weightedSum(gpu, new MergeKernelArgs(addresses, types, used, tensor.divisor(), normalize,
-          out + outOffset, outType, launched, MergeKernelArgs.TaskVectors.of(tensor, statistics, from)));
+          out + outOffset, outType, launched, MergeKernelArgs.TaskVectors.of(tensor, statistics, from, keepBits)));
       TaskVectorThinning thinning = taskVectors.thinning() == null ? null
           : new TaskVectorThinning(tensor, inputs, statistics);
       if (taskVectors.consensus()) {

@@ -27,7 +27,7 @@ class MergekitOracleGpuTest {
   /** Every case the GPU merges, random masks included (the same seed), equal to the CPU's merge bit for bit. */
   @ParameterizedTest
   @ValueSource(strings = {"linear-gradient", "task_arithmetic", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties",
-      "dare_ties", "dare_linear", "dare_linear-single", "sce"})
+      "dare_ties", "dare_linear", "dare_linear-single", "della", "della_linear", "della_linear-single", "sce"})
   void theGpuMergesWhatTheCpuMerges(String name) throws Exception {
     Map<String, HostTensor> cpu = TestModels.load(
         MergekitOracleTest.merge(name, "cpu", dir.resolve("cpu"), "--random-seed", "7"));

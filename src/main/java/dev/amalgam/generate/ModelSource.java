@@ -51,8 +51,12 @@ public final class ModelSource {
           where = weights.description();
         }
       }
-      log.accept(String.format(Locale.ROOT, "merged %d tensors in %.2f s: %s", plan.tensors().size(),
-          (System.nanoTime() - start) / 1e9, where));
+      // A drawn seed is the only way to repeat a random merge that is never written out: say it.
+      String seed = plan.seedDrawn() ? " (random seed " + plan.config().randomSeed().orElseThrow()
+          + " drawn; add `random_seed: " + plan.config().randomSeed().orElseThrow() + "` to the config to repeat it)"
+          : "";
+      log.accept(String.format(Locale.ROOT, "merged %d tensors in %.2f s: %s%s", plan.tensors().size(),
+          (System.nanoTime() - start) / 1e9, where, seed));
       return merged;
     }
   }

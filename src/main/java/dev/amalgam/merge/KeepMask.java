@@ -11,12 +11,6 @@ import java.util.List;
  */
 record KeepMask(TensorBlocks blocks, List<long[]> bits) {
 
-  boolean kept(long e) {
-    long block = e / blocks.blockLength();
-    int i = (int) (e - block * blocks.blockLength());
-    return (bits.get((int) block)[i >>> 6] & (1L << i)) != 0;
-  }
-
   /** {@code deltas[i] = (deltas[i]·kept)·scale} for elements {@code [start, start + n)}. */
   void apply(long start, float[] deltas, int n, float scale) {
     int block = (int) (start / blocks.blockLength());

@@ -69,9 +69,6 @@ final class TaskVectorThinning {
     if (!sparsification.thins(m)) {
       return true;
     }
-    if (statistics.keepMasks()[m] != null) {
-      return statistics.keepMasks()[m].kept(e);
-    }
     if (sparsification.kind().byMagnitude()) {
       int bits = Float.floatToRawIntBits(delta) & 0x7FFF_FFFF;
       return bits >= statistics.cuts().keepFrom()[m] && bits <= statistics.cuts().keepTo()[m];

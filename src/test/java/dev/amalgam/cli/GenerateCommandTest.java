@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.backend.cuda.CudaBackend;
 import dev.amalgam.model.Golden;
 import dev.amalgam.testing.Fixtures;
+import dev.amalgam.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -146,5 +147,17 @@ class GenerateCommandTest {
     CliRun run = CliRun.of("generate", Fixtures.A.toString(), "--prompt", "x", "--top-p", "1.5");
     assertTrue(run.isCleanUserError(), run.err());
     assertTrue(run.err().contains("top-p"), run.err());
+  }
+
+  /** A random merge generated from in memory is never written out: the drawn seed is printed to repeat it. */
+  @Test
+  void aRandomMergeInMemorySaysItsDrawnSeed() throws Exception {
+    String yaml = Files.readString(Path.of("examples/methods/dare_linear.yml"))
+        .replace("random_seed: 42", "")
+        .replace("../qwen2-tiny-", TestModels.abs(Path.of("examples")) + "/qwen2-tiny-");
+    CliRun run = CliRun.of("generate", TestModels.config(tmp, yaml).toString(), "--prompt", "x",
+        "--max-new-tokens", "2", "--device", "cpu");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.err().matches("(?s).*random seed (\\d+) drawn; add `random_seed: \\1` to the config.*"), run.err());
   }
 }

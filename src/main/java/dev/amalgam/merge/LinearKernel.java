@@ -30,8 +30,6 @@ public final class LinearKernel {
   private final float[] sums = new float[BLOCK];
   private final int[] elected = new int[BLOCK];
   private final float[] divisors = new float[BLOCK];
-  /** One element of every task vector, for its variance. */
-  private final float[] column = new float[MergeKernelArgs.MAX_INPUTS];
   private final short[] rounded = new short[BLOCK];
 
   /**
@@ -92,7 +90,7 @@ public final class LinearKernel {
    * each task vector is thinned by {@code thinning} (null keeps it whole), as mergekit's sparsifiers do.
    *
    * <p>With {@code sce}, SCE's variant: an element is kept in every task vector only where the bit pattern of
-   * its variance across them ({@link TensorStatistics#variance}) is at least {@code varianceCut}; the sign is
+   * its variance across them ({@link TensorStatistics#selectByVariance}) is at least {@code varianceCut}; the sign is
    * elected by {@code Σ δ} and agreement read from δ, unweighted; and the divisor is {@code max(div, 1e-6)}.
    */
   void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, TaskVectorThinning thinning,
@@ -116,8 +114,12 @@ public final class LinearKernel {
         }
       }
       if (sce) {
-        for (int i = 0; i < n; i++) {
-          select(i, count, varianceCut);
+        TensorStatistics.selectByVariance(deltas, count, n, varianceCut, sums, divisors);
+        for (int m = 1; m < count; m++) {
+          float[] d = deltas[m];
+          for (int i = 0; i < n; i++) {
+            d[i] = d[i] * sums[i];  // sums holds the selection here, before the election reuses it
+          }
         }
       }
       for (int m = 1; m < count; m++) {
@@ -205,18 +207,6 @@ public final class LinearKernel {
   /** Row {@code m} of a per-input block array, made on first use. */
   private static float[] block(float[][] rows, int m) {
     return rows[m] == null ? (rows[m] = new float[BLOCK]) : rows[m];
-  }
-
-  /** SCE's selection of element i: every task vector's element times 0 where their variance is under the cut. */
-  private void select(int i, int count, int varianceCut) {
-    for (int m = 1; m < count; m++) {
-      column[m] = deltas[m][i];
-    }
-    int bits = Float.floatToRawIntBits(TensorStatistics.variance(column, count)) & 0x7FFF_FFFF;
-    float kept = bits >= varianceCut ? 1f : 0f;
-    for (int m = 1; m < count; m++) {
-      deltas[m][i] = deltas[m][i] * kept;
-    }
   }
 
   private void load(ByteBuffer buffer, DType type, int offset, int n) {

@@ -19,8 +19,9 @@ import java.util.List;
  *       always, so that the GPU need not rank rows (null where not drawn: DARE's element op then draws itself, to
  *       the same bits).
  * </ul>
- * The passes run over {@link TensorBlocks} in parallel. Norms and mean squares are summed in float64, in element
- * order within a block and in block order across them, so they are the same on every run, thread count and device.
+ * The passes run over {@link TensorBlocks} in parallel. Norms and mean squares are summed in float64, in a fixed
+ * order within a block (element order for norms, {@link LaneSums} for mean squares) and in block order across
+ * them, so they are the same on every run, thread count and device.
  */
 record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] weights, int varianceCut,
     KeepMask[] keepMasks) {
@@ -98,22 +99,37 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
   }
 
   /**
-   * The variance of one element across task vectors {@code deltas[1 .. count-1]} (index 0, the base's, unused),
-   * as torch's population variance, in a fixed float32 order: the mean, then the mean square deviation.
+   * SCE's selection over a block: {@code kept[i]} is 1 where the bit pattern of element i's variance across
+   * the task vectors {@code deltas[1 .. inputs-1]} (index 0, the base's, unused) is at least {@code cut}, else 0. The
+   * variance is torch's population variance in a fixed float32 order, the one merge.cu uses: the sum in model
+   * order over the model count (the mean), then the squared deviations summed in model order over the count.
+   * Loops run over the block one model at a time, without branches, so the JIT can vectorize them.
    */
-  static float variance(float[] deltas, int count) {
-    float sum = deltas[1];
-    for (int m = 2; m < count; m++) {
-      sum = sum + deltas[m];
+  static void selectByVariance(float[][] deltas, int inputs, int n, int cut, float[] kept, float[] scratch) {
+    float models = inputs - 1;
+    float[] mean = kept;  // kept holds the mean until the end
+    System.arraycopy(deltas[1], 0, mean, 0, n);
+    for (int m = 2; m < inputs; m++) {
+      float[] d = deltas[m];
+      for (int i = 0; i < n; i++) {
+        mean[i] = mean[i] + d[i];
+      }
     }
-    float models = count - 1;
-    float mean = sum / models;
-    float squares = 0f;
-    for (int m = 1; m < count; m++) {
-      float d = deltas[m] - mean;
-      squares = m == 1 ? d * d : squares + d * d;
+    for (int i = 0; i < n; i++) {
+      mean[i] = mean[i] / models;
     }
-    return squares / models;
+    float[] squares = scratch;
+    for (int m = 1; m < inputs; m++) {
+      float[] d = deltas[m];
+      for (int i = 0; i < n; i++) {
+        float deviation = d[i] - mean[i];
+        squares[i] = m == 1 ? deviation * deviation : squares[i] + deviation * deviation;
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      int bits = Float.floatToRawIntBits(squares[i] / models) & 0x7FFF_FFFF;
+      kept[i] = ~(bits - cut) >>> 31;  // 1 where bits >= cut: both lie in [0, 2³¹)
+    }
   }
 
   /** SCE's statistics: the variance cut (a radix selection, as for magnitudes), then the models' weights. */
@@ -125,9 +141,13 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
     if (selectTopk < 1) {
       RadixSelection variances = new RadixSelection(blocks, (from, count, out) -> {
         float[][] deltas = deltas(tensor, inputs, from, count);
-        float[] column = new float[inputs.length];
+        float[] kept = new float[count];
+        float[] squares = new float[count];
+        // With a cut of 0 every element is kept, and the squares left behind are the variances times the count.
+        selectByVariance(deltas, inputs.length, count, 0, kept, squares);
+        float models = inputs.length - 1;
         for (int i = 0; i < count; i++) {
-          out[i] = varianceBits(deltas, i, column);
+          out[i] = Float.floatToRawIntBits(squares[i] / models) & 0x7FFF_FFFF;
         }
       });
       long nonzero = tensor.elementCount() - variances.zeros();
@@ -139,14 +159,17 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
     List<double[]> blockSquares = blocks.map(block -> {
       int count = blocks.length(block);
       float[][] deltas = deltas(tensor, inputs, blocks.start(block), count);
-      float[] column = new float[inputs.length];
+      float[] kept = new float[count];
+      selectByVariance(deltas, inputs.length, count, cut, kept, new float[count]);
       double[] squares = new double[inputs.length];
-      for (int i = 0; i < count; i++) {
-        float kept = varianceBits(deltas, i, column) >= cut ? 1f : 0f;
-        for (int m = 1; m < inputs.length; m++) {
-          float selected = deltas[m][i] * kept;
-          squares[m] += selected * selected;
+      float[] selectedSquares = new float[count];
+      for (int m = 1; m < inputs.length; m++) {
+        float[] d = deltas[m];
+        for (int i = 0; i < count; i++) {
+          float selected = d[i] * kept[i];
+          selectedSquares[i] = selected * selected;
         }
+        squares[m] = LaneSums.sum(selectedSquares, count);
       }
       return squares;
     });
@@ -177,13 +200,5 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
       TaskVectorView.of(tensor, inputs, m).load(from, count, deltas[m], scratch);
     }
     return deltas;
-  }
-
-  /** The bit pattern of element i's variance across the task vectors; {@code column} is scratch. */
-  private static int varianceBits(float[][] deltas, int i, float[] column) {
-    for (int m = 1; m < deltas.length; m++) {
-      column[m] = deltas[m][i];
-    }
-    return Float.floatToRawIntBits(variance(column, deltas.length)) & 0x7FFF_FFFF;
   }
 }

@@ -24,7 +24,6 @@ final class KeepDraws {
   private final int tensorKey;
   private final int input;
   private final int[] block = new int[4];
-  private long cachedBlock = -1;
 
   /** The draws for input {@code input} of tensor {@code tensorName}; one instance per thread. */
   KeepDraws(long seed, String tensorName, int input) {
@@ -34,23 +33,21 @@ final class KeepDraws {
     this.input = input;
   }
 
-  /** Whether element {@code e} is kept with probability {@code p}. */
-  boolean kept(long e, float p) {
-    return uniform(e) < p;
-  }
-
-  /** Element {@code e}'s uniform number in [0, 1), a multiple of 2⁻²⁴. */
-  float uniform(long e) {
-    long b = e >>> 2;
-    if (b != cachedBlock) {
-      philox(b, block);
-      cachedBlock = b;
+  /** The uniform numbers in [0, 1), multiples of 2⁻²⁴, of elements {@code [start, start + n)} into {@code out}. */
+  void uniforms(long start, int n, float[] out) {
+    int[] counter = {0, 0, tensorKey, input};
+    long cached = -1;
+    for (int i = 0; i < n; i++) {
+      long e = start + i;
+      long b = e >>> 2;
+      if (b != cached) {
+        counter[0] = (int) b;
+        counter[1] = (int) (b >>> 32);
+        philox4x32(counter, key0, key1, block);
+        cached = b;
+      }
+      out[i] = (block[(int) (e & 3)] >>> 8) * TWO_TO_MINUS_24;
     }
-    return (block[(int) (e & 3)] >>> 8) * TWO_TO_MINUS_24;
-  }
-
-  private void philox(long blockIndex, int[] out) {
-    philox4x32(new int[] {(int) blockIndex, (int) (blockIndex >>> 32), tensorKey, input}, key0, key1, out);
   }
 
   /** Philox4x32 with 10 rounds: {@code out} = the block for {@code counter} under key (k0, k1). */

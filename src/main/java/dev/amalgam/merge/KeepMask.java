@@ -53,12 +53,12 @@ record KeepMask(TensorBlocks blocks, List<long[]> bits) {
     return (count + 31) / 32 * 4;
   }
 
-  /** An empty bit set for a block of {@code length} elements. */
-  static long[] forBlock(int length) {
-    return new long[(length + 63) >>> 6];
-  }
-
-  static void set(long[] bits, int i) {
-    bits[i >>> 6] |= 1L << i;
+  /** The bit set of a block whose keep flags (1 or 0) are {@code flags[0 .. length)}. */
+  static long[] bitsOf(float[] flags, int length) {
+    long[] bits = new long[(length + 63) >>> 6];
+    for (int i = 0; i < length; i++) {
+      bits[i >>> 6] |= (long) flags[i] << i;
+    }
+    return bits;
   }
 }

@@ -50,15 +50,27 @@ final class RankedProbabilities {
     return shape.length == 0 ? 1 : Math.toIntExact(shape[shape.length - 1]);
   }
 
-  /** Element {@code e}'s keep probability. */
-  float probability(long e) {
-    long row = e / cols;
-    if (row != cachedRow) {
-      rank(row);
-      cachedRow = row;
+  /**
+   * For elements {@code [start, start + n)}: {@code values[i]}, their uniform numbers, become 1 where below the
+   * element's keep probability, else 0.
+   */
+  void keepBelow(long start, int n, float[] values) {
+    long row = start / cols;
+    int col = (int) (start - row * cols);
+    for (int i = 0; i < n; i++, col++) {
+      if (col == cols) {
+        row++;
+        col = 0;
+      }
+      if (row != cachedRow) {
+        rank(row);
+        cachedRow = row;
+      }
+      values[i] = Float.floatToRawIntBits(values[i] - probabilities[col]) >>> 31;
     }
-    return probabilities[(int) (e - row * cols)];
   }
+
+
 
   private void rank(long row) {
     delta.load(row * cols, cols, deltas, scratch);

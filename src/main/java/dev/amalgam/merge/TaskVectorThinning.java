@@ -1,6 +1,7 @@
 package dev.amalgam.merge;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * One worker's view of how a tensor's task vectors are thinned ({@link Sparsification}): element e of input m
@@ -15,6 +16,7 @@ final class TaskVectorThinning {
   private final KeepDraws[] draws;
   private final RankedProbabilities[] ranked;
   private final float[] probabilities;
+  private float[] flags;
 
   TaskVectorThinning(PlannedTensor tensor, ByteBuffer[] inputs, TensorStatistics statistics) {
     this.sparsification = tensor.sparsification();
@@ -38,41 +40,54 @@ final class TaskVectorThinning {
 
   /**
    * Thins elements {@code [start, start + n)} of input {@code m}'s task vector in place:
-   * {@code deltas[i] = (deltas[i]·kept)·scale}. One dispatch per block, then a plain loop.
+   * {@code deltas[i] = (deltas[i]·kept)·scale}, kept read from the statistics' {@link KeepMask} where the rescale
+   * pass drew one, else from {@link #keepFlags}. One dispatch per block, then plain loops.
    */
   void thin(int m, long start, float[] deltas, int n) {
     float scale = statistics.scales()[m];
-    if (!sparsification.thins(m)) {
-      for (int i = 0; i < n; i++) {
-        deltas[i] = deltas[i] * 1f * scale;
-      }
-    } else if (statistics.keepMasks()[m] != null) {
+    if (statistics.keepMasks()[m] != null) {
       statistics.keepMasks()[m].apply(start, deltas, n, scale);
+      return;
+    }
+    keepFlags(m, start, deltas, n, flags(n));
+    for (int i = 0; i < n; i++) {
+      deltas[i] = deltas[i] * flags[i] * scale;
+    }
+  }
+
+  /**
+   * {@code kept[i]}: 1 where element {@code start + i} of input {@code m}'s task vector, {@code deltas[i]},
+   * survives the thinning, else 0. Without branches where the outcome is a coin toss, so the loops do not stall
+   * on mispredictions.
+   */
+  void keepFlags(int m, long start, float[] deltas, int n, float[] kept) {
+    if (!sparsification.thins(m)) {
+      Arrays.fill(kept, 0, n, 1f);
     } else if (sparsification.kind().byMagnitude()) {
       int keepFrom = statistics.cuts().keepFrom()[m];
       int keepTo = statistics.cuts().keepTo()[m];
       for (int i = 0; i < n; i++) {
-        // keepFrom ≤ bits ≤ keepTo without branches (half the elements go each way): ~d >>> 31 is 1 for d ≥ 0.
+        // keepFrom ≤ bits ≤ keepTo: ~d >>> 31 is 1 for d ≥ 0, and every value lies in [0, 2³¹).
         int bits = Float.floatToRawIntBits(deltas[i]) & 0x7FFF_FFFF;
-        int kept = (~(bits - keepFrom) >>> 31) & (~(keepTo - bits) >>> 31);
-        deltas[i] = deltas[i] * kept * scale;
+        kept[i] = (~(bits - keepFrom) >>> 31) & (~(keepTo - bits) >>> 31);
       }
     } else {
-      for (int i = 0; i < n; i++) {
-        deltas[i] = deltas[i] * (kept(m, start + i, deltas[i]) ? 1f : 0f) * scale;
+      draws[m].uniforms(start, n, kept);
+      if (ranked[m] == null) {
+        float p = probabilities[m];
+        for (int i = 0; i < n; i++) {
+          kept[i] = Float.floatToRawIntBits(kept[i] - p) >>> 31;  // 1 where the uniform is below p
+        }
+      } else {
+        ranked[m].keepBelow(start, n, kept);
       }
     }
   }
 
-  /** Whether element {@code e} of input {@code m}'s task vector survives. */
-  boolean kept(int m, long e, float delta) {
-    if (!sparsification.thins(m)) {
-      return true;
+  private float[] flags(int n) {
+    if (flags == null || flags.length < n) {
+      flags = new float[n];
     }
-    if (sparsification.kind().byMagnitude()) {
-      int bits = Float.floatToRawIntBits(delta) & 0x7FFF_FFFF;
-      return bits >= statistics.cuts().keepFrom()[m] && bits <= statistics.cuts().keepTo()[m];
-    }
-    return draws[m].kept(e, ranked[m] == null ? probabilities[m] : ranked[m].probability(e));
+    return flags;
   }
 }

@@ -20,7 +20,7 @@ import java.util.List;
  *       the same bits).
  * </ul>
  * The passes run over {@link TensorBlocks} in parallel. Norms and mean squares are summed in float64, in a fixed
- * order within a block (element order for norms, {@link LaneSums} for mean squares) and in block order across
+ * order within a block ({@link LaneSums}) and in block order across
  * them, so they are the same on every run, thread count and device.
  */
 record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] weights, int varianceCut,
@@ -59,20 +59,18 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
         long start = blocks.start(block);
         float[] deltas = new float[count];
         view.load(start, count, deltas, new float[count]);
-        TaskVectorThinning thinning = new TaskVectorThinning(tensor, inputs, unscaled);
-        long[] kept = random ? KeepMask.forBlock(count) : null;
-        double before = 0;
-        double after = 0;
+        float[] flags = new float[count];
+        new TaskVectorThinning(tensor, inputs, unscaled).keepFlags(input, start, deltas, count, flags);
+        float[] magnitudes = new float[count];
         for (int i = 0; i < count; i++) {
-          before += Math.abs(deltas[i]);
-          if (thinning.kept(input, start + i, deltas[i])) {
-            after += Math.abs(deltas[i]);
-            if (kept != null) {
-              KeepMask.set(kept, i);
-            }
-          }
+          magnitudes[i] = Math.abs(deltas[i]);
         }
-        return new BlockNorms(before, after, kept);
+        double before = LaneSums.sum(magnitudes, count);
+        for (int i = 0; i < count; i++) {
+          magnitudes[i] = magnitudes[i] * flags[i];
+        }
+        double after = LaneSums.sum(magnitudes, count);
+        return new BlockNorms(before, after, random ? KeepMask.bitsOf(flags, count) : null);
       });
       double before = 0;
       double after = 0;

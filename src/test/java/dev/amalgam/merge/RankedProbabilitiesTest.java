@@ -11,7 +11,10 @@ import java.util.Comparator;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** DELLA's probabilities against a comparison sort by (magnitude, index), on bf16 rows full of equal magnitudes. */
+/**
+ * DELLA's probabilities against a comparison sort by (magnitude, index), on bf16 rows full of equal magnitudes:
+ * a uniform number just below an element's probability is kept, one equal to it is not.
+ */
 class RankedProbabilitiesTest {
   @Test
   void rankByMagnitudeThenPosition() {
@@ -32,6 +35,8 @@ class RankedProbabilitiesTest {
     }
     RankedProbabilities ranked = new RankedProbabilities(new TaskVectorView(x, DType.BF16, base, DType.BF16),
         new long[] {rows, cols}, 0.5, 0.2);
+    float[] justBelow = new float[rows * cols];
+    float[] equal = new float[rows * cols];
     for (int row = 0; row < rows; row++) {
       int first = row * cols;
       Integer[] order = new Integer[cols];
@@ -40,8 +45,19 @@ class RankedProbabilitiesTest {
           FloatBits.bf16ToFloat(x.getShort(2 * (first + j)))) & 0x7FFF_FFFF).thenComparingInt(j -> j));
       for (int r = 0; r < cols; r++) {
         float expected = 0.3f + ((float) r / (cols - 1)) * 2f * 0.2f;
-        assertEquals(expected, ranked.probability(first + order[r]), "row " + row + " rank " + r);
+        justBelow[first + order[r]] = Math.nextDown(expected);
+        equal[first + order[r]] = expected;
       }
+    }
+    // From mid-row to the end, across row boundaries, as a worker's block may start.
+    int start = cols / 2;
+    float[] kept = Arrays.copyOfRange(justBelow, start, rows * cols);
+    ranked.keepBelow(start, kept.length, kept);
+    float[] dropped = Arrays.copyOfRange(equal, start, rows * cols);
+    ranked.keepBelow(start, dropped.length, dropped);
+    for (int i = 0; i < kept.length; i++) {
+      assertEquals(1f, kept[i], "element " + (start + i) + " just below its probability");
+      assertEquals(0f, dropped[i], "element " + (start + i) + " at its probability");
     }
   }
 }

@@ -13,14 +13,20 @@ import java.util.Arrays;
  *
  * <p>Rows are ranked on demand and the last one is cached, so a worker walking its chunk ranks each row once,
  * and memory is one row whatever the tensor. The rank is a stable LSD radix sort of the magnitudes' bit patterns,
- * a byte at a time: four counting passes instead of a comparison sort, which was the merge's largest cost.
+ * 11 bits at a time: three counting passes instead of a comparison sort, which was the merge's largest cost.
  */
 final class RankedProbabilities {
   private final TaskVectorView delta;
   private final int cols;
   private final float low;
   private final float epsilon;
+  private static final int RADIX_BITS = 11;
+  private static final int RADIX = 1 << RADIX_BITS;
+  private static final int RADIX_MASK = RADIX - 1;
+
   private final int[] keys;
+  private final int[] sortedKeys;
+  private final int[] counts = new int[RADIX + 1];
   private final int[] order;
   private final int[] sorted;
   private final float[] deltas;
@@ -34,6 +40,7 @@ final class RankedProbabilities {
     this.low = (float) (density - epsilon);
     this.epsilon = (float) epsilon;
     this.keys = new int[cols];
+    this.sortedKeys = new int[cols];
     this.order = new int[cols];
     this.sorted = new int[cols];
     this.deltas = new float[cols];
@@ -70,29 +77,34 @@ final class RankedProbabilities {
     }
   }
 
-
-
   private void rank(long row) {
     delta.load(row * cols, cols, deltas, scratch);
     for (int j = 0; j < cols; j++) {
       keys[j] = TaskVectorView.magnitudeBits(deltas[j]);
       order[j] = j;
     }
+    // Keys (31 bits) and positions move together, 11 bits a pass, so each pass reads both in sequence.
+    int[] keysFrom = keys;
+    int[] keysTo = sortedKeys;
     int[] from = order;
     int[] to = sorted;
-    int[] counts = new int[257];
-    for (int shift = 0; shift < 32; shift += 8) {
+    for (int shift = 0; shift < 31; shift += RADIX_BITS) {
       Arrays.fill(counts, 0);
       for (int j = 0; j < cols; j++) {
-        counts[((keys[from[j]] >>> shift) & 0xFF) + 1]++;
+        counts[((keysFrom[j] >>> shift) & RADIX_MASK) + 1]++;
       }
-      for (int d = 0; d < 256; d++) {
+      for (int d = 0; d < RADIX; d++) {
         counts[d + 1] += counts[d];
       }
       for (int j = 0; j < cols; j++) {
-        to[counts[(keys[from[j]] >>> shift) & 0xFF]++] = from[j];
+        int at = counts[(keysFrom[j] >>> shift) & RADIX_MASK]++;
+        keysTo[at] = keysFrom[j];
+        to[at] = from[j];
       }
-      int[] swap = from;
+      int[] swap = keysFrom;
+      keysFrom = keysTo;
+      keysTo = swap;
+      swap = from;
       from = to;
       to = swap;
     }
@@ -101,4 +113,5 @@ final class RankedProbabilities {
       probabilities[from[r]] = low + rankNorm * 2f * epsilon;
     }
   }
+
 }

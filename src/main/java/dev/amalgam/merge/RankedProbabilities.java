@@ -18,8 +18,8 @@ import java.util.Arrays;
 final class RankedProbabilities {
   private final TaskVectorView delta;
   private final int cols;
-  private final float low;
-  private final float epsilon;
+  /** The keep probability of each rank: the same for every row. */
+  private final float[] byRank;
   private static final int RADIX_BITS = 11;
   private static final int RADIX = 1 << RADIX_BITS;
   private static final int RADIX_MASK = RADIX - 1;
@@ -37,8 +37,12 @@ final class RankedProbabilities {
   RankedProbabilities(TaskVectorView delta, long[] shape, double density, double epsilon) {
     this.delta = delta;
     this.cols = rowLength(shape);
-    this.low = (float) (density - epsilon);
-    this.epsilon = (float) epsilon;
+    this.byRank = new float[cols];
+    float low = (float) (density - epsilon);
+    for (int r = 0; r < cols; r++) {
+      float rankNorm = cols == 1 ? 0.5f : (float) r / (float) (cols - 1);
+      byRank[r] = low + rankNorm * 2f * (float) epsilon;
+    }
     this.keys = new int[cols];
     this.sortedKeys = new int[cols];
     this.order = new int[cols];
@@ -109,8 +113,7 @@ final class RankedProbabilities {
       to = swap;
     }
     for (int r = 0; r < cols; r++) {
-      float rankNorm = cols == 1 ? 0.5f : (float) r / (float) (cols - 1);
-      probabilities[from[r]] = low + rankNorm * 2f * epsilon;
+      probabilities[from[r]] = byRank[r];
     }
   }
 

@@ -2,7 +2,10 @@ package dev.amalgam.merge;
 
 import dev.amalgam.UserError;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Where task vectors are cut by magnitude, for input i ≥ 1 of a tensor with task vectors: the range of
@@ -37,16 +40,21 @@ final class MagnitudeThresholds {
 
   private MagnitudeThresholds() {}
 
-  /** The cuts of every input of a tensor thinned by magnitude (all kept for the base), from whole inputs. */
+  /**
+   * The cuts of every input of a tensor thinned by magnitude (all kept for the base), from whole inputs: one
+   * pass for the high bits of every task vector, one more for all the cuts.
+   */
   static Cuts of(PlannedTensor tensor, ByteBuffer[] inputs) {
     Cuts cuts = Cuts.allKept(inputs.length);
     Sparsification sparsification = tensor.sparsification();
     long n = tensor.elementCount();
-    TensorBlocks blocks = TensorBlocks.of(tensor);
-    for (int m = 1; m < inputs.length; m++) {
-      if (!sparsification.thins(m)) {
-        continue;
-      }
+    int[] thinned = IntStream.range(1, inputs.length).filter(sparsification::thins).toArray();
+    // Per query: its channel (an index into thinned), its k, and where its answer goes.
+    List<Integer> channelOf = new ArrayList<>();
+    List<Long> ks = new ArrayList<>();
+    List<int[]> targets = new ArrayList<>();
+    for (int c = 0; c < thinned.length; c++) {
+      int m = thinned[c];
       double density = sparsification.densities()[m];
       long target = (long) (density * n);
       long top = (long) (sparsification.gammas()[m] * n);
@@ -58,16 +66,34 @@ final class MagnitudeThresholds {
         throw new UserError("density " + density + " keeps no element of `" + tensor.name() + "` (" + n
             + " elements); mergekit refuses this too");
       }
-      TaskVectorView view = TaskVectorView.of(tensor, inputs, m);
-      RadixSelection magnitudes = new RadixSelection(blocks, (from, count, out) -> {
-        float[] deltas = new float[count];
-        view.load(from, count, deltas, new float[count]);
+      channelOf.add(c);
+      ks.add(top + target);
+      targets.add(cuts.keepFrom());
+      if (top > 0) {
+        channelOf.add(c);
+        ks.add(top + 1);
+        targets.add(cuts.keepTo());
+      }
+    }
+    if (thinned.length == 0) {
+      return cuts;
+    }
+    RadixSelection magnitudes = new RadixSelection(TensorBlocks.of(tensor), thinned.length, (from, count, out) -> {
+      float[] base = new float[count];
+      float[] deltas = new float[count];
+      TaskVectorView.values(inputs[0], tensor.inputs().get(0).dtype(), from, count, base);
+      for (int c = 0; c < thinned.length; c++) {
+        TaskVectorView.values(inputs[thinned[c]], tensor.inputs().get(thinned[c]).dtype(), from, count, deltas);
+        int[] bits = out[c];
         for (int i = 0; i < count; i++) {
-          out[i] = TaskVectorView.magnitudeBits(deltas[i]);
+          bits[i] = TaskVectorView.magnitudeBits(deltas[i] - base[i]);
         }
-      });
-      cuts.keepFrom()[m] = magnitudes.kthLargest(top + target);
-      cuts.keepTo()[m] = top == 0 ? ALL : magnitudes.kthLargest(top + 1);
+      }
+    });
+    int[] answers = magnitudes.kthLargest(channelOf.stream().mapToInt(Integer::intValue).toArray(),
+        ks.stream().mapToLong(Long::longValue).toArray());
+    for (int q = 0; q < answers.length; q++) {
+      targets.get(q)[thinned[channelOf.get(q)]] = answers[q];
     }
     return cuts;
   }

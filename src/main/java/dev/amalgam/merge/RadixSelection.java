@@ -3,83 +3,109 @@ package dev.amalgam.merge;
 import java.util.List;
 
 /**
- * The k-th largest of a tensor's non-negative float32 bit patterns (which order as integers), by radix
- * selection: a histogram of the high 16 bits taken once, then per query one more pass for the low 16 bits inside
- * the chosen bin. The passes run over {@link TensorBlocks} in parallel; counts add up in any order. No sorted
- * copy: memory is a histogram per worker whatever the tensor.
+ * The k-th largest of a tensor's non-negative float32 bit patterns (which order as integers), for several
+ * channels at once (one per task vector), by radix selection: a histogram of the high 16 bits of every channel
+ * taken in one pass, then one more pass that answers every query from the low 16 bits inside each query's chosen
+ * bin. The passes run over {@link TensorBlocks} in parallel; counts add up in any order. No sorted copy: memory is
+ * a few histograms per worker whatever the tensor.
  */
 final class RadixSelection {
   private static final int BINS = 1 << 16;
 
-  /** Computes the bit patterns of elements {@code [from, from + count)} into {@code out}. */
+  /** Computes the bit patterns of elements {@code [from, from + count)} of every channel into {@code out[c]}. */
   interface BlockBits {
-    void bits(long from, int count, int[] out);
+    void bits(long from, int count, int[][] out);
   }
 
   private final TensorBlocks blocks;
+  private final int channels;
   private final BlockBits source;
-  private final long[] high;
-  private final long zeros;
+  /** Per channel, the high-bits histogram, and in its last slot the count of zeros. */
+  private final long[][] high;
 
-  RadixSelection(TensorBlocks blocks, BlockBits source) {
+  RadixSelection(TensorBlocks blocks, int channels, BlockBits source) {
     this.blocks = blocks;
+    this.channels = channels;
     this.source = source;
-    List<int[]> histograms = blocks.map(block -> {
-      int[] histogram = new int[BINS + 1];  // the last slot counts zeros
-      for (int b : bits(block)) {
-        histogram[b >>> 16]++;
-        histogram[BINS] += b == 0 ? 1 : 0;
-      }
-      return histogram;
-    });
-    long[] sum = new long[BINS + 1];
-    for (int[] histogram : histograms) {
-      for (int i = 0; i <= BINS; i++) {
-        sum[i] += histogram[i];
-      }
-    }
-    this.zeros = sum[BINS];
-    this.high = sum;
-  }
-
-  /** How many of the patterns are 0 (+0.0). */
-  long zeros() {
-    return zeros;
-  }
-
-  /** The k-th largest bit pattern, k from 1 to the element count. */
-  int kthLargest(long k) {
-    int bin = BINS - 1;
-    long above = 0;
-    while (above + high[bin] < k) {
-      above += high[bin--];
-    }
-    int chosen = bin;
-    List<int[]> histograms = blocks.map(block -> {
-      int[] histogram = new int[BINS];
-      for (int b : bits(block)) {
-        if (b >>> 16 == chosen) {
-          histogram[b & 0xFFFF]++;
+    List<int[][]> histograms = blocks.map(block -> {
+      int[][] bits = bits(block);
+      int[][] histogram = new int[channels][BINS + 1];
+      for (int c = 0; c < channels; c++) {
+        int[] h = histogram[c];
+        for (int b : bits[c]) {
+          h[b >>> 16]++;
+          h[BINS] += b == 0 ? 1 : 0;
         }
       }
       return histogram;
     });
-    long[] low = new long[BINS];
-    for (int[] histogram : histograms) {
-      for (int i = 0; i < BINS; i++) {
-        low[i] += histogram[i];
+    this.high = new long[channels][BINS + 1];
+    for (int[][] histogram : histograms) {
+      for (int c = 0; c < channels; c++) {
+        for (int i = 0; i <= BINS; i++) {
+          high[c][i] += histogram[c][i];
+        }
       }
     }
-    int lowBin = BINS - 1;
-    while (above + low[lowBin] < k) {
-      above += low[lowBin--];
-    }
-    return bin << 16 | lowBin;
   }
 
-  private int[] bits(long block) {
-    int[] bits = new int[blocks.length(block)];
-    source.bits(blocks.start(block), bits.length, bits);
+  /** How many of channel {@code c}'s patterns are 0 (+0.0). */
+  long zeros(int c) {
+    return high[c][BINS];
+  }
+
+  /**
+   * Query q's answer: the {@code ks[q]}-th largest bit pattern (from 1) of channel {@code channelOf[q]}, all
+   * queries in one pass.
+   */
+  int[] kthLargest(int[] channelOf, long[] ks) {
+    int queries = ks.length;
+    int[] bins = new int[queries];
+    long[] above = new long[queries];
+    for (int q = 0; q < queries; q++) {
+      long[] h = high[channelOf[q]];
+      int bin = BINS - 1;
+      while (above[q] + h[bin] < ks[q]) {
+        above[q] += h[bin--];
+      }
+      bins[q] = bin;
+    }
+    List<int[][]> histograms = blocks.map(block -> {
+      int[][] bits = bits(block);
+      int[][] histogram = new int[queries][BINS];
+      for (int q = 0; q < queries; q++) {
+        int[] h = histogram[q];
+        int bin = bins[q];
+        for (int b : bits[channelOf[q]]) {
+          if (b >>> 16 == bin) {
+            h[b & 0xFFFF]++;
+          }
+        }
+      }
+      return histogram;
+    });
+    int[] answers = new int[queries];
+    for (int q = 0; q < queries; q++) {
+      long[] low = new long[BINS];
+      for (int[][] histogram : histograms) {
+        for (int i = 0; i < BINS; i++) {
+          low[i] += histogram[q][i];
+        }
+      }
+      int lowBin = BINS - 1;
+      long count = above[q];
+      while (count + low[lowBin] < ks[q]) {
+        count += low[lowBin--];
+      }
+      answers[q] = bins[q] << 16 | lowBin;
+    }
+    return answers;
+  }
+
+  private int[][] bits(long block) {
+    int count = blocks.length(block);
+    int[][] bits = new int[channels][count];
+    source.bits(blocks.start(block), count, bits);
     return bits;
   }
 }

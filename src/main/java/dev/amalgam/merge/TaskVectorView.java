@@ -30,7 +30,8 @@ record TaskVectorView(ByteBuffer x, DType xType, ByteBuffer base, DType baseType
     return Float.floatToRawIntBits(delta) & 0x7FFF_FFFF;
   }
 
-  private static void values(ByteBuffer b, DType type, long from, int count, float[] out) {
+  /** Elements {@code [from, from + count)} of one input, as float32, into {@code out}. */
+  static void values(ByteBuffer b, DType type, long from, int count, float[] out) {
     int at = Math.toIntExact(from);
     switch (type) {
       case F32 -> b.asFloatBuffer().get(at, out, 0, count);

@@ -137,7 +137,7 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
     int varianceCut = 0;
     double selectTopk = tensor.sce().selectTopk();
     if (selectTopk < 1) {
-      RadixSelection variances = new RadixSelection(blocks, (from, count, out) -> {
+      RadixSelection variances = new RadixSelection(blocks, 1, (from, count, out) -> {
         float[][] deltas = deltas(tensor, inputs, from, count);
         float[] kept = new float[count];
         float[] squares = new float[count];
@@ -145,13 +145,13 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
         selectByVariance(deltas, inputs.length, count, 0, kept, squares);
         float models = inputs.length - 1;
         for (int i = 0; i < count; i++) {
-          out[i] = Float.floatToRawIntBits(squares[i] / models) & 0x7FFF_FFFF;
+          out[0][i] = Float.floatToRawIntBits(squares[i] / models) & 0x7FFF_FFFF;
         }
       });
-      long nonzero = tensor.elementCount() - variances.zeros();
+      long nonzero = tensor.elementCount() - variances.zeros(0);
       // mergekit multiplies the count, a tensor, by the fraction in float32.
       long k = (long) ((float) nonzero * (float) selectTopk);
-      varianceCut = k == 0 ? KEEP_NONE : variances.kthLargest(k);
+      varianceCut = k == 0 ? KEEP_NONE : variances.kthLargest(new int[] {0}, new long[] {k})[0];
     }
     int cut = varianceCut;
     List<double[]> blockSquares = blocks.map(block -> {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -63,6 +64,35 @@ class MagnitudeThresholdsTest {
     int target = (int) (density * n);
     assertEquals(magnitudes[n - top - target], cuts.keepFrom()[1], "the smallest kept");
     assertEquals(magnitudes[n - top - 1], cuts.keepTo()[1], "the largest kept");
+  }
+
+  /** Two task vectors with their own densities and gammas: every cut of both found in the same two passes. */
+  @Test
+  void everyCutOfEveryTaskVectorAtOnce() {
+    int n = 300_007;
+    Random random = new Random(5);
+    ByteBuffer base = bf16(random, n);
+    ByteBuffer[] x = {bf16(random, n), bf16(random, n)};
+    double[] densities = {1, 0.6, 0.3};
+    double[] gammas = {0, 0.02, 0};
+    PlannedTensor tensor = new PlannedTensor("t", new long[] {n}, List.of(info(n), info(n), info(n)),
+        new float[] {0, 1, 1}, false, DType.BF16, true, 1f, false, new Sparsification(
+            Sparsification.Kind.MAGNITUDE_OUTLIERS, densities, gammas, new double[3], false, 0), null);
+
+    MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x[0], x[1]});
+
+    for (int m = 1; m <= 2; m++) {
+      int[] magnitudes = new int[n];
+      for (int i = 0; i < n; i++) {
+        magnitudes[i] = magnitudeBits(x[m - 1], base, i);
+      }
+      Arrays.sort(magnitudes);
+      int top = (int) (gammas[m] * n);
+      int target = (int) (densities[m] * n);
+      assertEquals(magnitudes[n - top - target], cuts.keepFrom()[m], "the smallest kept of input " + m);
+      assertEquals(top == 0 ? MagnitudeThresholds.ALL : magnitudes[n - top - 1], cuts.keepTo()[m],
+          "the largest kept of input " + m);
+    }
   }
 
   /** |x − base| as float32 bits, computed here from the bytes as an independent reference. */

@@ -16,8 +16,8 @@ import java.util.stream.IntStream;
  *   <li>breadcrumbs ({@code density} d and {@code gamma} γ): the n_top = ⌊γ·n⌋ largest dropped, then the next
  *       ⌊d·n⌋, the smallest dropped (mergekit's {@code magnitude_outliers}).
  * </ul>
- * Each cut is the k-th largest magnitude, found by {@link RadixSelection} over the bit patterns: one pass for
- * the high bits, one more per cut, and no sorted copy.
+ * Each cut is the k-th largest magnitude, found by {@link RadixSelection} over the bit patterns of all task
+ * vectors together: one pass for the high bits, one more for every cut, and no sorted copy.
  *
  * <p>Ties at a cut: mergekit keeps exactly k, chosen by an unstable sort; amalgam keeps every element equal to a
  * kept cut value, a rule that does not depend on order. NaN magnitudes sort above everything, as in torch. Where

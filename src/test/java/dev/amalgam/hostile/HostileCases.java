@@ -1,5 +1,6 @@
 package dev.amalgam.hostile;
 
+import dev.amalgam.merge.MergeMethods;
 import dev.amalgam.testing.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -159,7 +160,7 @@ final class HostileCases {
     copyModels(work);
     String valid = "models:\n  - model: a\n    parameters:\n      weight: 0.3\n  - model: b\n    parameters:\n"
         + "      weight: 0.7\nmerge_method: linear\ndtype: bfloat16\nparameters:\n  normalize: true\n";
-    String yaml = switch (random.nextInt(4)) {
+    String yaml = switch (random.nextInt(5)) {
       case 0 -> pick(List.of("models: &m [{model: a, parameters: {weight: *m}}]\nmerge_method: linear\n",
           "a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
               + "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nmerge_method: linear\n",
@@ -180,6 +181,15 @@ final class HostileCases {
         yield String.join("\n", lines) + "\n";
       }
       case 2 -> valid.replace("0.3", pick(HOSTILE_JSON, random)).replace("true", pick(HOSTILE_JSON, random));
+      case 3 -> {  // a method over a base, one of its parameters (or the seed) hostile
+        String method = pick(List.copyOf(MergeMethods.names()), random);
+        String key = pick(List.of("density", "gamma", "epsilon", "lambda", "select_topk", "rescale", "normalize",
+            "int8_mask", "weight"), random);
+        String hostile = pick(HOSTILE_JSON, random);
+        yield "models:\n  - model: a\n    parameters: {weight: 0.3}\n  - model: b\n    parameters: {weight: 0.7}\n"
+            + "merge_method: " + method + "\nbase_model: a\n" + (random.nextBoolean()
+                ? "parameters: {" + key + ": " + hostile + "}\n" : "random_seed: " + hostile + "\n");
+      }
       default -> {  // a flipped byte
         byte[] bytes = valid.getBytes(StandardCharsets.UTF_8);
         bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
@@ -196,8 +206,8 @@ final class HostileCases {
         + "  - model: b\n    parameters: {weight: 0.7}\nmerge_method: linear\n");
     String value = pick(HOSTILE_OPTIONS, random);
     return switch (random.nextInt(4)) {
-      case 0 -> List.of("merge", "merge.yml", "out", pick(List.of("--out-shard-size", "--threads", "--device"), random),
-          value);
+      case 0 -> List.of("merge", "merge.yml", "out", pick(List.of("--out-shard-size", "--threads", "--device",
+          "--random-seed"), random), value);
       case 1 -> List.of("generate", "a", "--prompt", "x", "--device", "cpu",
           pick(List.of("--max-new-tokens", "--temperature", "--top-k", "--top-p", "--min-p", "--repetition-penalty",
               "--seed", "--max-context", "--batch-size"), random), value);

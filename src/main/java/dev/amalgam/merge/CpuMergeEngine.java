@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -50,6 +51,9 @@ public final class CpuMergeEngine implements MergeEngine {
       t.setDaemon(true);
       return t;
     });
+    // The statistics' parallel passes (TensorBlocks.map) run in the pool of the task that starts them: this one,
+    // so that they too use the engine's threads.
+    ForkJoinPool statisticsPool = new ForkJoinPool(threads);
     try {
       // Chunks are queued in tensor order, so the workers read the inputs front to back.
       List<Future<?>> chunks = new ArrayList<>();
@@ -60,7 +64,8 @@ public final class CpuMergeEngine implements MergeEngine {
         ByteBuffer[] mapped = tensor.inputs().stream()
             .map(info -> inputs.map(info).order(ByteOrder.LITTLE_ENDIAN)).toArray(ByteBuffer[]::new);
         // Whole-tensor statistics, before any chunk's element op needs them.
-        TensorStatistics statistics = tensor.taskVectors() ? TensorStatistics.of(tensor, mapped) : null;
+        TensorStatistics statistics = tensor.taskVectors()
+            ? await(statisticsPool.submit(() -> TensorStatistics.of(tensor, mapped))) : null;
         for (int c = 0; c < count; c++) {
           long start = (long) c * CHUNK_ELEMENTS;
           long end = Math.min(elements, start + CHUNK_ELEMENTS);
@@ -77,6 +82,7 @@ public final class CpuMergeEngine implements MergeEngine {
       }
     } finally {
       pool.shutdownNow();
+      statisticsPool.shutdownNow();
     }
   }
 
@@ -99,9 +105,9 @@ public final class CpuMergeEngine implements MergeEngine {
         out.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit((int) ((end - start) * outBytes)));
   }
 
-  private static void await(Future<?> future) {
+  private static <T> T await(Future<T> future) {
     try {
-      future.get();
+      return future.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new MergeInterruptedException();

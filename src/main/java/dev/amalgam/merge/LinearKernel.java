@@ -210,22 +210,7 @@ public final class LinearKernel {
   }
 
   private void load(ByteBuffer buffer, DType type, int offset, int n) {
-    switch (type) {
-      case BF16 -> {
-        buffer.asShortBuffer().get(offset, halves, 0, n);
-        for (int i = 0; i < n; i++) {
-          floats[i] = Float.intBitsToFloat(halves[i] << 16);
-        }
-      }
-      case F16 -> {
-        buffer.asShortBuffer().get(offset, halves, 0, n);
-        for (int i = 0; i < n; i++) {
-          floats[i] = FloatBits.f16ToFloat(halves[i]);
-        }
-      }
-      case F32 -> buffer.asFloatBuffer().get(offset, floats, 0, n);
-      default -> throw new IllegalArgumentException("not a merge input type: " + type);
-    }
+    TaskVectorView.values(buffer, type, offset, n, floats, halves);
   }
 
   private void accumulate(boolean first, float weight, int n) {

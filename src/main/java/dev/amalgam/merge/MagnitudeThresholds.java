@@ -81,9 +81,11 @@ final class MagnitudeThresholds {
     RadixSelection magnitudes = new RadixSelection(TensorBlocks.of(tensor), thinned.length, (from, count, out) -> {
       float[] base = new float[count];
       float[] deltas = new float[count];
-      TaskVectorView.values(inputs[0], tensor.inputs().get(0).dtype(), from, count, base);
+      short[] halves = new short[count];
+      TaskVectorView.values(inputs[0], tensor.inputs().get(0).dtype(), from, count, base, halves);
       for (int c = 0; c < thinned.length; c++) {
-        TaskVectorView.values(inputs[thinned[c]], tensor.inputs().get(thinned[c]).dtype(), from, count, deltas);
+        TaskVectorView.values(inputs[thinned[c]], tensor.inputs().get(thinned[c]).dtype(), from, count, deltas,
+            halves);
         int[] bits = out[c];
         for (int i = 0; i < count; i++) {
           bits[i] = TaskVectorView.magnitudeBits(deltas[i] - base[i]);

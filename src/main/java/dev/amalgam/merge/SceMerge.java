@@ -50,10 +50,7 @@ final class SceMerge implements MergeMethod {
     if (topk != null && !(topk instanceof Number n && n.doubleValue() > 0 && n.doubleValue() <= 1)) {
       throw new UserError("parameters.select_topk for `" + tensorName + "` must be a number in (0, 1], not " + topk);
     }
-    Object int8Mask = global.get("int8_mask");
-    if (int8Mask != null && !(int8Mask instanceof Boolean)) {
-      throw new UserError("parameters.int8_mask must be true or false, not " + int8Mask);
-    }
+    TaskVectorMerge.checkInt8Mask(global);
     // The weights are placeholders: the tensor's statistics replace them (TensorStatistics).
     float[] weights = new float[perModel.size()];
     Arrays.fill(weights, 1f);

@@ -105,14 +105,19 @@ public final class TaskVectorMerge implements MergeMethod {
     if (lambda != null && (!(lambda instanceof Number n) || !Float.isFinite(n.floatValue()))) {
       throw new UserError("parameters.lambda must be a finite number, not " + lambda);
     }
-    Object int8Mask = global.get("int8_mask");
-    if (int8Mask != null && !(int8Mask instanceof Boolean)) {
-      throw new UserError("parameters.int8_mask must be true or false, not " + int8Mask);
-    }
+    checkInt8Mask(global);
     boolean rescale = LinearMerge.flag("rescale", global.get("rescale"), (Boolean) defaultOf("rescale"));
     boolean normalize = LinearMerge.flag("normalize", global.get("normalize"), (Boolean) defaultOf("normalize"));
     Number scale = lambda == null ? (Number) defaultOf("lambda") : (Number) lambda;
     return new Weights(weights, normalize, scale.floatValue(), sparsification(tensorName, perModel, rescale), null);
+  }
+
+  /** {@code int8_mask}, which only changes mergekit's memory use: accepted when true or false, and unused. */
+  static void checkInt8Mask(ParameterLookup global) {
+    Object int8Mask = global.get("int8_mask");
+    if (int8Mask != null && !(int8Mask instanceof Boolean)) {
+      throw new UserError("parameters.int8_mask must be true or false, not " + int8Mask);
+    }
   }
 
   private Sparsification sparsification(String tensorName, List<ParameterLookup> perModel, boolean rescale) {

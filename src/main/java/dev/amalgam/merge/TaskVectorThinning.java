@@ -26,7 +26,8 @@ final class TaskVectorThinning {
     this.ranked = new RankedProbabilities[n];
     this.probabilities = new float[n];
     for (int m = 1; m < n; m++) {
-      if (!sparsification.thins(m) || !sparsification.kind().random()) {
+      // Where the rescale pass drew the mask, thin() reads it: no generator or row ranks to set up.
+      if (!sparsification.thins(m) || !sparsification.kind().random() || statistics.keepMasks()[m] != null) {
         continue;
       }
       draws[m] = new KeepDraws(sparsification.seed(), tensor.name(), m);

@@ -14,7 +14,7 @@ import java.nio.ByteBuffer;
  * can vectorize. Element-wise ByteBuffer access was 3–4x slower.
  */
 public final class LinearKernel {
-  private static final int BLOCK = 8192;
+  static final int BLOCK = 8192;
 
   private final short[] halves = new short[BLOCK];
   private final float[] floats = new float[BLOCK];
@@ -31,6 +31,7 @@ public final class LinearKernel {
   private final int[] elected = new int[BLOCK];
   private final float[] divisors = new float[BLOCK];
   private final short[] rounded = new short[BLOCK];
+  private final float[] elementWeights = new float[BLOCK];
 
   /**
    * Merges elements {@code [from, to)} of the inputs into {@code out}, element {@code from} going to the start
@@ -39,15 +40,17 @@ public final class LinearKernel {
    */
   public void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor,
       ByteBuffer out, DType outType, long from, long to) {
-    run(inputs, inputTypes, weights, divisor, false, 1f, null, out, outType, from, to);
+    run(inputs, inputTypes, weights, divisor, false, 1f, null, null, out, outType, from, to);
   }
 
   /**
    * As above; with {@code taskVectors}, input 0 is the base, each task vector is thinned by {@code thinning}
-   * (null keeps it whole) and {@code lambda} scales the combined deltas.
+   * (null keeps it whole) and {@code lambda} scales the combined deltas. With {@code segmentWeights} (null for
+   * none), each element's weights are its segment's ({@link RuleStatistics#weight}), not {@code weights}.
    */
   void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean taskVectors,
-      float lambda, TaskVectorThinning thinning, ByteBuffer out, DType outType, long from, long to) {
+      float lambda, TaskVectorThinning thinning, RuleStatistics segmentWeights, ByteBuffer out, DType outType,
+      long from, long to) {
     int firstSummed = taskVectors ? 1 : 0;
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
@@ -66,7 +69,14 @@ public final class LinearKernel {
             thinning.thin(m, start, floats, n);
           }
         }
-        accumulate(m == firstSummed, weights[m], n);
+        if (segmentWeights == null) {
+          accumulate(m == firstSummed, weights[m], n);
+        } else {
+          for (int i = 0; i < n; i++) {
+            elementWeights[i] = segmentWeights.weight(start + i, m);
+          }
+          accumulateEach(m == firstSummed, n);
+        }
       }
       if (divisor != 1f) {
         for (int i = 0; i < n; i++) {
@@ -225,12 +235,30 @@ public final class LinearKernel {
     }
   }
 
+  /** {@link #accumulate} with a weight per element, from {@code elementWeights}. */
+  private void accumulateEach(boolean first, int n) {
+    if (first) {
+      for (int i = 0; i < n; i++) {
+        acc[i] = floats[i] * elementWeights[i];
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        acc[i] = acc[i] + floats[i] * elementWeights[i];
+      }
+    }
+  }
+
   private void store(ByteBuffer buffer, DType type, int offset, int n) {
+    store(buffer, type, offset, n, acc, rounded);
+  }
+
+  /** Rounds {@code values[0, n)} once to {@code type} into {@code buffer} from element {@code offset}. */
+  static void store(ByteBuffer buffer, DType type, int offset, int n, float[] values, short[] rounded) {
     switch (type) {
       case BF16 -> {
         // FloatBits.floatToBf16 written without a branch, which lets the JIT vectorize the loop.
         for (int i = 0; i < n; i++) {
-          int bits = Float.floatToRawIntBits(acc[i]);
+          int bits = Float.floatToRawIntBits(values[i]);
           int nearestEven = (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16;
           int quietNaN = (bits >>> 16) | 0x40;
           rounded[i] = (short) ((bits & 0x7fffffff) > 0x7f800000 ? quietNaN : nearestEven);
@@ -239,11 +267,11 @@ public final class LinearKernel {
       }
       case F16 -> {
         for (int i = 0; i < n; i++) {
-          rounded[i] = FloatBits.floatToF16(acc[i]);
+          rounded[i] = FloatBits.floatToF16(values[i]);
         }
         buffer.asShortBuffer().put(offset, rounded, 0, n);
       }
-      case F32 -> buffer.asFloatBuffer().put(offset, acc, 0, n);
+      case F32 -> buffer.asFloatBuffer().put(offset, values, 0, n);
       default -> throw new IllegalArgumentException("not a merge output type: " + type);
     }
   }

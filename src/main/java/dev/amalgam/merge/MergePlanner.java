@@ -35,8 +35,10 @@ public final class MergePlanner {
       config = config.withRandomSeed(new SecureRandom().nextLong(1L << 32));
     }
     long seed = config.randomSeed().orElse(0);
-    List<MergeConfig.ModelEntry> entries = method.taskVectors() ? taskVectorEntries(config, method)
-        : inputEntries(config);
+    boolean baseApart = method.baseRole() == MergeMethod.BaseRole.REQUIRED
+        || method.baseRole() == MergeMethod.BaseRole.OPTIONAL && config.baseModel().isPresent();
+    List<MergeConfig.ModelEntry> entries = baseApart ? baseFirstEntries(config, method) : inputEntries(config, method);
+    checkModelCount(method, entries.size() - (baseApart ? 1 : 0), baseApart);
     List<ModelDirectory> inputs = new ArrayList<>();
     try {
       for (MergeConfig.ModelEntry entry : entries) {
@@ -45,10 +47,11 @@ public final class MergePlanner {
       ModelDirectory template = templateModel(config, entries, inputs);
       int layers = template.config().numLayersIfKnown().orElse(1);
       checkSameTensors(config, entries, inputs);
-      DType outDType = config.outputDType().orElseGet(() -> inputDType(inputs.get(0)));
+      DType outDType = method.outputsFloat32() && config.outDType().isEmpty() ? DType.F32
+          : config.outputDType().orElseGet(() -> inputDType(inputs.get(0)));
       List<PlannedTensor> tensors = new ArrayList<>();
       for (TensorInfo first : inputs.get(0).tensors()) {
-        tensors.add(planTensor(config, entries, method, inputs, first, layers, outDType, seed));
+        tensors.add(planTensor(config, entries, method, baseApart, inputs, first, layers, outDType, seed));
       }
       return new MergePlan(config, method, inputs, template, tensors, outDType, seedDrawn);
     } catch (RuntimeException e) {
@@ -61,12 +64,12 @@ public final class MergePlanner {
    * The models merged: those of {@code models}, then a {@code base_model} not listed there, which mergekit merges
    * in as one more input taking the top-level parameters (and fails on without a top-level weight).
    */
-  private static List<MergeConfig.ModelEntry> inputEntries(MergeConfig config) {
+  private static List<MergeConfig.ModelEntry> inputEntries(MergeConfig config, MergeMethod method) {
     List<MergeConfig.ModelEntry> entries = new ArrayList<>(config.models());
     config.baseModel().ifPresent(base -> {
       boolean listed = config.models().stream().anyMatch(e -> e.model().path().equals(base.path()));
       if (!listed) {
-        if (!config.parameters().containsKey("weight")) {
+        if (method.modelParameters().contains("weight") && !config.parameters().containsKey("weight")) {
           throw new UserError("base_model " + base.written() + " is not in `models`, so it is merged in with the "
               + "top-level parameters, but there is no top-level `weight`; add one, or list the base in `models`");
         }
@@ -77,19 +80,28 @@ public final class MergePlanner {
   }
 
   /**
-   * For a method over task vectors: the base first, then every model of {@code models} but the base (mergekit
+   * For a method that sets the base apart: the base first, then every model of {@code models} but the base (mergekit
    * leaves a listed base out of the sum).
    */
-  private static List<MergeConfig.ModelEntry> taskVectorEntries(MergeConfig config, MergeMethod method) {
+  private static List<MergeConfig.ModelEntry> baseFirstEntries(MergeConfig config, MergeMethod method) {
     MergeConfig.ModelRef base = config.baseModel().orElseThrow(() -> new UserError("merge_method " + method.name()
-        + " adds task vectors (each model minus the base) to a base model: set `base_model`"));
+        + (method.taskVectors() ? " adds task vectors (each model minus the base) to a base model" : " needs a base model")
+        + ": set `base_model`"));
     List<MergeConfig.ModelEntry> entries = new ArrayList<>();
     entries.add(new MergeConfig.ModelEntry(base, Map.of()));
     config.models().stream().filter(e -> !e.model().path().equals(base.path())).forEach(entries::add);
-    if (entries.size() == 1) {
-      throw new UserError("merge_method " + method.name() + " needs at least one model besides the base");
-    }
     return entries;
+  }
+
+  private static void checkModelCount(MergeMethod method, int models, boolean baseApart) {
+    if (models >= method.minModels() && models <= method.maxModels()) {
+      return;
+    }
+    String expected = method.minModels() == method.maxModels() ? "exactly " + method.minModels()
+        : models < method.minModels() ? "at least " + method.minModels() : "at most " + method.maxModels();
+    throw new UserError("merge_method " + method.name() + " merges " + expected + " model"
+        + (expected.endsWith(" 1") ? "" : "s") + (baseApart ? " besides the base_model" : "") + ", and the config has "
+        + models);
   }
 
   /** How messages name input {@code i}: its place in {@code models}, or the base_model. */
@@ -110,12 +122,13 @@ public final class MergePlanner {
   }
 
   private static PlannedTensor planTensor(MergeConfig config, List<MergeConfig.ModelEntry> entries,
-      MergeMethod method, List<ModelDirectory> inputs, TensorInfo first, int layers, DType outDType, long seed) {
+      MergeMethod method, boolean baseApart, List<ModelDirectory> inputs, TensorInfo first, int layers,
+      DType outDType, long seed) {
     String name = first.name();
     double t = layerPosition(name, layers);
     List<TensorInfo> sources = new ArrayList<>();
     List<MergeMethod.ParameterLookup> perModel = new ArrayList<>();
-    int summedFrom = method.taskVectors() ? 1 : 0;  // the base has no weight of its own
+    int summedFrom = baseApart ? 1 : 0;  // a base set apart has no parameters of its own
     for (int i = 0; i < inputs.size(); i++) {
       TensorInfo info = inputs.get(i).tensor(name).orElseThrow();
       if (!info.dtype().isMergeable()) {
@@ -138,8 +151,10 @@ public final class MergePlanner {
     float[] weights = new float[inputs.size()];
     System.arraycopy(w.weights(), 0, weights, summedFrom, w.weights().length);
     Sparsification sparsification = w.sparsification() == null ? null : w.sparsification().withSeed(seed);
-    return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, method.taskVectors(),
-        w.lambda(), method.signConsensus(), sparsification, w.sce());
+    // A method with an optional base works on task vectors when it has one.
+    boolean taskVectors = method.taskVectors() || baseApart && method.baseRole() == MergeMethod.BaseRole.OPTIONAL;
+    return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, taskVectors,
+        w.lambda(), method.signConsensus(), sparsification, w.sce(), w.rule());
   }
 
   private static Object evaluate(ParameterValue value, String tensorName, double t) {

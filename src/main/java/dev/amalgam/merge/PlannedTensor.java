@@ -17,17 +17,27 @@ import java.util.List;
  *       do ({@link TaskVectorThinning});
  *   <li>with {@code sce} (SCE; null otherwise), the weights and a selection by variance come from the tensor
  *       itself ({@link TensorStatistics}), the sign is elected by the unweighted task vectors, and the divisor is
- *       at least 1e-6 instead of 1 where it is 0.
+ *       at least 1e-6 instead of 1 where it is 0;
+ *   <li>with a {@code rule} (null otherwise), the methods of mergekit's second family ({@link TensorRule}): their
+ *       weights, or their element op, come from the tensor's statistics, and {@code weights} are placeholders.
  * </ul>
  * Inputs are in model order and all have {@code shape}; their dtypes may differ (BF16, F16 or F32).
  */
 public record PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
-    DType outDType, boolean taskVectors, float lambda, boolean consensus, Sparsification sparsification, SceMerge.SceSelection sce) {
+    DType outDType, boolean taskVectors, float lambda, boolean consensus, Sparsification sparsification,
+    SceMerge.SceSelection sce, TensorRule rule) {
+
+  /** A tensor of the linear or task-vector family. */
+  public PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
+      DType outDType, boolean taskVectors, float lambda, boolean consensus, Sparsification sparsification,
+      SceMerge.SceSelection sce) {
+    this(name, shape, inputs, weights, normalize, outDType, taskVectors, lambda, consensus, sparsification, sce, null);
+  }
 
   /** A weighted sum. */
   public PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
       DType outDType) {
-    this(name, shape, inputs, weights, normalize, outDType, false, 1f, false, null, null);
+    this(name, shape, inputs, weights, normalize, outDType, false, 1f, false, null, null, null);
   }
 
   public long elementCount() {

@@ -201,7 +201,7 @@ class MergeKernelEmulationTest {
         new LinearKernel().runWithConsensus(inputs, types, used, thinning, taskVectors.sce() != null,
             statistics.varianceCut(), normalize, taskVectors.lambda(), expected, outType, from, count);
       } else {
-        new LinearKernel().run(inputs, types, weights, tensor.divisor(), true, taskVectors.lambda(), thinning,
+        new LinearKernel().run(inputs, types, weights, tensor.divisor(), true, taskVectors.lambda(), thinning, null,
             expected, outType, from, count);
       }
     }

@@ -9,6 +9,9 @@
 // Before any of that, each task vector is thinned (dev.amalgam.merge.TaskVectorThinning): element e of input i
 // becomes ((x_i - b) * kept) * scale_i, kept by magnitude cuts and by a random draw: the bit the host drew into
 // keep_bits where it did (DARE's rescale pass, DELLA's ranks), else, for DARE, Philox here.
+// The weights may differ by segment (a row or a column: slerp, nuslerp, model_stock per row), read from
+// segment_values. Other element ops (op) take the base and one model: nearswap, and arcee_fusion's mask, whose
+// rows' KL divergences sit in segment_values.
 //
 // The arithmetic must be bit-identical to the Java reference (dev.amalgam.tensor.FloatBits and the
 // test's MergeReference), so:
@@ -26,6 +29,15 @@
 #define AMALGAM_F32 0
 #define AMALGAM_F16 1
 #define AMALGAM_BF16 2
+
+// segment_kind: the ordinals of dev.amalgam.merge.TensorRule.Segments.
+#define AMALGAM_SEGMENTS_TENSOR 0
+#define AMALGAM_SEGMENTS_ROWS 1
+#define AMALGAM_SEGMENTS_COLUMNS 2
+// op: the weighted sum (with or without task vectors), or an element op over the base (input 0) and input 1.
+#define AMALGAM_OP_SUM 0
+#define AMALGAM_OP_NEARSWAP 1
+#define AMALGAM_OP_FUSION 2
 
 struct MergeArgs {
   const void* inputs[AMALGAM_MAX_INPUTS];  // 16-byte aligned for the vector path, else the scalar path runs
@@ -55,9 +67,17 @@ struct MergeArgs {
   unsigned int variance_cut;               // SCE: the smallest variance bit pattern kept (0: all)
   // Per input, null or the drawn keep bits of this launch's elements: bit e % 32 of word e / 32.
   const unsigned int* keep_bits[AMALGAM_MAX_INPUTS];
+  // Per segment (dev.amalgam.merge.TensorRule.Segments), segment_stride values: with segment_kind ROWS, from the
+  // row of first_element on; with COLUMNS, every column's. segment_kind TENSOR leaves them unused.
+  const float* segment_values;
+  unsigned long long segment_length;       // a row's elements (ROWS), or the number of columns (COLUMNS)
+  int segment_kind;
+  int segment_stride;
+  int op;                                  // AMALGAM_OP_*
+  float op_parameter;                      // nearswap's t, or arcee_fusion's threshold
 };
 
-static_assert(sizeof(MergeArgs) == 400, "MergeArgs layout is shared with MergeKernel.java");
+static_assert(sizeof(MergeArgs) == 432, "MergeArgs layout is shared with MergeKernel.java");
 // NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
 // check (CudaKernelsCompileTest), and the size by both compilers.
 #ifndef __CUDACC_RTC__
@@ -84,6 +104,12 @@ static_assert(__builtin_offsetof(MergeArgs, first_element) == 320, "MergeArgs la
 static_assert(__builtin_offsetof(MergeArgs, sce) == 328, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, variance_cut) == 332, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, keep_bits) == 336, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, segment_values) == 400, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, segment_length) == 408, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, segment_kind) == 416, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, segment_stride) == 420, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, op) == 424, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, op_parameter) == 428, "MergeArgs layout");
 #endif
 
 // One 16-byte load or store: 8 half-width elements or 4 float32.
@@ -315,6 +341,33 @@ __device__ __forceinline__ float consensus_element(float* td, float base, const 
   return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(mixed, args.lambda) : mixed);
 }
 
+// Value i of the segment that holds element e of the launch (dev.amalgam.merge.RuleStatistics.weight).
+__device__ __forceinline__ float segment_value(int i, unsigned long long e, const MergeArgs& args) {
+  const unsigned long long element = args.first_element + e;
+  const unsigned long long segment = args.segment_kind == AMALGAM_SEGMENTS_ROWS
+      ? element / args.segment_length - args.first_element / args.segment_length
+      : element % args.segment_length;
+  return args.segment_values[segment * (unsigned long long)args.segment_stride + (unsigned long long)i];
+}
+
+// Input i's weight for element e: the same for the whole launch, or its segment's.
+__device__ __forceinline__ float weight_of(int i, unsigned long long e, const MergeArgs& args) {
+  return args.segment_kind == AMALGAM_SEGMENTS_TENSOR ? args.weights[i] : segment_value(i, e, args);
+}
+
+// nearswap and arcee_fusion over the base b and the model x, in the order of dev.amalgam.merge.PairKernel.
+__device__ __forceinline__ float pair_element(float x, float b, unsigned long long e, const MergeArgs& args) {
+  if (args.op == AMALGAM_OP_NEARSWAP) {
+    const float distance = fabsf(__fsub_rn(b, x));
+    float w = __fdiv_rn(args.op_parameter, distance < 1e-6f ? 1e-6f : distance);
+    w = w > 1.0f ? 1.0f : (w < 0.0f ? 0.0f : w);
+    return __fadd_rn(__fmul_rn(w, x), __fmul_rn(__fsub_rn(1.0f, w), b));
+  }
+  const float delta = __fsub_rn(x, b);
+  const float importance = __fmul_rn(fabsf(delta), segment_value(0, e, args));
+  return __fadd_rn(b, __fmul_rn(delta, importance >= args.op_parameter ? 1.0f : 0.0f));
+}
+
 __device__ __forceinline__ bool all_aligned(const MergeArgs& args) {
   unsigned long long bits = (unsigned long long)args.output;
   for (int i = 0; i < args.input_count; ++i) {
@@ -336,6 +389,17 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
     for (unsigned long long g = first; g < groups; g += stride) {
       float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
       float base[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+      if (args.op != AMALGAM_OP_SUM) {
+        float x[8];
+        load_group(args.inputs[0], args.input_dtypes[0], g, base);
+        load_group(args.inputs[1], args.input_dtypes[1], g, x);
+#pragma unroll
+        for (int k = 0; k < 8; ++k) {
+          acc[k] = pair_element(x[k], base[k], 8ull * g + k, args);
+        }
+        store_group(args.output, args.output_dtype, g, acc);
+        continue;
+      }
       if (args.task_vectors) {
         load_group(args.inputs[0], args.input_dtypes[0], g, base);
       }
@@ -362,7 +426,7 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
 #pragma unroll
         for (int k = 0; k < 8; ++k) {
           float term = args.task_vectors ? task_element(x[k], base[k], i, 8ull * g + k, args) : x[k];
-          acc[k] = combine(acc[k], term, args.weights[i], i == summed);
+          acc[k] = combine(acc[k], term, weight_of(i, 8ull * g + k, args), i == summed);
         }
       }
 #pragma unroll
@@ -377,6 +441,12 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
   // The tail after the last whole group, or everything when a pointer is not 16-byte aligned.
   for (unsigned long long e = scalar_start + first; e < n; e += stride) {
     float acc = 0.0f;
+    if (args.op != AMALGAM_OP_SUM) {
+      const float x = load_element(args.inputs[1], args.input_dtypes[1], e);
+      store_element(args.output, args.output_dtype, e,
+                    pair_element(x, load_element(args.inputs[0], args.input_dtypes[0], e), e, args));
+      continue;
+    }
     const float base = args.task_vectors ? load_element(args.inputs[0], args.input_dtypes[0], e) : 0.0f;
     if (args.consensus) {
       float td[AMALGAM_MAX_INPUTS];
@@ -388,7 +458,7 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
     }
     for (int i = summed; i < args.input_count; ++i) {
       const float x = load_element(args.inputs[i], args.input_dtypes[i], e);
-      acc = combine(acc, args.task_vectors ? task_element(x, base, i, e, args) : x, args.weights[i], i == summed);
+      acc = combine(acc, args.task_vectors ? task_element(x, base, i, e, args) : x, weight_of(i, e, args), i == summed);
     }
     acc = finish(args.normalize ? __fdiv_rn(acc, args.divisor) : acc, base, args);
     store_element(args.output, args.output_dtype, e, acc);

@@ -29,6 +29,33 @@ record RuleStatistics(TensorRule.Segments segments, long segmentLength, int stri
     return FusionThreshold.of(tensor, inputs);
   }
 
+  /**
+   * The values that elements {@code [start, start + count)} read, as indices {@code [from, to)} into
+   * {@link #values}: their rows', or every column's; none where the segment is the whole tensor.
+   */
+  int[] valueRange(long start, long count) {
+    return switch (segments) {
+      case TENSOR -> new int[] {0, 0};
+      case ROWS -> new int[] {(int) (start / segmentLength) * stride,
+          (int) ((start + count - 1) / segmentLength + 1) * stride};
+      case COLUMNS -> new int[] {0, values.length};
+    };
+  }
+
+  /** The most bytes of values ({@link #valueRange}) a chunk of {@code count} elements of {@code tensor} reads. */
+  static long maxValueBytes(PlannedTensor tensor, long count) {
+    TensorRule rule = tensor.rule();
+    TensorRule.Segments segments = rule instanceof TensorRule.Combination c ? c.segments()
+        : rule instanceof TensorRule.Fusion ? TensorRule.Segments.ROWS : TensorRule.Segments.TENSOR;
+    int stride = rule instanceof TensorRule.Fusion ? 1 : tensor.inputs().size();
+    long length = segments.length(tensor.shape());
+    return switch (segments) {
+      case TENSOR -> 0;
+      case ROWS -> ((count + length - 1) / length + 1) * stride * Float.BYTES;
+      case COLUMNS -> length * stride * Float.BYTES;
+    };
+  }
+
   /** The weight of input {@code input} for element {@code e}, for a {@link TensorRule.Combination}. */
   float weight(long e, int input) {
     return values[(int) segments.of(e, segmentLength) * stride + input];

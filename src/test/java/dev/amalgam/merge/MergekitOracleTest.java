@@ -31,30 +31,40 @@ class MergekitOracleTest {
   /** The oracle's allowance of differing elements, where ties at a magnitude cut may go either way. */
   private static final Map<String, Integer> TIES_AT_THE_CUT = Map.of("ties-d05-nonorm", 12825, "breadcrumbs", 20187,
       "breadcrumbs_ties", 17558);
+  /** The oracle's allowance of elements more than 1 ulp off, for the methods compared within 1 ulp. */
+  private static final Map<String, Integer> BEYOND_ONE_ULP = Map.of("sce", 4292, "model_stock", 6, "arcee_fusion",
+      2103);
 
   @TempDir Path dir;
 
   @ParameterizedTest
   @ValueSource(strings = {"linear-gradient", "linear-base-not-listed", "linear-filter-fallback", "linear-filter-star",
-      "task_arithmetic", "ties-d1", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties"})
+      "task_arithmetic", "ties-d1", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties", "nearswap"})
   void matchesMergekitExactly(String name) throws Exception {
     assertMatchesOracle(name, "cpu", dir);
   }
 
   /**
-   * SCE within 1 bf16 ulp of mergekit (or within 2⁻²⁰ of the tensor's largest magnitude, where results cancel to
-   * about 0), but for the oracle's allowance: its variance top-k has ties at the cut, and its norms round
-   * differently in any other float32 order.
+   * Within 1 bf16 ulp of mergekit (or within 2⁻²⁰ of the tensor's largest magnitude, where results cancel to about
+   * 0), but for the oracle's allowance ({@link #BEYOND_ONE_ULP}): norms, dot products and transcendental functions
+   * round differently in any other float32 order; SCE's variance top-k has ties at the cut; arcee_fusion's
+   * threshold depends on KL divergences that cancel catastrophically in mergekit's float32.
    */
-  @Test
-  void sceWithinOneUlpOfMergekit() throws Exception {
-    Path out = merge("sce", "cpu", dir.resolve("out"));
-    Map<String, HostTensor> oracle = oracle("sce");
-    int stride = rowStride("sce");
+  @ParameterizedTest
+  @ValueSource(strings = {"sce", "model_stock", "model_stock-filterwise", "slerp", "nuslerp", "nuslerp-base-rows",
+      "multislerp", "karcher", "arcee_fusion"})
+  void withinOneUlpOfMergekit(String name) throws Exception {
+    Path out = merge(name, "cpu", dir.resolve("out"));
+    Map<String, HostTensor> oracle = oracle(name);
+    Map<String, HostTensor> ours = TestModels.load(out);
+    assertEquals(oracle.keySet(), ours.keySet(), "tensor names");
+    int stride = rowStride(name);
     int beyond = 0;
     for (HostTensor expected : oracle.values()) {
+      HostTensor actual = ours.get(expected.name());
+      assertEquals(expected.dtype(), actual.dtype(), expected.name());
       float[] want = OracleValues.floats(expected);
-      float[] got = OracleValues.floats(OracleValues.sampledRows(TestModels.load(out).get(expected.name()), stride));
+      float[] got = OracleValues.floats(OracleValues.sampledRows(actual, stride));
       float largest = 0;
       for (float v : want) {
         largest = Math.max(largest, Math.abs(v));
@@ -66,7 +76,8 @@ class MergekitOracleTest {
         }
       }
     }
-    assertTrue(beyond <= 4292, beyond + " elements more than 1 ulp off, 4292 allowed");
+    int allowed = BEYOND_ONE_ULP.getOrDefault(name, 0);
+    assertTrue(beyond <= allowed, beyond + " elements more than 1 ulp off, " + allowed + " allowed");
   }
 
   /** Merges oracle case {@code name} (its config, with the model paths pointed at the copies here) into {@code out}. */

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * first byte of tensor data is read: missing folders, mismatched tensors, unknown parameters, bad weights.
  */
 public final class MergePlanner {
-  private static final Pattern LAYER = Pattern.compile("(?:^|\\.)layers\\.(\\d+)\\.");
+  static final Pattern LAYER = Pattern.compile("(?:^|\\.)layers\\.(\\d+)\\.");
 
   private MergePlanner() {}
 
@@ -37,6 +37,9 @@ public final class MergePlanner {
     long seed = config.randomSeed().orElse(0);
     boolean baseApart = method.baseRole() == MergeMethod.BaseRole.REQUIRED
         || method.baseRole() == MergeMethod.BaseRole.OPTIONAL && config.baseModel().isPresent();
+    if (!config.slices().isEmpty()) {
+      return SlicePlanner.plan(config, method, baseApart, seed, seedDrawn);
+    }
     List<MergeConfig.ModelEntry> entries = baseApart ? baseFirstEntries(config, method) : inputEntries(config, method);
     checkModelCount(method, entries.size() - (baseApart ? 1 : 0), baseApart);
     List<ModelDirectory> inputs = new ArrayList<>();
@@ -47,13 +50,12 @@ public final class MergePlanner {
       ModelDirectory template = templateModel(config, entries, inputs);
       int layers = template.config().numLayersIfKnown().orElse(1);
       checkSameTensors(config, entries, inputs);
-      DType outDType = method.outputsFloat32() && config.outDType().isEmpty() ? DType.F32
-          : config.outputDType().orElseGet(() -> inputDType(inputs.get(0)));
+      DType outDType = outDType(config, method, inputs.get(0));
       List<PlannedTensor> tensors = new ArrayList<>();
       for (TensorInfo first : inputs.get(0).tensors()) {
         tensors.add(planTensor(config, entries, method, baseApart, inputs, first, layers, outDType, seed));
       }
-      return new MergePlan(config, method, inputs, template, tensors, outDType, seedDrawn);
+      return new MergePlan(config, method, inputs, template, template.config(), tensors, outDType, seedDrawn);
     } catch (RuntimeException e) {
       inputs.forEach(ModelDirectory::close);
       throw e;
@@ -93,7 +95,7 @@ public final class MergePlanner {
     return entries;
   }
 
-  private static void checkModelCount(MergeMethod method, int models, boolean baseApart) {
+  static void checkModelCount(MergeMethod method, int models, boolean baseApart) {
     if (models >= method.minModels() && models <= method.maxModels()) {
       return;
     }
@@ -124,40 +126,70 @@ public final class MergePlanner {
   private static PlannedTensor planTensor(MergeConfig config, List<MergeConfig.ModelEntry> entries,
       MergeMethod method, boolean baseApart, List<ModelDirectory> inputs, TensorInfo first, int layers,
       DType outDType, long seed) {
-    String name = first.name();
-    double t = layerPosition(name, layers);
-    List<TensorInfo> sources = new ArrayList<>();
+    List<Source> sources = new ArrayList<>();
+    for (int i = 0; i < inputs.size(); i++) {
+      sources.add(new Source(entries.get(i), inputs.get(i), inputs.get(i).tensor(first.name()).orElseThrow()));
+    }
+    return planTensor(config, Map.of(), method, baseApart, sources, first.name(),
+        layerPosition(first.name(), layers), outDType, seed);
+  }
+
+  /** One input of an output tensor: the model entry with its parameters, its folder, and the tensor read. */
+  record Source(MergeConfig.ModelEntry entry, ModelDirectory model, TensorInfo tensor) {}
+
+  /**
+   * Plans output tensor {@code name} from {@code sources} (the base first where it is set apart), at position
+   * {@code t} for gradients. As in mergekit, a model's parameters are evaluated with its input tensor's name and
+   * the global ones with the output's; a model without a value takes the slice's ({@code sliceParameters}), then
+   * the top-level one.
+   */
+  static PlannedTensor planTensor(MergeConfig config, Map<String, ParameterValue> sliceParameters,
+      MergeMethod method, boolean baseApart, List<Source> sources, String name, double t, DType outDType,
+      long seed) {
+    List<TensorInfo> inputs = new ArrayList<>();
     List<MergeMethod.ParameterLookup> perModel = new ArrayList<>();
     int summedFrom = baseApart ? 1 : 0;  // a base set apart has no parameters of its own
-    for (int i = 0; i < inputs.size(); i++) {
-      TensorInfo info = inputs.get(i).tensor(name).orElseThrow();
+    MergeMethod.ParameterLookup global = key -> {
+      Object value = evaluate(sliceParameters.get(key), name, t);
+      return value != null ? value : evaluate(config.parameters().get(key), name, t);
+    };
+    for (int i = 0; i < sources.size(); i++) {
+      TensorInfo info = sources.get(i).tensor();
       if (!info.dtype().isMergeable()) {
-        throw new UserError(inputs.get(i).dir() + ": tensor `" + name + "` is " + info.dtype().safetensorsName()
-            + "; only BF16, F16 and F32 tensors can be merged");
+        throw new UserError(sources.get(i).model().dir() + ": tensor `" + info.name() + "` is "
+            + info.dtype().safetensorsName() + "; only BF16, F16 and F32 tensors can be merged");
       }
-      sources.add(info);
+      if (!info.sameShape(sources.get(0).tensor())) {
+        throw new UserError("tensor `" + name + "` merges `" + sources.get(0).tensor().name() + "` "
+            + sources.get(0).tensor().shapeString() + " of " + sources.get(0).entry().model().written() + " with `"
+            + info.name() + "` " + info.shapeString() + " of " + sources.get(i).entry().model().written()
+            + "; they differ in shape");
+      }
+      inputs.add(info);
       if (i < summedFrom) {
         continue;
       }
-      Map<String, ParameterValue> own = entries.get(i).parameters();
-      // A model's value, else (it has none, or none of its filters matches) the top-level one, as in mergekit.
+      Map<String, ParameterValue> own = sources.get(i).entry().parameters();
+      // A model's value, else (it has none, or none of its filters matches) the slice's or top-level one.
       perModel.add(key -> {
-        Object value = evaluate(own.get(key), name, t);
-        return value != null ? value : evaluate(config.parameters().get(key), name, t);
+        Object value = evaluate(own.get(key), info.name(), t);
+        if (value == null) {
+          value = evaluate(sliceParameters.get(key), info.name(), t);
+        }
+        return value != null ? value : evaluate(config.parameters().get(key), info.name(), t);
       });
     }
-    MergeMethod.ParameterLookup global = key -> evaluate(config.parameters().get(key), name, t);
     MergeMethod.Weights w = method.weights(name, perModel, global);
-    float[] weights = new float[inputs.size()];
+    float[] weights = new float[sources.size()];
     System.arraycopy(w.weights(), 0, weights, summedFrom, w.weights().length);
     Sparsification sparsification = w.sparsification() == null ? null : w.sparsification().withSeed(seed);
     // A method with an optional base works on task vectors when it has one.
     boolean taskVectors = method.taskVectors() || baseApart && method.baseRole() == MergeMethod.BaseRole.OPTIONAL;
-    return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, taskVectors,
-        w.lambda(), method.signConsensus(), sparsification, w.sce(), w.rule());
+    return new PlannedTensor(name, sources.get(0).tensor().shape(), inputs, weights, w.normalize(), outDType,
+        taskVectors, w.lambda(), method.signConsensus(), sparsification, w.sce(), w.rule());
   }
 
-  private static Object evaluate(ParameterValue value, String tensorName, double t) {
+  static Object evaluate(ParameterValue value, String tensorName, double t) {
     return value == null ? null : value.evaluate(tensorName, t);
   }
 
@@ -183,12 +215,28 @@ public final class MergePlanner {
       }
     }
     for (int i = 0; i < config.models().size(); i++) {
-      for (String key : config.models().get(i).parameters().keySet()) {
-        if (!method.modelParameters().contains(key)) {
-          String where = method.globalParameters().contains(key) ? " (it is a top-level parameter)" : "";
-          throw new UserError("unknown parameter `" + key + "` in models[" + i + "].parameters" + where
-              + Suggestions.hint(key, method.modelParameters()));
+      checkModelParameters(method, config.models().get(i), "models[" + i + "]");
+    }
+    for (int k = 0; k < config.slices().size(); k++) {
+      MergeConfig.Slice slice = config.slices().get(k);
+      for (String key : slice.parameters().keySet()) {
+        if (!global.contains(key)) {
+          throw new UserError("unknown parameter `" + key + "` in slices[" + k + "].parameters for merge_method "
+              + method.name() + Suggestions.hint(key, global));
         }
+      }
+      for (int i = 0; i < slice.sources().size(); i++) {
+        checkModelParameters(method, slice.sources().get(i).entry(), "slices[" + k + "].sources[" + i + "]");
+      }
+    }
+  }
+
+  private static void checkModelParameters(MergeMethod method, MergeConfig.ModelEntry entry, String where) {
+    for (String key : entry.parameters().keySet()) {
+      if (!method.modelParameters().contains(key)) {
+        String global = method.globalParameters().contains(key) ? " (it is a top-level parameter)" : "";
+        throw new UserError("unknown parameter `" + key + "` in " + where + ".parameters" + global
+            + Suggestions.hint(key, method.modelParameters()));
       }
     }
   }
@@ -232,8 +280,14 @@ public final class MergePlanner {
         : "";
   }
 
-  /** Without a dtype in the config, the output keeps the first model's dtype. */
-  private static DType inputDType(ModelDirectory first) {
-    return first.tensors().iterator().next().dtype();
+  /**
+   * The output's dtype: out_dtype, else float32 for a method whose result is (arcee_fusion), else dtype, else the
+   * first model's.
+   */
+  static DType outDType(MergeConfig config, MergeMethod method, ModelDirectory first) {
+    if (method.outputsFloat32() && config.outDType().isEmpty()) {
+      return DType.F32;
+    }
+    return config.outputDType().orElseGet(() -> first.tensors().iterator().next().dtype());
   }
 }

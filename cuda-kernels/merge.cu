@@ -341,7 +341,7 @@ __device__ __forceinline__ float consensus_element(float* td, float base, const 
   return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(mixed, args.lambda) : mixed);
 }
 
-// Value i of the segment that holds element e of the launch (dev.amalgam.merge.RuleStatistics.weight).
+// Value i of the segment that holds element e of the launch (dev.amalgam.merge.RuleStatistics.weights).
 __device__ __forceinline__ float segment_value(int i, unsigned long long e, const MergeArgs& args) {
   const unsigned long long element = args.first_element + e;
   const unsigned long long segment = args.segment_kind == AMALGAM_SEGMENTS_ROWS

@@ -65,16 +65,20 @@ final class FusionThreshold {
       maxX = Math.max(maxX, x[i]);
       maxBase = Math.max(maxBase, base[i]);
     }
+    double[] expX = new double[to - from];
+    double[] expBase = new double[to - from];
     double sumX = 0;
     double sumBase = 0;
     for (int i = from; i < to; i++) {
-      sumX += Math.exp(x[i] - maxX);
-      sumBase += Math.exp(base[i] - maxBase);
+      expX[i - from] = Math.exp(x[i] - maxX);
+      expBase[i - from] = Math.exp(base[i] - maxBase);
+      sumX += expX[i - from];
+      sumBase += expBase[i - from];
     }
     double kl = 0;
-    for (int i = from; i < to; i++) {
-      double p = Math.exp(x[i] - maxX) / sumX + SOFTMAX_FLOOR;
-      double q = Math.exp(base[i] - maxBase) / sumBase + SOFTMAX_FLOOR;
+    for (int i = 0; i < expX.length; i++) {
+      double p = expX[i] / sumX + SOFTMAX_FLOOR;
+      double q = expBase[i] / sumBase + SOFTMAX_FLOOR;
       kl += p * Math.log(p / q);
     }
     return kl;

@@ -17,8 +17,9 @@ final class Gram {
 
   /**
    * Adds the products of elements {@code [from, to)} of the vectors to {@code sums}, laid out as the upper
-   * triangle, row by row ({@code (0,0), (0,1), ..., (1,1), ...}): float32 products, exact in float64, summed in
-   * element order.
+   * triangle, row by row ({@code (0,0), (0,1), ..., (1,1), ...}): float32 products, exact in float64, summed in a
+   * fixed order that does not wait on each addition: element e goes to lane (e − from) % 4, and the lanes are added
+   * last, in lane order (as {@link LaneSums} does).
    */
   static void accumulate(float[][] vectors, int from, int to, double[] sums) {
     int k = 0;
@@ -26,11 +27,26 @@ final class Gram {
       for (int j = i; j < vectors.length; j++) {
         float[] a = vectors[i];
         float[] b = vectors[j];
-        double sum = sums[k];
-        for (int e = from; e < to; e++) {
-          sum += (double) a[e] * b[e];
+        double lane0 = 0;
+        double lane1 = 0;
+        double lane2 = 0;
+        double lane3 = 0;
+        int e = from;
+        for (; e + 3 < to; e += 4) {
+          lane0 += (double) a[e] * b[e];
+          lane1 += (double) a[e + 1] * b[e + 1];
+          lane2 += (double) a[e + 2] * b[e + 2];
+          lane3 += (double) a[e + 3] * b[e + 3];
         }
-        sums[k++] = sum;
+        for (int lane = 0; e < to; e++, lane++) {
+          double product = (double) a[e] * b[e];
+          switch (lane) {
+            case 0 -> lane0 += product;
+            case 1 -> lane1 += product;
+            default -> lane2 += product;
+          }
+        }
+        sums[k++] += lane0 + lane1 + lane2 + lane3;
       }
     }
   }

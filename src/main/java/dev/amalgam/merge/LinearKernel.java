@@ -46,7 +46,7 @@ public final class LinearKernel {
   /**
    * As above; with {@code taskVectors}, input 0 is the base, each task vector is thinned by {@code thinning}
    * (null keeps it whole) and {@code lambda} scales the combined deltas. With {@code segmentWeights} (null for
-   * none), each element's weights are its segment's ({@link RuleStatistics#weight}), not {@code weights}.
+   * none), each element's weights are its segment's ({@link RuleStatistics#weights}), not {@code weights}.
    */
   void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean taskVectors,
       float lambda, TaskVectorThinning thinning, RuleStatistics segmentWeights, ByteBuffer out, DType outType,
@@ -72,9 +72,7 @@ public final class LinearKernel {
         if (segmentWeights == null) {
           accumulate(m == firstSummed, weights[m], n);
         } else {
-          for (int i = 0; i < n; i++) {
-            elementWeights[i] = segmentWeights.weight(start + i, m);
-          }
+          segmentWeights.weights(start, n, m, elementWeights);
           accumulateEach(m == firstSummed, n);
         }
       }

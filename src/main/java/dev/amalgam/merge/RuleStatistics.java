@@ -1,6 +1,7 @@
 package dev.amalgam.merge;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -56,9 +57,26 @@ record RuleStatistics(TensorRule.Segments segments, long segmentLength, int stri
     };
   }
 
-  /** The weight of input {@code input} for element {@code e}, for a {@link TensorRule.Combination}. */
-  float weight(long e, int input) {
-    return values[(int) segments.of(e, segmentLength) * stride + input];
+  /**
+   * The weights of input {@code input} for elements {@code [start, start + n)} into {@code out}, for a
+   * {@link TensorRule.Combination}: a run per row, or the columns in turn.
+   */
+  void weights(long start, int n, int input, float[] out) {
+    if (segments == TensorRule.Segments.COLUMNS) {
+      int column = (int) (start % segmentLength);
+      for (int i = 0; i < n; i++) {
+        out[i] = values[column * stride + input];
+        column = column + 1 == segmentLength ? 0 : column + 1;
+      }
+      return;
+    }
+    long segment = segments.of(start, segmentLength);
+    long left = segments == TensorRule.Segments.ROWS ? segmentLength - start % segmentLength : n;
+    for (int i = 0; i < n; segment++, left = segmentLength) {
+      int run = (int) Math.min(left, n - i);
+      Arrays.fill(out, i, i + run, values[(int) segment * stride + input]);
+      i += run;
+    }
   }
 
   private static RuleStatistics combination(PlannedTensor tensor, ByteBuffer[] inputs, TensorRule.Combination rule) {

@@ -68,6 +68,29 @@ class FrankenmergeTest {
     assertEquals(4, mergekit.get("layer_types").size(), "mergekit leaves layer_types at the inputs' length");
   }
 
+  /** A slice-wise slerp over every layer of two models merges what the same slerp over `models` merges. */
+  @Test
+  void slicesOverEveryLayerMergeWhatModelsMerge() throws Exception {
+    String a = Path.of("examples/qwen2-tiny-a").toAbsolutePath().toString();
+    String b = Path.of("examples/qwen2-tiny-b").toAbsolutePath().toString();
+    String rest = "merge_method: slerp\nbase_model: " + a + "\nparameters: {t: [0, 0.3, 1]}\n";
+    Path bySlices = merge("sliced", "slices:\n  - sources:\n      - {model: " + a + ", layer_range: [0, 4]}\n"
+        + "      - {model: " + b + ", layer_range: [0, 4]}\n" + rest);
+    Path byModels = merge("listed", "models:\n  - model: " + a + "\n  - model: " + b + "\n" + rest);
+    Map<String, HostTensor> sliced = TestModels.load(bySlices);
+    Map<String, HostTensor> listed = TestModels.load(byModels);
+    assertEquals(listed.keySet(), sliced.keySet());
+    listed.forEach((name, t) -> assertEquals(t.data(), sliced.get(name).data(), name));
+  }
+
+  private Path merge(String name, String yaml) throws Exception {
+    Path folder = Files.createDirectories(dir.resolve(name));
+    Path out = folder.resolve("out");
+    CliRun run = CliRun.of("merge", TestModels.config(folder, yaml).toString(), out.toString(), "--device", "cpu");
+    assertEquals(0, run.exitCode(), run.err());
+    return out;
+  }
+
   @Test
   void refusesSlicesThatDoNotFit() throws Exception {
     assertRefused("""

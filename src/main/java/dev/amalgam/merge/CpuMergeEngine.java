@@ -98,19 +98,20 @@ public final class CpuMergeEngine implements MergeEngine {
       // One segment's weights are the tensor's: the plain weighted sum.
       boolean whole = ruled.segments() == TensorRule.Segments.TENSOR;
       KERNELS.get().run(inputs, types, whole ? ruled.values() : tensor.weights(), 1f, tensor.taskVectors(), 1f, null,
-          whole ? null : ruled, out, tensor.outDType(), start, end);
+          whole ? null : ruled, tensor.rounding(), out, tensor.outDType(), start, end);
     } else if (tensor.rule() != null) {
-      PAIR_KERNELS.get().run(inputs, types, tensor.rule(), ruled, out, tensor.outDType(), start, end);
+      PAIR_KERNELS.get().run(inputs, types, tensor.rule(), ruled, tensor.rounding(), out, tensor.outDType(), start,
+          end);
     } else {
       TaskVectorThinning thinning = tensor.sparsification() == null ? null
           : new TaskVectorThinning(tensor, inputs, statistics);
       if (tensor.consensus()) {
         KERNELS.get().runWithConsensus(inputs, types, statistics.weightsOr(tensor.weights()), thinning,
-            tensor.sce() != null, statistics.varianceCut(), tensor.normalize(), tensor.lambda(), out,
-            tensor.outDType(), start, end);
+            tensor.sce() != null, statistics.varianceCut(), tensor.normalize(), tensor.lambda(), tensor.rounding(),
+            out, tensor.outDType(), start, end);
       } else {
         KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(),
-            thinning, null, out, tensor.outDType(), start, end);
+            thinning, null, tensor.rounding(), out, tensor.outDType(), start, end);
       }
     }
     output.accept(tensor, start * outBytes,

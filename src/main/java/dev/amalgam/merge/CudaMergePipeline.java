@@ -114,7 +114,8 @@ final class CudaMergePipeline implements AutoCloseable {
       return new MergeKernelArgs(uploaded.inputs(), inputTypes,
           statistics == null ? tensor.weights() : statistics.weightsOr(tensor.weights()),
           tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count,
-          statistics == null ? null : MergeKernelArgs.TaskVectors.of(tensor, statistics, start, uploaded.keepBits()));
+          statistics == null ? null : MergeKernelArgs.TaskVectors.of(tensor, statistics, start, uploaded.keepBits()),
+          null, tensor.rounding());
     }
     TensorRule rule = tensor.rule();
     int op = rule instanceof TensorRule.NearSwap ? MergeKernelArgs.OP_NEARSWAP
@@ -124,7 +125,7 @@ final class CudaMergePipeline implements AutoCloseable {
     return new MergeKernelArgs(uploaded.inputs(), inputTypes, whole ? ruled.values() : tensor.weights(), 1f, false,
         output, tensor.outDType(), count,
         tensor.taskVectors() ? MergeKernelArgs.TaskVectors.whole(tensor.inputs().size(), start) : null,
-        new MergeKernelArgs.Rule(op, ruled.parameter(), ruled, uploaded.segmentValues(), start));
+        new MergeKernelArgs.Rule(op, ruled.parameter(), ruled, uploaded.segmentValues(), start), tensor.rounding());
   }
 
   /** Waits until every submitted tensor is finished, then throws the first failure of the completion side. */

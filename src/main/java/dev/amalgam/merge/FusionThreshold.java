@@ -36,7 +36,8 @@ final class FusionThreshold {
     RadixSelection importances = new RadixSelection(blocks, 1, (from, count, out) -> {
       float[][] xb = modelAndBase(tensor, inputs, from, count);
       for (int i = 0; i < count; i++) {
-        out[0][i] = sortable(importance(xb[0][i], xb[1][i], divergences[(int) ((from + i) / rowLength)]));
+        float delta = WorkRounding.round(xb[0][i] - xb[1][i], tensor.rounding());
+        out[0][i] = sortable(importance(delta, divergences[(int) ((from + i) / rowLength)]));
       }
     });
     long[] ranks = new long[3];
@@ -53,8 +54,8 @@ final class FusionThreshold {
   }
 
   /** An element's importance, as the element op computes it: {@code |x − base|·KL} in float32. */
-  static float importance(float x, float base, float divergence) {
-    return Math.abs(x - base) * divergence;
+  static float importance(float delta, float divergence) {
+    return Math.abs(delta) * divergence;
   }
 
   /** KL(softmax(x) + ε ‖ softmax(base) + ε) over elements {@code [from, to)}. */
@@ -94,12 +95,17 @@ final class FusionThreshold {
     return Float.intBitsToFloat(key ^ (~key >> 31 | 0x8000_0000));
   }
 
-  /** The model's (index 0) and the base's (index 1) values over elements {@code [from, from + count)}. */
+  /**
+   * The model's (index 0) and the base's (index 1) values over elements {@code [from, from + count)}, rounded to the
+   * tensor's work dtype in mergekit's arithmetic.
+   */
   private static float[][] modelAndBase(PlannedTensor tensor, ByteBuffer[] inputs, long from, int count) {
     float[][] xb = new float[2][count];
     short[] halves = new short[count];
     TaskVectorView.values(inputs[1], tensor.inputs().get(1).dtype(), from, count, xb[0], halves);
     TaskVectorView.values(inputs[0], tensor.inputs().get(0).dtype(), from, count, xb[1], halves);
+    WorkRounding.round(xb[0], count, tensor.rounding());
+    WorkRounding.round(xb[1], count, tensor.rounding());
     return xb;
   }
 }

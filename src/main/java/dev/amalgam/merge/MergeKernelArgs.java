@@ -16,13 +16,14 @@ import java.util.Map;
  * @param divisor the sum of the weights when {@code normalize}, as {@code PlannedTensor.divisor()} computes it
  * @param taskVectors null for a weighted sum; else input 0 is the base and the others are task vectors
  * @param rule null, or a {@link TensorRule}'s segment weights or element op
+ * @param rounding null, or mergekit's arithmetic in that work dtype ({@link WorkRounding})
  */
 public record MergeKernelArgs(
     long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
-    long output, DType outputType, long count, TaskVectors taskVectors, Rule rule) {
+    long output, DType outputType, long count, TaskVectors taskVectors, Rule rule, DType rounding) {
 
   public static final int MAX_INPUTS = 8;
-  static final int SIZE = 432;
+  static final int SIZE = 440;
   static final Map<String, Integer> OFFSETS = Map.ofEntries(
       Map.entry("inputs", 0),
       Map.entry("output", 64),
@@ -53,7 +54,8 @@ public record MergeKernelArgs(
       Map.entry("segment_kind", 416),
       Map.entry("segment_stride", 420),
       Map.entry("op", 424),
-      Map.entry("op_parameter", 428));
+      Map.entry("op_parameter", 428),
+      Map.entry("rounding", 432));
 
   /** The element ops besides the weighted sum, as merge.cu numbers them. */
   static final int OP_NEARSWAP = 1;
@@ -111,13 +113,13 @@ public record MergeKernelArgs(
   /** A weighted sum. */
   public MergeKernelArgs(long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
       long output, DType outputType, long count) {
-    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, null, null);
+    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, null, null, null);
   }
 
   /** A sum of task vectors, or a weighted sum. */
   public MergeKernelArgs(long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
       long output, DType outputType, long count, TaskVectors taskVectors) {
-    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, taskVectors, null);
+    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, taskVectors, null, null);
   }
 
   public MergeKernelArgs {
@@ -174,6 +176,7 @@ public record MergeKernelArgs(
       struct.putInt(OFFSETS.get("op"), rule.op());
       struct.putFloat(OFFSETS.get("op_parameter"), rule.parameter());
     }
+    struct.putInt(OFFSETS.get("rounding"), rounding == null ? 0 : KernelDType.code(rounding));
     int[] pointers = new int[2 * inputs.length + (rule != null ? 2 : 1)];
     for (int i = 0; i < inputs.length; i++) {
       struct.putLong(OFFSETS.get("keep_bits") + 8 * i, t.keepBits()[i]);

@@ -27,6 +27,11 @@ public final class MergePlanner {
   private MergePlanner() {}
 
   public static MergePlan plan(MergeConfig config) {
+    return plan(config, Arithmetic.EXACT);
+  }
+
+  /** The plan of {@code config}, rounding as {@code arithmetic} says. */
+  public static MergePlan plan(MergeConfig config, Arithmetic arithmetic) {
     MergeMethod method = MergeMethods.named(config.mergeMethod());
     checkParameterNames(config, method);
     // A random method without a seed gets a drawn one, written into the config so the merge can be repeated.
@@ -38,7 +43,7 @@ public final class MergePlanner {
     boolean baseApart = method.baseRole() == MergeMethod.BaseRole.REQUIRED
         || method.baseRole() == MergeMethod.BaseRole.OPTIONAL && config.baseModel().isPresent();
     if (!config.slices().isEmpty()) {
-      return SlicePlanner.plan(config, method, baseApart, seed, seedDrawn);
+      return SlicePlanner.plan(config, method, baseApart, seed, seedDrawn, arithmetic);
     }
     List<MergeConfig.ModelEntry> entries = baseApart ? baseFirstEntries(config, method) : inputEntries(config, method);
     checkModelCount(method, entries.size() - (baseApart ? 1 : 0), baseApart);
@@ -55,7 +60,8 @@ public final class MergePlanner {
       for (TensorInfo first : inputs.get(0).tensors()) {
         tensors.add(planTensor(config, entries, method, baseApart, inputs, first, layers, outDType, seed));
       }
-      return new MergePlan(config, method, inputs, template, template.config(), tensors, outDType, seedDrawn);
+      return new MergePlan(config, method, inputs, template, template.config(), rounded(tensors, config, arithmetic),
+          outDType, seedDrawn);
     } catch (RuntimeException e) {
       inputs.forEach(ModelDirectory::close);
       throw e;
@@ -134,6 +140,12 @@ public final class MergePlanner {
         layerPosition(first.name(), layers), outDType, seed);
   }
 
+  /** {@code tensors} as {@code arithmetic} rounds them: mergekit's rounds each op to the tensor's work dtype. */
+  static List<PlannedTensor> rounded(List<PlannedTensor> tensors, MergeConfig config, Arithmetic arithmetic) {
+    return tensors.stream().map(t -> t.withRounding(WorkRounding.workDType(arithmetic, config.dtype(),
+        t.inputs().stream().map(TensorInfo::dtype).toList()))).toList();
+  }
+
   /** One input of an output tensor: the model entry with its parameters, its folder, and the tensor read. */
   record Source(MergeConfig.ModelEntry entry, ModelDirectory model, TensorInfo tensor) {}
 
@@ -186,7 +198,7 @@ public final class MergePlanner {
     // A method with an optional base works on task vectors when it has one.
     boolean taskVectors = method.taskVectors() || baseApart && method.baseRole() == MergeMethod.BaseRole.OPTIONAL;
     return new PlannedTensor(name, sources.get(0).tensor().shape(), inputs, weights, w.normalize(), outDType,
-        taskVectors, w.lambda(), method.signConsensus(), sparsification, w.sce(), w.rule());
+        taskVectors, w.lambda(), method.signConsensus(), sparsification, w.sce(), w.rule(), null);
   }
 
   static Object evaluate(ParameterValue value, String tensorName, double t) {

@@ -23,7 +23,8 @@ import java.util.regex.Matcher;
 final class SlicePlanner {
   private SlicePlanner() {}
 
-  static MergePlan plan(MergeConfig config, MergeMethod method, boolean baseApart, long seed, boolean seedDrawn) {
+  static MergePlan plan(MergeConfig config, MergeMethod method, boolean baseApart, long seed, boolean seedDrawn,
+      Arithmetic arithmetic) {
     Map<Path, ModelDirectory> opened = new LinkedHashMap<>();
     try {
       List<List<MergeConfig.SliceSource>> ordered = new ArrayList<>();
@@ -77,7 +78,8 @@ final class SlicePlanner {
       tensors.addAll(layers);
       tensors.addAll(after);
       return new MergePlan(config, method, List.copyOf(opened.values()), template,
-          template.config().withLayers(sourceLayers), tensors, outDType, seedDrawn);
+          template.config().withLayers(sourceLayers), MergePlanner.rounded(tensors, config, arithmetic), outDType,
+          seedDrawn);
     } catch (RuntimeException e) {
       opened.values().forEach(ModelDirectory::close);
       throw e;

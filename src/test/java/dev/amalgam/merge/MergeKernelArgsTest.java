@@ -44,7 +44,7 @@ class MergeKernelArgsTest {
             new float[] {1f, 1.5f}, new float[] {1f, 0.25f}, true, 0x1_0000_0002L, 0xABCD, 1L << 33, true, 0x3e800000,
             new long[] {0, 0x5000}));
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(432, struct.capacity());
+    assertEquals(440, struct.capacity());
     assertEquals(0x1000, struct.getLong(0));
     assertEquals(0x2000, struct.getLong(8));
     assertEquals(0, struct.getLong(16));
@@ -87,7 +87,7 @@ class MergeKernelArgsTest {
     RuleStatistics statistics = new RuleStatistics(TensorRule.Segments.ROWS, 100, 3, new float[6], 0.25f);
     MergeKernelArgs args = new MergeKernelArgs(new long[] {0x1000, 0x2000}, new DType[] {DType.BF16, DType.F32},
         new float[2], 1f, false, 0x3000, DType.F16, 10, null,
-        new MergeKernelArgs.Rule(MergeKernelArgs.OP_FUSION, 0.25f, statistics, 0x6000, 1037));
+        new MergeKernelArgs.Rule(MergeKernelArgs.OP_FUSION, 0.25f, statistics, 0x6000, 1037), DType.BF16);
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(1037, struct.getLong(320));
     assertEquals(0x6000, struct.getLong(400));
@@ -96,6 +96,7 @@ class MergeKernelArgsTest {
     assertEquals(3, struct.getInt(420));
     assertEquals(2, struct.getInt(424));
     assertEquals(0.25f, struct.getFloat(428));
+    assertEquals(2, struct.getInt(432));
     assertEquals(java.util.Set.of(0, 8, 64, 336, 344, 400),
         java.util.Arrays.stream(args.encode().pointerOffsets()).boxed().collect(java.util.stream.Collectors.toSet()));
   }

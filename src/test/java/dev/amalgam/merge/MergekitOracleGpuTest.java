@@ -24,6 +24,14 @@ class MergekitOracleGpuTest {
     MergekitOracleTest.assertMatchesOracle(name, "cuda", dir);
   }
 
+  /** {@code --arithmetic mergekit} on the GPU: mergekit's bf16 arithmetic, as on the CPU. */
+  @ParameterizedTest
+  @ValueSource(strings = {"linear-gradient", "task_arithmetic", "ties-d1", "ties-d05-nonorm", "breadcrumbs",
+      "nearswap", "passthrough"})
+  void reproducesMergekitsBf16ArithmeticOnTheGpu(String name) throws Exception {
+    MergekitOracleTest.assertMatchesOracle(name + ".bf16", "cuda", dir, "--arithmetic", "mergekit");
+  }
+
   /** Every case the GPU merges, random masks included (the same seed), equal to the CPU's merge bit for bit. */
   @ParameterizedTest
   @ValueSource(strings = {"linear-gradient", "task_arithmetic", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties",

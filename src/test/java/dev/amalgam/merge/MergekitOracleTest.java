@@ -9,6 +9,7 @@ import dev.amalgam.io.SafetensorsHeader;
 import dev.amalgam.tensor.HostTensor;
 import dev.amalgam.testing.Fixtures;
 import dev.amalgam.testing.TestModels;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,6 +43,17 @@ class MergekitOracleTest {
       "task_arithmetic", "ties-d1", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties", "nearswap"})
   void matchesMergekitExactly(String name) throws Exception {
     assertMatchesOracle(name, "cpu", dir);
+  }
+
+  /**
+   * With {@code --arithmetic mergekit}, mergekit's own bf16 arithmetic (the cases' {@code dtype: bfloat16} configs),
+   * bit for bit, but for the ties at a magnitude cut.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"linear-gradient", "linear-base-not-listed", "linear-filter-fallback", "linear-filter-star",
+      "task_arithmetic", "ties-d1", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties", "nearswap", "passthrough"})
+  void reproducesMergekitsBf16ArithmeticWhenAsked(String name) throws Exception {
+    assertMatchesOracle(name + ".bf16", "cpu", dir, "--arithmetic", "mergekit");
   }
 
   /**
@@ -82,13 +94,7 @@ class MergekitOracleTest {
 
   /** Merges oracle case {@code name} (its config, with the model paths pointed at the copies here) into {@code out}. */
   static Path merge(String name, String device, Path out, String... options) throws Exception {
-    String yaml = Files.readString(Fixtures.MERGEKIT_ORACLE.resolve("qwen2-tiny." + name + ".yml"))
-        .replace("../qwen2-tiny-base", TestModels.abs(Fixtures.BASE))
-        .replace("../qwen2-tiny-a", TestModels.abs(Fixtures.A))
-        .replace("../qwen2-tiny-b", TestModels.abs(Fixtures.B))
-        .replace("../qwen2-tiny-c", TestModels.abs(Fixtures.C));
-    Files.createDirectories(out.getParent());
-    List<String> args = new ArrayList<>(List.of("merge", TestModels.config(out.getParent(), yaml).toString(),
+    List<String> args = new ArrayList<>(List.of("merge", config(name, out.getParent()).toString(),
         out.toString(), "--device", device));
     args.addAll(List.of(options));
     CliRun run = CliRun.of(args.toArray(String[]::new));
@@ -96,24 +102,46 @@ class MergekitOracleTest {
     return out;
   }
 
-  /** mergekit's output for case {@code name}: every tensor, 2-D ones with one row in {@link #rowStride}. */
+  /**
+   * Oracle case {@code name}'s config (qwen2-tiny.NAME.yml; NAME.bf16 for its bf16 variant) written into
+   * {@code dir}, its model paths pointed at the copies here.
+   */
+  static Path config(String name, Path dir) throws IOException {
+    String yaml = Files.readString(Fixtures.MERGEKIT_ORACLE.resolve("qwen2-tiny." + name + ".yml"))
+        .replace("../qwen2-tiny-base", TestModels.abs(Fixtures.BASE))
+        .replace("../qwen2-tiny-a", TestModels.abs(Fixtures.A))
+        .replace("../qwen2-tiny-b", TestModels.abs(Fixtures.B))
+        .replace("../qwen2-tiny-c", TestModels.abs(Fixtures.C));
+    Files.createDirectories(dir);
+    return TestModels.config(dir, yaml);
+  }
+
+  /**
+   * mergekit's output for case {@code name}: every tensor, 2-D ones with one row in {@link #rowStride} (the fp32
+   * config's output; for NAME.bf16, the bf16 config's).
+   */
   static Map<String, HostTensor> oracle(String name) {
-    return TestModels.loadFile(Fixtures.MERGEKIT_ORACLE.resolve("qwen2-tiny." + name + ".fp32.safetensors"));
+    return TestModels.loadFile(oracleFile(name));
+  }
+
+  private static Path oracleFile(String name) {
+    return Fixtures.MERGEKIT_ORACLE.resolve("qwen2-tiny." + name + (name.endsWith(".bf16") ? "" : ".fp32")
+        + ".safetensors");
   }
 
   static int rowStride(String name) {
-    Path file = Fixtures.MERGEKIT_ORACLE.resolve("qwen2-tiny." + name + ".fp32.safetensors");
+    Path file = oracleFile(name);
     return Integer.parseInt(SafetensorsHeader.read(file).metadata().get("row_stride"));
   }
 
   /** Runs oracle case {@code name} on {@code device} into {@code dir} and compares every sampled row. */
-  static void assertMatchesOracle(String name, String device, Path dir) throws Exception {
-    Path out = merge(name, device, dir.resolve("out"));
+  static void assertMatchesOracle(String name, String device, Path dir, String... options) throws Exception {
+    Path out = merge(name, device, dir.resolve("out"), options);
     int stride = rowStride(name);
     Map<String, HostTensor> oracle = oracle(name);
     Map<String, HostTensor> ours = TestModels.load(out);
     assertEquals(oracle.keySet(), ours.keySet(), "tensor names");
-    int allowed = TIES_AT_THE_CUT.getOrDefault(name, 0);
+    int allowed = TIES_AT_THE_CUT.getOrDefault(name.replace(".bf16", ""), 0);
     int differing = 0;
     for (HostTensor expected : oracle.values()) {
       HostTensor actual = ours.get(expected.name());

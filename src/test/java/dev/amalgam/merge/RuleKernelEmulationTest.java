@@ -75,7 +75,7 @@ class RuleKernelEmulationTest {
           inputs[m].capacity()));
     }
     PlannedTensor tensor = new PlannedTensor(infos.get(0).name(), SHAPE, infos, new float[types.length], false,
-        outType, taskVectors, 1f, false, null, null, rule);
+        outType, taskVectors, 1f, false, null, null, rule, null);
     RuleStatistics statistics = RuleStatistics.of(tensor, inputs);
     int launched = count - from;
     long values = 0;
@@ -94,9 +94,9 @@ class RuleKernelEmulationTest {
     if (rule instanceof TensorRule.Combination) {
       boolean whole = statistics.segments() == TensorRule.Segments.TENSOR;
       new LinearKernel().run(inputs, types, whole ? statistics.values() : tensor.weights(), 1f, taskVectors, 1f, null,
-          whole ? null : statistics, expected, outType, from, count);
+          whole ? null : statistics, null, expected, outType, from, count);
     } else {
-      new PairKernel().run(inputs, types, rule, statistics, expected, outType, from, count);
+      new PairKernel().run(inputs, types, rule, statistics, null, expected, outType, from, count);
     }
     byte[] actual = gpu.bytes(out);
     assertArrayEquals(expected.array(), Arrays.copyOf(actual, outBytes), "the kernel's output differs from the CPU's");

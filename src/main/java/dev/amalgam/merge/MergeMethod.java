@@ -67,6 +67,14 @@ public interface MergeMethod {
     return Integer.MAX_VALUE;
   }
 
+  /**
+   * Whether mergekit computes the method in the work dtype, so that {@link Arithmetic#MERGEKIT} rounds each of its
+   * operations (slerp's computes in float32 whatever the dtype).
+   */
+  default boolean roundsInWorkDType() {
+    return true;
+  }
+
   /** Whether the result is float32 unless {@code out_dtype} says otherwise (arcee_fusion's, as in mergekit). */
   default boolean outputsFloat32() {
     return false;

@@ -60,8 +60,8 @@ public final class MergePlanner {
       for (TensorInfo first : inputs.get(0).tensors()) {
         tensors.add(planTensor(config, entries, method, baseApart, inputs, first, layers, outDType, seed));
       }
-      return new MergePlan(config, method, inputs, template, template.config(), rounded(tensors, config, arithmetic),
-          outDType, seedDrawn);
+      return new MergePlan(config, method, inputs, template, template.config(),
+          rounded(tensors, config, method, arithmetic), outDType, seedDrawn);
     } catch (RuntimeException e) {
       inputs.forEach(ModelDirectory::close);
       throw e;
@@ -140,9 +140,14 @@ public final class MergePlanner {
         layerPosition(first.name(), layers), outDType, seed);
   }
 
-  /** {@code tensors} as {@code arithmetic} rounds them: mergekit's rounds each op to the tensor's work dtype. */
-  static List<PlannedTensor> rounded(List<PlannedTensor> tensors, MergeConfig config, Arithmetic arithmetic) {
-    return tensors.stream().map(t -> t.withRounding(WorkRounding.workDType(arithmetic, config.dtype(),
+  /**
+   * {@code tensors} as {@code arithmetic} rounds them: mergekit's rounds each op to the tensor's work dtype, where
+   * mergekit computes the method in it.
+   */
+  static List<PlannedTensor> rounded(List<PlannedTensor> tensors, MergeConfig config, MergeMethod method,
+      Arithmetic arithmetic) {
+    Arithmetic used = method.roundsInWorkDType() ? arithmetic : Arithmetic.EXACT;
+    return tensors.stream().map(t -> t.withRounding(WorkRounding.workDType(used, config.dtype(),
         t.inputs().stream().map(TensorInfo::dtype).toList()))).toList();
   }
 

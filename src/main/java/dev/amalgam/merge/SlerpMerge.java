@@ -38,6 +38,12 @@ final class SlerpMerge implements MergeMethod {
     return 1;
   }
 
+  /** mergekit's slerp converts both tensors to float32 numpy arrays whatever the dtype. */
+  @Override
+  public boolean roundsInWorkDType() {
+    return false;
+  }
+
   @Override
   public Weights weights(String tensorName, List<ParameterLookup> perModel, ParameterLookup global) {
     double t = number(global, "t", tensorName);

@@ -78,7 +78,7 @@ final class SlicePlanner {
       tensors.addAll(layers);
       tensors.addAll(after);
       return new MergePlan(config, method, List.copyOf(opened.values()), template,
-          template.config().withLayers(sourceLayers), MergePlanner.rounded(tensors, config, arithmetic), outDType,
+          template.config().withLayers(sourceLayers), MergePlanner.rounded(tensors, config, method, arithmetic), outDType,
           seedDrawn);
     } catch (RuntimeException e) {
       opened.values().forEach(ModelDirectory::close);

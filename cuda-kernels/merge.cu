@@ -9,6 +9,9 @@
 // Before any of that, each task vector is thinned (dev.amalgam.merge.TaskVectorThinning): element e of input i
 // becomes ((x_i - b) * kept) * scale_i, kept by magnitude cuts and by a random draw: the bit the host drew into
 // keep_bits where it did (DARE's rescale pass, DELLA's ranks), else, for DARE, Philox here.
+// The weights may differ by segment (a row or a column: slerp, nuslerp, model_stock per row), read from
+// segment_values. Other element ops (op) take the base and one model: nearswap, and arcee_fusion's mask, whose
+// rows' KL divergences sit in segment_values.
 //
 // The arithmetic must be bit-identical to the Java reference (dev.amalgam.tensor.FloatBits and the
 // test's MergeReference), so:
@@ -26,6 +29,15 @@
 #define AMALGAM_F32 0
 #define AMALGAM_F16 1
 #define AMALGAM_BF16 2
+
+// segment_kind: the ordinals of dev.amalgam.merge.TensorRule.Segments.
+#define AMALGAM_SEGMENTS_TENSOR 0
+#define AMALGAM_SEGMENTS_ROWS 1
+#define AMALGAM_SEGMENTS_COLUMNS 2
+// op: the weighted sum (with or without task vectors), or an element op over the base (input 0) and input 1.
+#define AMALGAM_OP_SUM 0
+#define AMALGAM_OP_NEARSWAP 1
+#define AMALGAM_OP_FUSION 2
 
 struct MergeArgs {
   const void* inputs[AMALGAM_MAX_INPUTS];  // 16-byte aligned for the vector path, else the scalar path runs
@@ -55,9 +67,20 @@ struct MergeArgs {
   unsigned int variance_cut;               // SCE: the smallest variance bit pattern kept (0: all)
   // Per input, null or the drawn keep bits of this launch's elements: bit e % 32 of word e / 32.
   const unsigned int* keep_bits[AMALGAM_MAX_INPUTS];
+  // Per segment (dev.amalgam.merge.TensorRule.Segments), segment_stride values: with segment_kind ROWS, from the
+  // row of first_element on; with COLUMNS, every column's. segment_kind TENSOR leaves them unused.
+  const float* segment_values;
+  unsigned long long segment_length;       // a row's elements (ROWS), or the number of columns (COLUMNS)
+  int segment_kind;
+  int segment_stride;
+  int op;                                  // AMALGAM_OP_*
+  float op_parameter;                      // nearswap's t, or arcee_fusion's threshold
+  // mergekit's arithmetic: 0, or the work dtype (AMALGAM_F16 or AMALGAM_BF16) that the inputs, the weights and
+  // each operation's result are rounded to, sums accumulating in float32 (dev.amalgam.merge.WorkRounding).
+  int rounding;
 };
 
-static_assert(sizeof(MergeArgs) == 400, "MergeArgs layout is shared with MergeKernel.java");
+static_assert(sizeof(MergeArgs) == 440, "MergeArgs layout is shared with MergeKernel.java");
 // NVRTC has no offsetof (not even __builtin_offsetof), so the member offsets are checked by the nvcc build
 // check (CudaKernelsCompileTest), and the size by both compilers.
 #ifndef __CUDACC_RTC__
@@ -84,6 +107,13 @@ static_assert(__builtin_offsetof(MergeArgs, first_element) == 320, "MergeArgs la
 static_assert(__builtin_offsetof(MergeArgs, sce) == 328, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, variance_cut) == 332, "MergeArgs layout");
 static_assert(__builtin_offsetof(MergeArgs, keep_bits) == 336, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, segment_values) == 400, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, segment_length) == 408, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, segment_kind) == 416, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, segment_stride) == 420, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, op) == 424, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, op_parameter) == 428, "MergeArgs layout");
+static_assert(__builtin_offsetof(MergeArgs, rounding) == 432, "MergeArgs layout");
 #endif
 
 // One 16-byte load or store: 8 half-width elements or 4 float32.
@@ -208,19 +238,46 @@ __device__ __forceinline__ void store_group(void* base, int dtype, unsigned long
   }
 }
 
+// x rounded to the work dtype in mergekit's arithmetic; x itself otherwise.
+__device__ __forceinline__ float rd(float x, const MergeArgs& args) {
+  return args.rounding == 0 ? x : half_width_to_float(float_to_half_width(x, args.rounding), args.rounding);
+}
+
+// An input's elements 8g .. 8g+7 as the arithmetic reads them (rounded to the work dtype, as mergekit casts).
+__device__ __forceinline__ void load_work_group(int i, unsigned long long g, float x[8], const MergeArgs& args) {
+  load_group(args.inputs[i], args.input_dtypes[i], g, x);
+#pragma unroll
+  for (int k = 0; k < 8; ++k) {
+    x[k] = rd(x[k], args);
+  }
+}
+
+__device__ __forceinline__ float load_work_element(int i, unsigned long long e, const MergeArgs& args) {
+  return rd(load_element(args.inputs[i], args.input_dtypes[i], e), args);
+}
+
 // The reference order: acc = x0*w0; acc = acc + xi*wi for i = 1..; then one division when normalizing.
-// `first` says whether x is the first term of the sum.
-__device__ __forceinline__ float combine(float acc, float x, float w, bool first) {
-  float product = __fmul_rn(x, w);
+// `first` says whether x is the first term of the sum. In mergekit's arithmetic the weight and each product are
+// rounded, the sum is not (finish rounds it).
+__device__ __forceinline__ float combine(float acc, float x, float w, bool first, const MergeArgs& args) {
+  float product = rd(__fmul_rn(x, rd(w, args)), args);
   return first ? product : __fadd_rn(acc, product);
 }
 
-// After the sum (and its division): for task vectors, base + lambda * sum; otherwise the sum itself.
+// After the sum: its division when normalizing; for task vectors, base + lambda * that; each step rounded in
+// mergekit's arithmetic, lambda too (as torch 1.13 casts a Python scalar to the tensor's dtype).
 __device__ __forceinline__ float finish(float acc, float base, const MergeArgs& args) {
+  acc = rd(acc, args);
+  if (args.normalize) {
+    acc = rd(__fdiv_rn(acc, args.divisor), args);
+  }
   if (!args.task_vectors) {
     return acc;
   }
-  return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(acc, args.lambda) : acc);
+  if (args.lambda != 1.0f) {
+    acc = rd(__fmul_rn(acc, rd(args.lambda, args)), args);
+  }
+  return rd(__fadd_rn(base, acc), args);
 }
 
 // Philox4x32-10 (dev.amalgam.merge.KeepDraws): element e of input i takes word e % 4 of the block for counter
@@ -250,7 +307,7 @@ __device__ __forceinline__ float keep_uniform(unsigned long long e, int i, const
 // ((x - b) * kept) * scale: the task vector's element e (of the launch), thinned. kept is 0 where input i's
 // magnitude cuts or its random draw drop it; multiplied by 0 as in torch, so its zero keeps the task vector's sign.
 __device__ __forceinline__ float task_element(float x, float b, int i, unsigned long long e, const MergeArgs& args) {
-  const float delta = __fsub_rn(x, b);
+  const float delta = rd(__fsub_rn(x, b), args);
   const unsigned int bits = __float_as_uint(delta) & 0x7fffffffu;
   bool kept = bits >= args.keep_from[i] && bits <= args.keep_to[i];
   if (args.keep_bits[i] != nullptr) {
@@ -258,7 +315,7 @@ __device__ __forceinline__ float task_element(float x, float b, int i, unsigned 
   } else if (args.random && args.keep_probability[i] < 1.0f) {
     kept = kept && keep_uniform(args.first_element + e, i, args) < args.keep_probability[i];
   }
-  return __fmul_rn(__fmul_rn(delta, kept ? 1.0f : 0.0f), args.scale[i]);
+  return rd(__fmul_rn(__fmul_rn(delta, kept ? 1.0f : 0.0f), args.scale[i]), args);
 }
 
 
@@ -291,28 +348,68 @@ __device__ __forceinline__ float consensus_element(float* td, float base, const 
   if (args.sce) {
     sce_select(td, args);
   }
-  float sum = args.sce ? td[1] : __fmul_rn(td[1], args.weights[1]);
+  float sum = args.sce ? td[1] : rd(__fmul_rn(td[1], rd(args.weights[1], args)), args);
   for (int i = 2; i < args.input_count; ++i) {
-    sum = __fadd_rn(sum, args.sce ? td[i] : __fmul_rn(td[i], args.weights[i]));
+    sum = __fadd_rn(sum, args.sce ? td[i] : rd(__fmul_rn(td[i], rd(args.weights[i], args)), args));
   }
-  const bool positive = sum >= 0.0f;
+  const bool positive = rd(sum, args) >= 0.0f;
   float mixed = 0.0f;
   float divisor = 0.0f;
   for (int i = 1; i < args.input_count; ++i) {
-    const float wd = __fmul_rn(td[i], args.weights[i]);
+    const float w = rd(args.weights[i], args);
+    const float wd = rd(__fmul_rn(td[i], w), args);
     const float vote = args.sce ? td[i] : wd;
     const float agrees = (positive ? vote > 0.0f : vote < 0.0f) ? 1.0f : 0.0f;
     const float term = __fmul_rn(wd, agrees);
-    const float weight = __fmul_rn(args.weights[i], agrees);
+    const float weight = __fmul_rn(w, agrees);
     mixed = i == 1 ? term : __fadd_rn(mixed, term);
     divisor = i == 1 ? weight : __fadd_rn(divisor, weight);
   }
+  mixed = rd(mixed, args);
+  divisor = rd(divisor, args);
   if (args.sce) {
     mixed = __fdiv_rn(mixed, divisor < 1e-6f ? 1e-6f : divisor);  // torch's clamp: a NaN stays NaN
   } else if (args.normalize) {
     mixed = __fdiv_rn(mixed, divisor == 0.0f ? 1.0f : divisor);
   }
-  return __fadd_rn(base, args.lambda != 1.0f ? __fmul_rn(mixed, args.lambda) : mixed);
+  mixed = rd(mixed, args);
+  if (args.lambda != 1.0f) {
+    mixed = rd(__fmul_rn(mixed, rd(args.lambda, args)), args);
+  }
+  return rd(__fadd_rn(base, mixed), args);
+}
+
+// Value i of the segment that holds element e of the launch (dev.amalgam.merge.RuleStatistics.weights).
+__device__ __forceinline__ float segment_value(int i, unsigned long long e, const MergeArgs& args) {
+  const unsigned long long element = args.first_element + e;
+  const unsigned long long segment = args.segment_kind == AMALGAM_SEGMENTS_ROWS
+      ? element / args.segment_length - args.first_element / args.segment_length
+      : element % args.segment_length;
+  return args.segment_values[segment * (unsigned long long)args.segment_stride + (unsigned long long)i];
+}
+
+// Input i's weight for element e: the same for the whole launch, or its segment's.
+__device__ __forceinline__ float weight_of(int i, unsigned long long e, const MergeArgs& args) {
+  return args.segment_kind == AMALGAM_SEGMENTS_TENSOR ? args.weights[i] : segment_value(i, e, args);
+}
+
+// nearswap and arcee_fusion over the base b and the model x (both as the arithmetic reads them), in the order of
+// dev.amalgam.merge.PairKernel. In mergekit's arithmetic, t / distance is torch 1.13's reciprocal(distance) * t.
+__device__ __forceinline__ float pair_element(float x, float b, unsigned long long e, const MergeArgs& args) {
+  if (args.op == AMALGAM_OP_NEARSWAP) {
+    const float distance = fabsf(rd(__fsub_rn(b, x), args));
+    const float floor = rd(1e-6f, args);
+    const float nearest = distance < floor ? floor : distance;
+    float w = args.rounding == 0 ? __fdiv_rn(args.op_parameter, nearest)
+        : rd(__fmul_rn(rd(__fdiv_rn(1.0f, nearest), args), rd(args.op_parameter, args)), args);
+    w = w > 1.0f ? 1.0f : (w < 0.0f ? 0.0f : w);
+    const float model = rd(__fmul_rn(w, x), args);
+    const float kept = rd(__fmul_rn(rd(__fsub_rn(1.0f, w), args), b), args);
+    return rd(__fadd_rn(model, kept), args);
+  }
+  const float delta = rd(__fsub_rn(x, b), args);
+  const float importance = __fmul_rn(fabsf(delta), segment_value(0, e, args));
+  return __fadd_rn(b, __fmul_rn(delta, importance >= args.op_parameter ? 1.0f : 0.0f));
 }
 
 __device__ __forceinline__ bool all_aligned(const MergeArgs& args) {
@@ -336,14 +433,25 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
     for (unsigned long long g = first; g < groups; g += stride) {
       float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
       float base[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+      if (args.op != AMALGAM_OP_SUM) {
+        float x[8];
+        load_work_group(0, g, base, args);
+        load_work_group(1, g, x, args);
+#pragma unroll
+        for (int k = 0; k < 8; ++k) {
+          acc[k] = pair_element(x[k], base[k], 8ull * g + k, args);
+        }
+        store_group(args.output, args.output_dtype, g, acc);
+        continue;
+      }
       if (args.task_vectors) {
-        load_group(args.inputs[0], args.input_dtypes[0], g, base);
+        load_work_group(0, g, base, args);
       }
       if (args.consensus) {
         float td[8][AMALGAM_MAX_INPUTS];  // [element][input]
         for (int i = 1; i < args.input_count; ++i) {
           float x[8];
-          load_group(args.inputs[i], args.input_dtypes[i], g, x);
+          load_work_group(i, g, x, args);
 #pragma unroll
           for (int k = 0; k < 8; ++k) {
             td[k][i] = task_element(x[k], base[k], i, 8ull * g + k, args);
@@ -358,16 +466,16 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
       }
       for (int i = summed; i < args.input_count; ++i) {
         float x[8];
-        load_group(args.inputs[i], args.input_dtypes[i], g, x);
+        load_work_group(i, g, x, args);
 #pragma unroll
         for (int k = 0; k < 8; ++k) {
           float term = args.task_vectors ? task_element(x[k], base[k], i, 8ull * g + k, args) : x[k];
-          acc[k] = combine(acc[k], term, args.weights[i], i == summed);
+          acc[k] = combine(acc[k], term, weight_of(i, 8ull * g + k, args), i == summed, args);
         }
       }
 #pragma unroll
       for (int k = 0; k < 8; ++k) {
-        acc[k] = finish(args.normalize ? __fdiv_rn(acc[k], args.divisor) : acc[k], base[k], args);
+        acc[k] = finish(acc[k], base[k], args);
       }
       store_group(args.output, args.output_dtype, g, acc);
     }
@@ -377,20 +485,26 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
   // The tail after the last whole group, or everything when a pointer is not 16-byte aligned.
   for (unsigned long long e = scalar_start + first; e < n; e += stride) {
     float acc = 0.0f;
-    const float base = args.task_vectors ? load_element(args.inputs[0], args.input_dtypes[0], e) : 0.0f;
+    if (args.op != AMALGAM_OP_SUM) {
+      store_element(args.output, args.output_dtype, e,
+                    pair_element(load_work_element(1, e, args), load_work_element(0, e, args), e, args));
+      continue;
+    }
+    const float base = args.task_vectors ? load_work_element(0, e, args) : 0.0f;
     if (args.consensus) {
       float td[AMALGAM_MAX_INPUTS];
       for (int i = 1; i < args.input_count; ++i) {
-        td[i] = task_element(load_element(args.inputs[i], args.input_dtypes[i], e), base, i, e, args);
+        td[i] = task_element(load_work_element(i, e, args), base, i, e, args);
       }
       store_element(args.output, args.output_dtype, e, consensus_element(td, base, args));
       continue;
     }
     for (int i = summed; i < args.input_count; ++i) {
-      const float x = load_element(args.inputs[i], args.input_dtypes[i], e);
-      acc = combine(acc, args.task_vectors ? task_element(x, base, i, e, args) : x, args.weights[i], i == summed);
+      const float x = load_work_element(i, e, args);
+      acc = combine(acc, args.task_vectors ? task_element(x, base, i, e, args) : x, weight_of(i, e, args), i == summed,
+                    args);
     }
-    acc = finish(args.normalize ? __fdiv_rn(acc, args.divisor) : acc, base, args);
+    acc = finish(acc, base, args);
     store_element(args.output, args.output_dtype, e, acc);
   }
 }

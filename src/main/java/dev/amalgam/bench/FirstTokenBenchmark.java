@@ -45,7 +45,7 @@ public final class FirstTokenBenchmark {
     GenerationResult first;
     try (MergePlan plan = MergePlanner.plan(mergeConfig);
         WeightSource weights = device.mergeInMemory(plan, MergeEngine.MergeProgress.NONE);
-        Transformer model = Transformer.load(device.backend(), plan.templateConfig(), weights)) {
+        Transformer model = Transformer.load(device.backend(), plan.outputConfig(), weights)) {
       int[] prompt = new SplittableRandom(seed).ints(promptLength, 0, model.spec().vocabSize()).toArray();
       first = new Generator(model, Set.of()).generate(prompt, GenerationSettings.greedy(1), TokenText.NONE,
           TokenListener.NONE);

@@ -149,8 +149,9 @@ public final class MergeBenchmark {
   }
 
   /**
-   * The config {@code method} is timed with: models a and b over the base, with every parameter the method
-   * reads at a typical value (weights 0.5, density 0.5, gamma 0.01, epsilon 0.15, select_topk 0.5, seed 1).
+   * The config {@code method} is timed with: models a and b over the base (only a where the method merges one
+   * model; no base where the method would merge it like the models), with every parameter the method reads at a typical value (weights 0.5,
+   * density 0.5, gamma 0.01, epsilon 0.15, select_topk 0.5, t 0.5, seed 1).
    */
   static String methodConfig(String method) {
     MergeMethod m = MergeMethods.named(method);
@@ -164,11 +165,18 @@ public final class MergeBenchmark {
         });
       }
     }
-    String models = parameters.isEmpty() ? "  - model: a\n  - model: b\n"
-        : "  - model: a\n    parameters: {" + String.join(", ", parameters) + "}\n"
-            + "  - model: b\n    parameters: {" + String.join(", ", parameters) + "}\n";
-    String global = m.globalParameters().contains("select_topk") ? "parameters: {select_topk: 0.5}\n" : "";
-    return "models:\n" + models + "merge_method: " + method + "\nbase_model: base\ndtype: bfloat16\n" + global
+    String own = parameters.isEmpty() ? "\n" : "\n    parameters: {" + String.join(", ", parameters) + "}\n";
+    boolean oneModel = m.maxModels() == 1;
+    String models = "  - model: a" + own + (oneModel ? "" : "  - model: b" + own);
+    List<String> globals = new ArrayList<>();
+    for (String name : List.of("select_topk", "t")) {
+      if (m.globalParameters().contains(name)) {
+        globals.add(name + ": 0.5");
+      }
+    }
+    String global = globals.isEmpty() ? "" : "parameters: {" + String.join(", ", globals) + "}\n";
+    String base = m.baseRole() == MergeMethod.BaseRole.MERGED ? "" : "base_model: base\n";
+    return "models:\n" + models + "merge_method: " + method + "\n" + base + "dtype: bfloat16\n" + global
         + "random_seed: 1\n";
   }
 

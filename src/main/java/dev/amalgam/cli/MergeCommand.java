@@ -7,6 +7,7 @@ import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.device.Device;
 import dev.amalgam.device.DeviceChoice;
+import dev.amalgam.merge.Arithmetic;
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
@@ -50,10 +51,25 @@ import picocli.CommandLine.Spec;
       "  ties              task vectors cut to their largest `density`, then a sign election",
       "  dare_linear       task vectors keep a random `density`, rescaled (random: set random_seed or --random-seed)",
       "  dare_ties         dare's drops, then ties' sign election",
-      "  breadcrumbs       the `gamma` largest magnitudes dropped, the next `density` kept (breadcrumbs_ties: + sign election)",
+      "  breadcrumbs       the `gamma` largest magnitudes dropped, the next `density` kept",
+      "  breadcrumbs_ties  breadcrumbs' cuts, then ties' sign election",
       "  della             random drops ranked by magnitude within each row (`density` +/- `epsilon`), sign election",
       "  della_linear      della's drops without the sign election",
       "  sce               variance-selected task vectors (select_topk), weighted by their mean square; no weights",
+      "  model_stock       the models' average pulled toward the base by their angle; needs base_model and 2 models",
+      "  slerp             spherical interpolation from base_model (t = 0) to one other model (t = 1); t required",
+      "  nuslerp           spherical interpolation of two models (t = w1 / (w0 + w1)), per tensor, row or column",
+      "  multislerp        barycentric interpolation of several models on the hypersphere; weight",
+      "  karcher           the Riemannian mean of the models on the hypersphere; max_iter, tol",
+      "  nearswap          the model's values near the base's (within t), blended toward the base elsewhere",
+      "  arcee_fusion      a model's most important changes to the base, by a median + 1.5 IQR threshold",
+      "  passthrough       one model's tensors (times scale); with `slices:`, layer ranges stacked (frankenmerges)",
+      "",
+      "Slices (frankenmerges): instead of `models`, a list of layer ranges stacked into the output's layers:",
+      "  slices:",
+      "    - sources: [{model: qwen2-tiny-a, layer_range: [0, 3]}]",
+      "    - sources: [{model: qwen2-tiny-b, layer_range: [1, 4]}]",
+      "  merge_method: passthrough",
       "",
       "Examples:",
       "  amalgam merge examples/linear.yml /tmp/merged",
@@ -102,11 +118,26 @@ final class MergeCommand implements Callable<Integer> {
           + "mergekit_config.yml, so the merge can be repeated.")
   Long randomSeed;
 
+  @Option(names = "--arithmetic", defaultValue = "exact", paramLabel = "exact|mergekit",
+      description = "exact (default): every element in float32, rounded once. mergekit: round the inputs and every "
+          + "operation to the config's dtype (else the inputs'), as mergekit does in bfloat16 or float16, to "
+          + "reproduce a model mergekit made bit for bit (linear, task_arithmetic, ties, breadcrumbs, nearswap, "
+          + "passthrough; the others come close).")
+  String arithmetic;
+
   @Option(names = "--dry-run", description = "Validate the config and inputs, print the plan, write nothing.")
   boolean dryRun;
 
   @Option(names = "--json", description = "Print a JSON summary on stdout.")
   boolean json;
+
+  private Arithmetic arithmetic() {
+    return switch (arithmetic) {
+      case "exact" -> Arithmetic.EXACT;
+      case "mergekit" -> Arithmetic.MERGEKIT;
+      default -> throw new UserError("--arithmetic must be exact or mergekit, not " + arithmetic);
+    };
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -120,7 +151,7 @@ final class MergeCommand implements Callable<Integer> {
     if (randomSeed != null) {
       mergeConfig = mergeConfig.withRandomSeed(randomSeed);
     }
-    try (MergePlan plan = MergePlanner.plan(mergeConfig)) {
+    try (MergePlan plan = MergePlanner.plan(mergeConfig, arithmetic())) {
       if (plan.seedDrawn() && !json) {
         long seed = plan.config().randomSeed().orElseThrow();
         spec.commandLine().getErr().println("random seed " + seed + " (drawn; repeat this merge with --random-seed "
@@ -166,6 +197,7 @@ final class MergeCommand implements Callable<Integer> {
       ObjectNode node = new ObjectMapper().createObjectNode();
       node.put("output", r.output().toString());
       plan.config().randomSeed().ifPresent(seed -> node.put("random_seed", seed));
+      node.put("arithmetic", arithmetic().name().toLowerCase(Locale.ROOT));
       node.put("tensors", r.tensors());
       node.put("input_bytes", r.inputBytes());
       node.put("output_bytes", r.outputBytes());

@@ -46,8 +46,8 @@ final class MethodsCommand implements Callable<Integer> {
     }
     for (MergeMethod m : methods) {
       out.println(m.name() + ": " + m.displayName());
-      out.println("  base_model " + (m.taskVectors() ? "required" : "optional") + "; " + (m.random()
-          ? "random (random_seed or --random-seed)" : "deterministic"));
+      out.println("  base_model " + m.baseRole().description() + "; models: " + modelCount(m) + "; "
+          + (m.random() ? "random (random_seed or --random-seed)" : "deterministic"));
       for (MethodParameter p : m.parameters()) {
         out.printf("  %-12s %-9s %-16s %s%n", p.name(), p.perModel() ? "per model" : "global",
             p.required() ? "required" : "default " + p.defaultValue(), p.meaning());
@@ -56,10 +56,22 @@ final class MethodsCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
+  /** How many models the method merges, besides a base it sets apart. */
+  private static String modelCount(MergeMethod m) {
+    if (m.minModels() == m.maxModels()) {
+      return "exactly " + m.minModels();
+    }
+    return m.maxModels() == Integer.MAX_VALUE ? m.minModels() + " or more" : m.minModels() + " to " + m.maxModels();
+  }
+
   private static ObjectNode describe(MergeMethod m) {
     ObjectNode node = new ObjectMapper().createObjectNode();
     node.put("name", m.name()).put("description", m.displayName())
-        .put("base_model", m.taskVectors() ? "required" : "optional").put("random", m.random());
+        .put("base_model", m.baseRole() == MergeMethod.BaseRole.REQUIRED ? "required" : "optional")
+        .put("min_models", m.minModels()).put("random", m.random());
+    if (m.maxModels() != Integer.MAX_VALUE) {
+      node.put("max_models", m.maxModels());
+    }
     ArrayNode parameters = node.putArray("parameters");
     for (MethodParameter p : m.parameters()) {
       ObjectNode parameter = parameters.addObject().put("name", p.name())

@@ -1,6 +1,7 @@
 package dev.amalgam.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.BoundedText;
 import dev.amalgam.UserError;
 import dev.amalgam.tensor.DType;
@@ -24,6 +25,7 @@ public record MergeConfig(
     String mergeMethod,
     Optional<ModelRef> baseModel,
     List<ModelEntry> models,
+    List<Slice> slices,
     Optional<DType> dtype,
     Optional<DType> outDType,
     Map<String, ParameterValue> parameters,
@@ -34,15 +36,27 @@ public record MergeConfig(
    * command line only), so that a merged model's mergekit_config.yml says how to repeat a random merge.
    */
   static final Set<String> TOP_LEVEL_KEYS =
-      Set.of("models", "merge_method", "base_model", "dtype", "out_dtype", "parameters", "random_seed");
+      Set.of("models", "slices", "merge_method", "base_model", "dtype", "out_dtype", "parameters", "random_seed");
   /** mergekit keys that amalgam understands but does not implement yet: refused, not ignored. */
-  static final Set<String> UNSUPPORTED_KEYS =
-      Set.of("slices", "tokenizer_source", "tokenizer", "chat_template", "modules");
+  static final Set<String> UNSUPPORTED_KEYS = Set.of("tokenizer_source", "tokenizer", "chat_template", "modules");
 
   /** A model as written in the config and the folder it resolves to (relative to the config's folder). */
   public record ModelRef(String written, Path path) {}
 
   public record ModelEntry(ModelRef model, Map<String, ParameterValue> parameters) {}
+
+  /**
+   * One slice of a {@code slices:} config: layers {@code [start, end)} of each source, merged into as many
+   * consecutive output layers; {@code parameters} default those of its sources before the top-level ones.
+   */
+  public record Slice(List<SliceSource> sources, Map<String, ParameterValue> parameters) {
+    public int layers() {
+      return sources.get(0).end() - sources.get(0).start();
+    }
+  }
+
+  /** A slice's source: a model with its parameters, and its {@code layer_range: [start, end]} (end excluded). */
+  public record SliceSource(ModelEntry entry, int start, int end) {}
 
 
   public static MergeConfig load(Path file) {
@@ -61,13 +75,28 @@ public record MergeConfig(
     Path folder = file.toAbsolutePath().getParent();
 
     String method = required(root, "merge_method").asText();
-    JsonNode modelsNode = required(root, "models");
-    if (!modelsNode.isArray() || modelsNode.isEmpty()) {
-      throw new UserError("`models` must be a non-empty list of {model, parameters}");
+    if (root.has("models") == root.has("slices")) {
+      throw new UserError(root.has("models") ? "the config has both `models` and `slices`; use one of them"
+          : "the config has no `models` (or `slices`)");
     }
     List<ModelEntry> models = new ArrayList<>();
-    for (int i = 0; i < modelsNode.size(); i++) {
-      models.add(modelEntry(modelsNode.get(i), "models[" + i + "]", folder));
+    List<Slice> slices = new ArrayList<>();
+    if (root.has("models")) {
+      JsonNode modelsNode = root.get("models");
+      if (!modelsNode.isArray() || modelsNode.isEmpty()) {
+        throw new UserError("`models` must be a non-empty list of {model, parameters}");
+      }
+      for (int i = 0; i < modelsNode.size(); i++) {
+        models.add(modelEntry(modelsNode.get(i), "models[" + i + "]", folder));
+      }
+    } else {
+      JsonNode slicesNode = root.get("slices");
+      if (!slicesNode.isArray() || slicesNode.isEmpty()) {
+        throw new UserError("`slices` must be a non-empty list of {sources: [{model, layer_range, parameters}]}");
+      }
+      for (int i = 0; i < slicesNode.size(); i++) {
+        slices.add(slice(slicesNode.get(i), "slices[" + i + "]", folder));
+      }
     }
     Optional<ModelRef> base = root.hasNonNull("base_model")
         ? Optional.of(modelRef(root.get("base_model"), "base_model", folder))
@@ -75,7 +104,7 @@ public record MergeConfig(
     Map<String, ParameterValue> parameters = root.has("parameters")
         ? parameters(root.get("parameters"), "parameters")
         : Map.of();
-    return new MergeConfig(file, yamlText, method, base, models,
+    return new MergeConfig(file, yamlText, method, base, models, slices,
         dtype(root, "dtype"), dtype(root, "out_dtype"), parameters, randomSeed(root));
   }
 
@@ -92,8 +121,8 @@ public record MergeConfig(
       return this;
     }
     String text = yamlText.endsWith("\n") || yamlText.isEmpty() ? yamlText : yamlText + "\n";
-    return new MergeConfig(file, text + "random_seed: " + seed + "\n", mergeMethod, baseModel, models, dtype,
-        outDType, parameters, OptionalLong.of(seed));
+    return new MergeConfig(file, text + "random_seed: " + seed + "\n", mergeMethod, baseModel, models, slices,
+        dtype, outDType, parameters, OptionalLong.of(seed));
   }
 
   /** The dtype the merged tensors are written in: out_dtype, else dtype, else empty (then the inputs'). */
@@ -101,9 +130,15 @@ public record MergeConfig(
     return outDType.isPresent() ? outDType : dtype;
   }
 
-  /** Where config.json and the tokenizer come from: the base model, else the first model. */
+  /** Where config.json and the tokenizer come from: the base model, else the first model (or first slice's). */
   public ModelRef templateModel() {
-    return baseModel.orElse(models.get(0).model());
+    return baseModel.orElse(models.isEmpty() ? slices.get(0).sources().get(0).entry().model() : models.get(0).model());
+  }
+
+  /** Every model entry the config lists: its models, or its slices' sources. */
+  public List<ModelEntry> listedModels() {
+    return models.isEmpty() ? slices.stream().flatMap(s -> s.sources().stream()).map(SliceSource::entry).toList()
+        : models;
   }
 
   private static void checkKeys(JsonNode root) {
@@ -120,6 +155,48 @@ public record MergeConfig(
             + " (known keys: " + String.join(", ", TOP_LEVEL_KEYS.stream().sorted().toList()) + ")");
       }
     });
+  }
+
+  private static Slice slice(JsonNode node, String where, Path folder) {
+    if (!node.isObject()) {
+      throw new UserError(where + " must be {sources: [{model, layer_range, parameters}], parameters: {...}}");
+    }
+    node.fieldNames().forEachRemaining(key -> {
+      if (!key.equals("sources") && !key.equals("parameters")) {
+        throw new UserError("unknown key `" + key + "` in " + where + Suggestions.hint(key, List.of("sources", "parameters"))
+            + (key.equals("base_model") ? " (set base_model at the top level)" : ""));
+      }
+    });
+    JsonNode sourcesNode = node.get("sources");
+    if (sourcesNode == null || !sourcesNode.isArray() || sourcesNode.isEmpty()) {
+      throw new UserError(where + ".sources must be a non-empty list of {model, layer_range, parameters}");
+    }
+    List<SliceSource> sources = new ArrayList<>();
+    for (int i = 0; i < sourcesNode.size(); i++) {
+      String at = where + ".sources[" + i + "]";
+      JsonNode source = sourcesNode.get(i);
+      if (!source.isObject() || !source.has("layer_range")) {
+        throw new UserError(at + " must be {model, layer_range: [start, end], parameters}");
+      }
+      JsonNode range = source.get("layer_range");
+      if (!range.isArray() || range.size() != 2 || !range.get(0).canConvertToInt() || !range.get(1).canConvertToInt()
+          || !range.get(0).isIntegralNumber() || !range.get(1).isIntegralNumber()
+          || range.get(0).asInt() < 0 || range.get(1).asInt() <= range.get(0).asInt()) {
+        throw new UserError(at + ".layer_range must be [start, end] with 0 <= start < end (end excluded), not " + range);
+      }
+      ObjectNode entry = ((ObjectNode) source).deepCopy();
+      entry.remove("layer_range");
+      sources.add(new SliceSource(modelEntry(entry, at, folder), range.get(0).asInt(), range.get(1).asInt()));
+      if (sources.get(i).end() - sources.get(i).start() != sources.get(0).end() - sources.get(0).start()) {
+        throw new UserError(at + ".layer_range " + range + " has " + (range.get(1).asInt() - range.get(0).asInt())
+            + " layers, and " + where + ".sources[0]'s has " + (sources.get(0).end() - sources.get(0).start())
+            + "; the sources of a slice are merged layer by layer, so they must have as many");
+      }
+    }
+    Map<String, ParameterValue> parameters = node.has("parameters")
+        ? parameters(node.get("parameters"), where + ".parameters")
+        : Map.of();
+    return new Slice(sources, parameters);
   }
 
   private static ModelEntry modelEntry(JsonNode node, String where, Path folder) {

@@ -1,6 +1,7 @@
 package dev.amalgam.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.BoundedJson;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * A model's {@code config.json}, in either format found in the wild: transformers 4 ({@code torch_dtype},
@@ -173,6 +175,30 @@ public final class ModelConfig {
       ids.add(n.asInt());
     }
     return ids;
+  }
+
+  /**
+   * This config for a model whose layer i is this model's layer {@code sourceLayers[i]} (a frankenmerge):
+   * {@code num_hidden_layers} is their count, and every top-level list with one entry per layer
+   * ({@code layer_types} and the like) follows the layers. mergekit leaves such lists at their old length, which
+   * transformers then misreads.
+   */
+  public ModelConfig withLayers(List<Integer> sourceLayers) {
+    Optional<Integer> layers = numLayersIfKnown();
+    if (layers.isEmpty() || sourceLayers.size() == layers.get()
+        && sourceLayers.equals(IntStream.range(0, layers.get()).boxed().toList())) {
+      return this;
+    }
+    ObjectNode copy = raw.deepCopy();
+    copy.put("num_hidden_layers", sourceLayers.size());
+    raw.fields().forEachRemaining(field -> {
+      if (field.getValue().isArray() && field.getValue().size() == layers.get()
+          && !field.getKey().equals("architectures")) {
+        ArrayNode remapped = copy.putArray(field.getKey());
+        sourceLayers.forEach(layer -> remapped.add(field.getValue().get(layer)));
+      }
+    });
+    return new ModelConfig(source, copy);
   }
 
   /** This config as JSON with its dtype set, using whichever key the original used. */

@@ -46,12 +46,11 @@ public final class LanguageModel implements AutoCloseable {
 
   /**
    * Generates from weights that are not a checkpoint folder, such as a merge result in host memory or already
-   * on the GPU, with {@code modelDir} supplying config.json, the tokenizer and generation_config.json. Host
-   * weights are copied to the backend, so the caller may release them once this returns; device-resident ones
-   * are taken over by the backend (see {@link WeightSource.Weight#placeOn}).
+   * on the GPU, described by {@code config}, with {@code modelDir} supplying the tokenizer and
+   * generation_config.json. Host weights are copied to the backend, so the caller may release them once this
+   * returns; device-resident ones are taken over by the backend (see {@link WeightSource.Weight#placeOn}).
    */
-  public static LanguageModel fromWeights(Backend backend, Path modelDir, WeightSource weights) {
-    ModelConfig config = ModelConfig.read(modelDir.resolve("config.json"));
+  public static LanguageModel fromWeights(Backend backend, Path modelDir, ModelConfig config, WeightSource weights) {
     return assemble(backend, modelDir, config, weights);
   }
 

@@ -47,7 +47,7 @@ public final class ModelSource {
         merged = LanguageModel.open(device.backend(), save.folder());
       } else {
         try (WeightSource weights = device.mergeInMemory(plan, MergeEngine.MergeProgress.NONE)) {
-          merged = LanguageModel.fromWeights(device.backend(), plan.templateModel().dir(), weights);
+          merged = LanguageModel.fromWeights(device.backend(), plan.templateModel().dir(), plan.outputConfig(), weights);
           where = weights.description();
         }
       }

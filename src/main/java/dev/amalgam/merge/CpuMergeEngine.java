@@ -26,6 +26,7 @@ public final class CpuMergeEngine implements MergeEngine {
 
   /** Kernels and output buffers are per thread, reused for every chunk. */
   private static final ThreadLocal<LinearKernel> KERNELS = ThreadLocal.withInitial(LinearKernel::new);
+  private static final ThreadLocal<PairKernel> PAIR_KERNELS = ThreadLocal.withInitial(PairKernel::new);
   private static final ThreadLocal<ByteBuffer> OUTPUTS = ThreadLocal.withInitial(
       () -> ByteBuffer.allocateDirect(CHUNK_ELEMENTS * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN));
 
@@ -64,13 +65,15 @@ public final class CpuMergeEngine implements MergeEngine {
         ByteBuffer[] mapped = tensor.inputs().stream()
             .map(info -> inputs.map(info).order(ByteOrder.LITTLE_ENDIAN)).toArray(ByteBuffer[]::new);
         // Whole-tensor statistics, before any chunk's element op needs them.
-        TensorStatistics statistics = tensor.taskVectors()
+        RuleStatistics ruled = tensor.rule() != null
+            ? await(statisticsPool.submit(() -> RuleStatistics.of(tensor, mapped))) : null;
+        TensorStatistics statistics = tensor.taskVectors() && ruled == null
             ? await(statisticsPool.submit(() -> TensorStatistics.of(tensor, mapped))) : null;
         for (int c = 0; c < count; c++) {
           long start = (long) c * CHUNK_ELEMENTS;
           long end = Math.min(elements, start + CHUNK_ELEMENTS);
           chunks.add(pool.submit(() -> {
-            mergeChunk(tensor, mapped, statistics, output, start, end);
+            mergeChunk(tensor, mapped, statistics, ruled, output, start, end);
             if (remaining.decrementAndGet() == 0) {
               progress.tensorDone(tensor);
             }
@@ -87,19 +90,29 @@ public final class CpuMergeEngine implements MergeEngine {
   }
 
   private static void mergeChunk(PlannedTensor tensor, ByteBuffer[] inputs, TensorStatistics statistics,
-      MergeOutput output, long start, long end) {
+      RuleStatistics ruled, MergeOutput output, long start, long end) {
     DType[] types = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outBytes = tensor.outDType().byteSize();
     ByteBuffer out = OUTPUTS.get();
-    TaskVectorThinning thinning = tensor.sparsification() == null ? null
-        : new TaskVectorThinning(tensor, inputs, statistics);
-    if (tensor.consensus()) {
-      KERNELS.get().runWithConsensus(inputs, types, statistics.weightsOr(tensor.weights()), thinning,
-          tensor.sce() != null, statistics.varianceCut(), tensor.normalize(), tensor.lambda(), out, tensor.outDType(),
-          start, end);
+    if (tensor.rule() instanceof TensorRule.Combination) {
+      // One segment's weights are the tensor's: the plain weighted sum.
+      boolean whole = ruled.segments() == TensorRule.Segments.TENSOR;
+      KERNELS.get().run(inputs, types, whole ? ruled.values() : tensor.weights(), 1f, tensor.taskVectors(), 1f, null,
+          whole ? null : ruled, tensor.rounding(), out, tensor.outDType(), start, end);
+    } else if (tensor.rule() != null) {
+      PAIR_KERNELS.get().run(inputs, types, tensor.rule(), ruled, tensor.rounding(), out, tensor.outDType(), start,
+          end);
     } else {
-      KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(),
-          thinning, out, tensor.outDType(), start, end);
+      TaskVectorThinning thinning = tensor.sparsification() == null ? null
+          : new TaskVectorThinning(tensor, inputs, statistics);
+      if (tensor.consensus()) {
+        KERNELS.get().runWithConsensus(inputs, types, statistics.weightsOr(tensor.weights()), thinning,
+            tensor.sce() != null, statistics.varianceCut(), tensor.normalize(), tensor.lambda(), tensor.rounding(),
+            out, tensor.outDType(), start, end);
+      } else {
+        KERNELS.get().run(inputs, types, tensor.weights(), tensor.divisor(), tensor.taskVectors(), tensor.lambda(),
+            thinning, null, tensor.rounding(), out, tensor.outDType(), start, end);
+      }
     }
     output.accept(tensor, start * outBytes,
         out.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit((int) ((end - start) * outBytes)));

@@ -105,8 +105,7 @@ public final class CudaMergeEngine implements MergeEngine {
 
   private CudaMergePipeline openPipeline(List<PlannedTensor> tensors, long outputChunkBytes) {
     long stagingBytes = tensors.stream()
-        .mapToLong(t -> StagingSlot.stagingBytes(t.inputs(), Math.min(t.elementCount(), chunkElements),
-            t.sparsification() != null && t.sparsification().kind().random()))
+        .mapToLong(t -> StagingSlot.stagingBytes(t, Math.min(t.elementCount(), chunkElements)))
         .max().orElse(0);
     List<StagingSlot> slots = new ArrayList<>();
     try {

@@ -71,25 +71,22 @@ final class CudaMergePipeline implements AutoCloseable {
       completions.put(new Completion(null, target, 0, 0, true));
       return;
     }
-    DType[] inputTypes = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     int outputBytes = tensor.outDType().byteSize();
-    // Thinning statistics are found on the host, from the mapped inputs, for now: passes before the chunks upload.
-    TensorStatistics statistics = tensor.taskVectors()
-        ? TensorStatistics.of(tensor, mapped.toArray(ByteBuffer[]::new)) : null;
+    // Statistics are found on the host, from the mapped inputs, for now: passes before the chunks upload.
+    ByteBuffer[] inputs = mapped.toArray(ByteBuffer[]::new);
+    RuleStatistics ruled = tensor.rule() != null ? RuleStatistics.of(tensor, inputs) : null;
+    TensorStatistics statistics = tensor.taskVectors() && ruled == null ? TensorStatistics.of(tensor, inputs) : null;
     for (long start = 0; start < n; start += chunkElements) {
       rethrowFailure();
       long count = Math.min(chunkElements, n - start);
       StagingSlot slot = freeSlots.take();
       try {
-        long[] keepBits = new long[mapped.size()];
-        long[] inputs = slot.upload(tensor.inputs(), mapped, statistics == null ? null : statistics.keepMasks(),
-            start, count, keepBits);
+        StagingSlot.Uploaded uploaded = slot.upload(tensor.inputs(), mapped,
+            statistics == null ? null : statistics.keepMasks(), ruled, start, count);
         long requested = target.deviceOutput(start);
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
-        MergeKernel.weightedSum(kernel.on(slot.stream), new MergeKernelArgs(inputs, inputTypes,
-            statistics == null ? tensor.weights() : statistics.weightsOr(tensor.weights()),
-            tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count,
-            statistics == null ? null : MergeKernelArgs.TaskVectors.of(tensor, statistics, start, keepBits)));
+        MergeKernel.weightedSum(kernel.on(slot.stream),
+            kernelArgs(tensor, statistics, ruled, uploaded, output, start, count));
         long downloadBytes = requested >= 0 ? 0 : count * outputBytes;
         if (downloadBytes > 0) {
           slot.download(downloadBytes);
@@ -107,6 +104,28 @@ final class CudaMergePipeline implements AutoCloseable {
         throw e;
       }
     }
+  }
+
+  /** The kernel's arguments for the chunk of {@code tensor} at {@code start}, uploaded to {@code uploaded}. */
+  static MergeKernelArgs kernelArgs(PlannedTensor tensor, TensorStatistics statistics, RuleStatistics ruled,
+      StagingSlot.Uploaded uploaded, long output, long start, long count) {
+    DType[] inputTypes = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
+    if (ruled == null) {
+      return new MergeKernelArgs(uploaded.inputs(), inputTypes,
+          statistics == null ? tensor.weights() : statistics.weightsOr(tensor.weights()),
+          tensor.divisor(), tensor.normalize(), output, tensor.outDType(), count,
+          statistics == null ? null : MergeKernelArgs.TaskVectors.of(tensor, statistics, start, uploaded.keepBits()),
+          null, tensor.rounding());
+    }
+    TensorRule rule = tensor.rule();
+    int op = rule instanceof TensorRule.NearSwap ? MergeKernelArgs.OP_NEARSWAP
+        : rule instanceof TensorRule.Fusion ? MergeKernelArgs.OP_FUSION : 0;
+    // A combination over one segment has the tensor's weights; others read their segment's.
+    boolean whole = op == 0 && ruled.segments() == TensorRule.Segments.TENSOR;
+    return new MergeKernelArgs(uploaded.inputs(), inputTypes, whole ? ruled.values() : tensor.weights(), 1f, false,
+        output, tensor.outDType(), count,
+        tensor.taskVectors() ? MergeKernelArgs.TaskVectors.whole(tensor.inputs().size(), start) : null,
+        new MergeKernelArgs.Rule(op, ruled.parameter(), ruled, uploaded.segmentValues(), start), tensor.rounding());
   }
 
   /** Waits until every submitted tensor is finished, then throws the first failure of the completion side. */

@@ -14,7 +14,7 @@ import java.nio.ByteBuffer;
  * can vectorize. Element-wise ByteBuffer access was 3–4x slower.
  */
 public final class LinearKernel {
-  private static final int BLOCK = 8192;
+  static final int BLOCK = 8192;
 
   private final short[] halves = new short[BLOCK];
   private final float[] floats = new float[BLOCK];
@@ -31,6 +31,7 @@ public final class LinearKernel {
   private final int[] elected = new int[BLOCK];
   private final float[] divisors = new float[BLOCK];
   private final short[] rounded = new short[BLOCK];
+  private final float[] elementWeights = new float[BLOCK];
 
   /**
    * Merges elements {@code [from, to)} of the inputs into {@code out}, element {@code from} going to the start
@@ -39,44 +40,81 @@ public final class LinearKernel {
    */
   public void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor,
       ByteBuffer out, DType outType, long from, long to) {
-    run(inputs, inputTypes, weights, divisor, false, 1f, null, out, outType, from, to);
+    run(inputs, inputTypes, weights, divisor, false, 1f, null, null, null, out, outType, from, to);
   }
 
   /**
    * As above; with {@code taskVectors}, input 0 is the base, each task vector is thinned by {@code thinning}
-   * (null keeps it whole) and {@code lambda} scales the combined deltas.
+   * (null keeps it whole) and {@code lambda} scales the combined deltas. With {@code segmentWeights} (null for
+   * none), each element's weights are its segment's ({@link RuleStatistics#weights}), not {@code weights}. With a
+   * {@code rounding} dtype (null for none), mergekit's arithmetic: the inputs, the weights and each operation's
+   * result are rounded to it, the sum accumulating in float32 ({@link WorkRounding}); {@code divisor} is then the
+   * rounded one ({@link PlannedTensor#divisor}).
    */
   void run(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean taskVectors,
-      float lambda, TaskVectorThinning thinning, ByteBuffer out, DType outType, long from, long to) {
+      float lambda, TaskVectorThinning thinning, RuleStatistics segmentWeights, DType rounding, ByteBuffer out,
+      DType outType, long from, long to) {
     int firstSummed = taskVectors ? 1 : 0;
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
       int n = (int) Math.min(BLOCK, to - start);
       if (taskVectors) {
         load(inputs[0], inputTypes[0], offset, n);
+        WorkRounding.round(floats, n, rounding);
         System.arraycopy(floats, 0, base, 0, n);
       }
       for (int m = firstSummed; m < inputs.length; m++) {
         load(inputs[m], inputTypes[m], offset, n);
+        WorkRounding.round(floats, n, rounding);
         if (taskVectors) {
           for (int i = 0; i < n; i++) {
             floats[i] = floats[i] - base[i];
           }
+          WorkRounding.round(floats, n, rounding);
           if (thinning != null) {
             thinning.thin(m, start, floats, n);
+            WorkRounding.round(floats, n, rounding);
           }
         }
-        accumulate(m == firstSummed, weights[m], n);
+        if (segmentWeights != null) {
+          segmentWeights.weights(start, n, m, elementWeights);
+        }
+        if (rounding == null) {
+          if (segmentWeights == null) {
+            accumulate(m == firstSummed, weights[m], n);
+          } else {
+            accumulateEach(m == firstSummed, n);
+          }
+        } else {
+          // Each product rounded on its own, then summed in float32.
+          float w = WorkRounding.round(weights[m], rounding);
+          for (int i = 0; i < n; i++) {
+            floats[i] = floats[i] * (segmentWeights == null ? w : WorkRounding.round(elementWeights[i], rounding));
+          }
+          WorkRounding.round(floats, n, rounding);
+          accumulate(m == firstSummed, 1f, n);
+        }
       }
+      WorkRounding.round(acc, n, rounding);
       if (divisor != 1f) {
         for (int i = 0; i < n; i++) {
           acc[i] = acc[i] / divisor;
         }
+        WorkRounding.round(acc, n, rounding);
       }
       if (taskVectors) {
-        for (int i = 0; i < n; i++) {
-          acc[i] = base[i] + (lambda != 1f ? acc[i] * lambda : acc[i]);
+        if (lambda != 1f) {
+          // torch (as mergekit ran it) casts a Python scalar to the tensor's dtype before multiplying.
+          float scale = WorkRounding.round(lambda, rounding);
+          for (int i = 0; i < n; i++) {
+            acc[i] = acc[i] * scale;
+          }
+          WorkRounding.round(acc, n, rounding);
         }
+        for (int i = 0; i < n; i++) {
+          acc[i] = base[i] + acc[i];
+        }
+        WorkRounding.round(acc, n, rounding);
       }
       store(out, outType, offset - (int) from, n);
     }
@@ -89,28 +127,34 @@ public final class LinearKernel {
    * A masked-out term is multiplied by 0, not skipped, so signed zeros come out as in torch. Before weighting,
    * each task vector is thinned by {@code thinning} (null keeps it whole), as mergekit's sparsifiers do.
    *
+   * <p>With a {@code rounding} dtype, mergekit's arithmetic, as in {@link #run}.
+   *
    * <p>With {@code sce}, SCE's variant: an element is kept in every task vector only where the bit pattern of
    * its variance across them ({@link TensorStatistics#selectByVariance}) is at least {@code varianceCut}; the sign is
    * elected by {@code Σ δ} and agreement read from δ, unweighted; and the divisor is {@code max(div, 1e-6)}.
    */
   void runWithConsensus(ByteBuffer[] inputs, DType[] inputTypes, float[] weights, TaskVectorThinning thinning,
-      boolean sce, int varianceCut, boolean normalize, float lambda, ByteBuffer out, DType outType, long from,
-      long to) {
+      boolean sce, int varianceCut, boolean normalize, float lambda, DType rounding, ByteBuffer out, DType outType,
+      long from, long to) {
     int count = inputs.length;
     // Loops run over the block, one input at a time, so that the JIT can vectorize them.
     for (long start = from; start < to; start += BLOCK) {
       int offset = Math.toIntExact(start);
       int n = (int) Math.min(BLOCK, to - start);
       load(inputs[0], inputTypes[0], offset, n);
+      WorkRounding.round(floats, n, rounding);
       System.arraycopy(floats, 0, base, 0, n);
       for (int m = 1; m < count; m++) {
         load(inputs[m], inputTypes[m], offset, n);
+        WorkRounding.round(floats, n, rounding);
         float[] d = block(deltas, m);
         for (int i = 0; i < n; i++) {
           d[i] = floats[i] - base[i];
         }
+        WorkRounding.round(d, n, rounding);
         if (thinning != null) {
           thinning.thin(m, start, d, n);
+          WorkRounding.round(d, n, rounding);
         }
       }
       if (sce) {
@@ -125,10 +169,11 @@ public final class LinearKernel {
       for (int m = 1; m < count; m++) {
         float[] d = deltas[m];
         float[] wd = block(weighted, m);
-        float w = weights[m];
+        float w = WorkRounding.round(weights[m], rounding);
         for (int i = 0; i < n; i++) {
           wd[i] = d[i] * w;
         }
+        WorkRounding.round(wd, n, rounding);
       }
       float[][] votes = sce ? deltas : weighted;
       System.arraycopy(votes[1], 0, sums, 0, n);
@@ -138,13 +183,14 @@ public final class LinearKernel {
           sums[i] = sums[i] + v[i];
         }
       }
+      WorkRounding.round(sums, n, rounding);
       for (int i = 0; i < n; i++) {
         elected[i] = electedSignBit(sums[i]);
       }
       for (int m = 1; m < count; m++) {
         float[] v = votes[m];
         float[] wd = weighted[m];
-        float w = weights[m];
+        float w = WorkRounding.round(weights[m], rounding);
         if (m == 1) {
           for (int i = 0; i < n; i++) {
             float agrees = agreement(v[i], elected[i]);
@@ -159,6 +205,8 @@ public final class LinearKernel {
           }
         }
       }
+      WorkRounding.round(acc, n, rounding);
+      WorkRounding.round(divisors, n, rounding);
       if (sce) {
         // Not Math.max, which the kernel's fmaxf would not match on NaN: torch's clamp keeps a NaN.
         for (int i = 0; i < n; i++) {
@@ -169,14 +217,18 @@ public final class LinearKernel {
           acc[i] = acc[i] / (divisors[i] == 0f ? 1f : divisors[i]);
         }
       }
+      WorkRounding.round(acc, n, rounding);
       if (lambda != 1f) {
+        float scale = WorkRounding.round(lambda, rounding);
         for (int i = 0; i < n; i++) {
-          acc[i] = acc[i] * lambda;
+          acc[i] = acc[i] * scale;
         }
+        WorkRounding.round(acc, n, rounding);
       }
       for (int i = 0; i < n; i++) {
         acc[i] = base[i] + acc[i];
       }
+      WorkRounding.round(acc, n, rounding);
       store(out, outType, offset - (int) from, n);
     }
   }
@@ -225,12 +277,30 @@ public final class LinearKernel {
     }
   }
 
+  /** {@link #accumulate} with a weight per element, from {@code elementWeights}. */
+  private void accumulateEach(boolean first, int n) {
+    if (first) {
+      for (int i = 0; i < n; i++) {
+        acc[i] = floats[i] * elementWeights[i];
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        acc[i] = acc[i] + floats[i] * elementWeights[i];
+      }
+    }
+  }
+
   private void store(ByteBuffer buffer, DType type, int offset, int n) {
+    store(buffer, type, offset, n, acc, rounded);
+  }
+
+  /** Rounds {@code values[0, n)} once to {@code type} into {@code buffer} from element {@code offset}. */
+  static void store(ByteBuffer buffer, DType type, int offset, int n, float[] values, short[] rounded) {
     switch (type) {
       case BF16 -> {
         // FloatBits.floatToBf16 written without a branch, which lets the JIT vectorize the loop.
         for (int i = 0; i < n; i++) {
-          int bits = Float.floatToRawIntBits(acc[i]);
+          int bits = Float.floatToRawIntBits(values[i]);
           int nearestEven = (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16;
           int quietNaN = (bits >>> 16) | 0x40;
           rounded[i] = (short) ((bits & 0x7fffffff) > 0x7f800000 ? quietNaN : nearestEven);
@@ -239,11 +309,11 @@ public final class LinearKernel {
       }
       case F16 -> {
         for (int i = 0; i < n; i++) {
-          rounded[i] = FloatBits.floatToF16(acc[i]);
+          rounded[i] = FloatBits.floatToF16(values[i]);
         }
         buffer.asShortBuffer().put(offset, rounded, 0, n);
       }
-      case F32 -> buffer.asFloatBuffer().put(offset, acc, 0, n);
+      case F32 -> buffer.asFloatBuffer().put(offset, values, 0, n);
       default -> throw new IllegalArgumentException("not a merge output type: " + type);
     }
   }

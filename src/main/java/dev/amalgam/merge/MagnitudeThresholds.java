@@ -83,12 +83,18 @@ final class MagnitudeThresholds {
       float[] deltas = new float[count];
       short[] halves = new short[count];
       TaskVectorView.values(inputs[0], tensor.inputs().get(0).dtype(), from, count, base, halves);
+      WorkRounding.round(base, count, tensor.rounding());
       for (int c = 0; c < thinned.length; c++) {
         TaskVectorView.values(inputs[thinned[c]], tensor.inputs().get(thinned[c]).dtype(), from, count, deltas,
             halves);
+        WorkRounding.round(deltas, count, tensor.rounding());
+        for (int i = 0; i < count; i++) {
+          deltas[i] = deltas[i] - base[i];
+        }
+        WorkRounding.round(deltas, count, tensor.rounding());
         int[] bits = out[c];
         for (int i = 0; i < count; i++) {
-          bits[i] = TaskVectorView.magnitudeBits(deltas[i] - base[i]);
+          bits[i] = TaskVectorView.magnitudeBits(deltas[i]);
         }
       }
     });

@@ -15,13 +15,15 @@ import java.util.Map;
  * @param inputs device addresses of the inputs, in model order
  * @param divisor the sum of the weights when {@code normalize}, as {@code PlannedTensor.divisor()} computes it
  * @param taskVectors null for a weighted sum; else input 0 is the base and the others are task vectors
+ * @param rule null, or a {@link TensorRule}'s segment weights or element op
+ * @param rounding null, or mergekit's arithmetic in that work dtype ({@link WorkRounding})
  */
 public record MergeKernelArgs(
     long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
-    long output, DType outputType, long count, TaskVectors taskVectors) {
+    long output, DType outputType, long count, TaskVectors taskVectors, Rule rule, DType rounding) {
 
   public static final int MAX_INPUTS = 8;
-  static final int SIZE = 400;
+  static final int SIZE = 440;
   static final Map<String, Integer> OFFSETS = Map.ofEntries(
       Map.entry("inputs", 0),
       Map.entry("output", 64),
@@ -46,7 +48,26 @@ public record MergeKernelArgs(
       Map.entry("first_element", 320),
       Map.entry("sce", 328),
       Map.entry("variance_cut", 332),
-      Map.entry("keep_bits", 336));
+      Map.entry("keep_bits", 336),
+      Map.entry("segment_values", 400),
+      Map.entry("segment_length", 408),
+      Map.entry("segment_kind", 416),
+      Map.entry("segment_stride", 420),
+      Map.entry("op", 424),
+      Map.entry("op_parameter", 428),
+      Map.entry("rounding", 432));
+
+  /** The element ops besides the weighted sum, as merge.cu numbers them. */
+  static final int OP_NEARSWAP = 1;
+  static final int OP_FUSION = 2;
+
+  /**
+   * A {@link TensorRule}'s part: {@code op} (0 for the weighted sum, {@link #OP_NEARSWAP}, {@link #OP_FUSION}) and its
+   * {@code parameter}; the {@code statistics}' segments, whose values for this launch's elements sit at device
+   * address {@code segmentValues} (from the row of {@code firstElement} on, or every column's); {@code firstElement}
+   * is the tensor's index of the launch's element 0.
+   */
+  public record Rule(int op, float parameter, RuleStatistics statistics, long segmentValues, long firstElement) {}
 
   /**
    * How the kernel combines task vectors ({@link PlannedTensor}, {@link TaskVectorThinning}), per input where an
@@ -60,6 +81,12 @@ public record MergeKernelArgs(
   public record TaskVectors(float lambda, boolean consensus, MagnitudeThresholds.Cuts cuts, float[] scales,
       float[] keepProbabilities, boolean random, long seed, int tensorKey, long firstElement, boolean sce,
       int varianceCut, long[] keepBits) {
+
+    /** Task vectors of {@code n} inputs summed whole, for a launch that starts at element {@code firstElement}. */
+    static TaskVectors whole(int n, long firstElement) {
+      return new TaskVectors(1f, false, MagnitudeThresholds.Cuts.allKept(n), ones(n), ones(n), false, 0, 0,
+          firstElement, false, 0, new long[n]);
+    }
 
     /**
      * The arguments for the chunk of {@code tensor} that starts at element {@code firstElement}, with the drawn
@@ -86,7 +113,13 @@ public record MergeKernelArgs(
   /** A weighted sum. */
   public MergeKernelArgs(long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
       long output, DType outputType, long count) {
-    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, null);
+    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, null, null, null);
+  }
+
+  /** A sum of task vectors, or a weighted sum. */
+  public MergeKernelArgs(long[] inputs, DType[] inputTypes, float[] weights, float divisor, boolean normalize,
+      long output, DType outputType, long count, TaskVectors taskVectors) {
+    this(inputs, inputTypes, weights, divisor, normalize, output, outputType, count, taskVectors, null, null);
   }
 
   public MergeKernelArgs {
@@ -116,9 +149,7 @@ public record MergeKernelArgs(
     struct.putInt(OFFSETS.get("output_dtype"), KernelDType.code(outputType));
     struct.putFloat(OFFSETS.get("divisor"), divisor);
     struct.putInt(OFFSETS.get("normalize"), normalize ? 1 : 0);
-    TaskVectors t = taskVectors != null ? taskVectors : new TaskVectors(1f, false,
-        MagnitudeThresholds.Cuts.allKept(inputs.length), ones(inputs.length), ones(inputs.length), false, 0, 0, 0,
-        false, 0, new long[inputs.length]);
+    TaskVectors t = taskVectors != null ? taskVectors : TaskVectors.whole(inputs.length, 0);
     struct.putInt(OFFSETS.get("task_vectors"), taskVectors != null ? 1 : 0);
     struct.putFloat(OFFSETS.get("lambda"), t.lambda());
     struct.putInt(OFFSETS.get("consensus"), t.consensus() ? 1 : 0);
@@ -135,13 +166,27 @@ public record MergeKernelArgs(
     struct.putLong(OFFSETS.get("first_element"), t.firstElement());
     struct.putInt(OFFSETS.get("sce"), t.sce() ? 1 : 0);
     struct.putInt(OFFSETS.get("variance_cut"), t.varianceCut());
-    int[] pointers = new int[2 * inputs.length + 1];
+    if (rule != null) {
+      RuleStatistics statistics = rule.statistics();
+      struct.putLong(OFFSETS.get("first_element"), rule.firstElement());
+      struct.putLong(OFFSETS.get("segment_values"), rule.segmentValues());
+      struct.putLong(OFFSETS.get("segment_length"), statistics.segmentLength());
+      struct.putInt(OFFSETS.get("segment_kind"), statistics.segments().ordinal());
+      struct.putInt(OFFSETS.get("segment_stride"), statistics.stride());
+      struct.putInt(OFFSETS.get("op"), rule.op());
+      struct.putFloat(OFFSETS.get("op_parameter"), rule.parameter());
+    }
+    struct.putInt(OFFSETS.get("rounding"), rounding == null ? 0 : KernelDType.code(rounding));
+    int[] pointers = new int[2 * inputs.length + (rule != null ? 2 : 1)];
     for (int i = 0; i < inputs.length; i++) {
       struct.putLong(OFFSETS.get("keep_bits") + 8 * i, t.keepBits()[i]);
       pointers[i] = OFFSETS.get("inputs") + 8 * i;
       pointers[inputs.length + 1 + i] = OFFSETS.get("keep_bits") + 8 * i;
     }
     pointers[inputs.length] = OFFSETS.get("output");
+    if (rule != null) {
+      pointers[2 * inputs.length + 1] = OFFSETS.get("segment_values");
+    }
     return new KernelStruct(struct.array(), pointers);
   }
 

@@ -14,6 +14,14 @@ public final class MergeMethods {
     register(new LinearMerge());
     TaskVectorMerge.all().forEach(MergeMethods::register);
     register(new SceMerge());
+    register(new ModelStockMerge());
+    register(new SlerpMerge());
+    register(new NuSlerpMerge());
+    register(new MultiSlerpMerge());
+    register(new KarcherMerge());
+    register(new NearSwapMerge());
+    register(new ArceeFusionMerge());
+    register(new PassthroughMerge());
   }
 
   private MergeMethods() {}

@@ -23,19 +23,19 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   private final MergeMethod method;
   private final List<ModelDirectory> inputs;
   private final ModelDirectory templateModel;
-  private final ModelConfig templateConfig;
+  private final ModelConfig outputConfig;
   private final List<PlannedTensor> tensors;
   private final DType outDType;
   private final boolean seedDrawn;
   private final Map<Path, ModelDirectory> byFile = new HashMap<>();
 
   MergePlan(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs, ModelDirectory templateModel,
-      List<PlannedTensor> tensors, DType outDType, boolean seedDrawn) {
+      ModelConfig outputConfig, List<PlannedTensor> tensors, DType outDType, boolean seedDrawn) {
     this.config = config;
     this.method = method;
     this.inputs = inputs;
     this.templateModel = templateModel;
-    this.templateConfig = templateModel.config();
+    this.outputConfig = outputConfig;
     this.tensors = tensors;
     this.outDType = outDType;
     this.seedDrawn = seedDrawn;
@@ -70,8 +70,9 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     return templateModel;
   }
 
-  public ModelConfig templateConfig() {
-    return templateConfig;
+  /** The merged model's config.json: the template's, with the layer count of a frankenmerge. */
+  public ModelConfig outputConfig() {
+    return outputConfig;
   }
 
   /**

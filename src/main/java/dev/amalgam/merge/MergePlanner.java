@@ -22,11 +22,16 @@ import java.util.regex.Pattern;
  * first byte of tensor data is read: missing folders, mismatched tensors, unknown parameters, bad weights.
  */
 public final class MergePlanner {
-  private static final Pattern LAYER = Pattern.compile("(?:^|\\.)layers\\.(\\d+)\\.");
+  static final Pattern LAYER = Pattern.compile("(?:^|\\.)layers\\.(\\d+)\\.");
 
   private MergePlanner() {}
 
   public static MergePlan plan(MergeConfig config) {
+    return plan(config, Arithmetic.EXACT);
+  }
+
+  /** The plan of {@code config}, rounding as {@code arithmetic} says. */
+  public static MergePlan plan(MergeConfig config, Arithmetic arithmetic) {
     MergeMethod method = MergeMethods.named(config.mergeMethod());
     checkParameterNames(config, method);
     // A random method without a seed gets a drawn one, written into the config so the merge can be repeated.
@@ -35,8 +40,13 @@ public final class MergePlanner {
       config = config.withRandomSeed(new SecureRandom().nextLong(1L << 32));
     }
     long seed = config.randomSeed().orElse(0);
-    List<MergeConfig.ModelEntry> entries = method.taskVectors() ? taskVectorEntries(config, method)
-        : inputEntries(config);
+    boolean baseApart = method.baseRole() == MergeMethod.BaseRole.REQUIRED
+        || method.baseRole() == MergeMethod.BaseRole.OPTIONAL && config.baseModel().isPresent();
+    if (!config.slices().isEmpty()) {
+      return SlicePlanner.plan(config, method, baseApart, seed, seedDrawn, arithmetic);
+    }
+    List<MergeConfig.ModelEntry> entries = baseApart ? baseFirstEntries(config, method) : inputEntries(config, method);
+    checkModelCount(method, entries.size() - (baseApart ? 1 : 0), baseApart);
     List<ModelDirectory> inputs = new ArrayList<>();
     try {
       for (MergeConfig.ModelEntry entry : entries) {
@@ -45,12 +55,13 @@ public final class MergePlanner {
       ModelDirectory template = templateModel(config, entries, inputs);
       int layers = template.config().numLayersIfKnown().orElse(1);
       checkSameTensors(config, entries, inputs);
-      DType outDType = config.outputDType().orElseGet(() -> inputDType(inputs.get(0)));
+      DType outDType = outDType(config, method, inputs.get(0));
       List<PlannedTensor> tensors = new ArrayList<>();
       for (TensorInfo first : inputs.get(0).tensors()) {
-        tensors.add(planTensor(config, entries, method, inputs, first, layers, outDType, seed));
+        tensors.add(planTensor(config, entries, method, baseApart, inputs, first, layers, outDType, seed));
       }
-      return new MergePlan(config, method, inputs, template, tensors, outDType, seedDrawn);
+      return new MergePlan(config, method, inputs, template, template.config(),
+          rounded(tensors, config, method, arithmetic), outDType, seedDrawn);
     } catch (RuntimeException e) {
       inputs.forEach(ModelDirectory::close);
       throw e;
@@ -61,12 +72,12 @@ public final class MergePlanner {
    * The models merged: those of {@code models}, then a {@code base_model} not listed there, which mergekit merges
    * in as one more input taking the top-level parameters (and fails on without a top-level weight).
    */
-  private static List<MergeConfig.ModelEntry> inputEntries(MergeConfig config) {
+  private static List<MergeConfig.ModelEntry> inputEntries(MergeConfig config, MergeMethod method) {
     List<MergeConfig.ModelEntry> entries = new ArrayList<>(config.models());
     config.baseModel().ifPresent(base -> {
       boolean listed = config.models().stream().anyMatch(e -> e.model().path().equals(base.path()));
       if (!listed) {
-        if (!config.parameters().containsKey("weight")) {
+        if (method.modelParameters().contains("weight") && !config.parameters().containsKey("weight")) {
           throw new UserError("base_model " + base.written() + " is not in `models`, so it is merged in with the "
               + "top-level parameters, but there is no top-level `weight`; add one, or list the base in `models`");
         }
@@ -77,19 +88,28 @@ public final class MergePlanner {
   }
 
   /**
-   * For a method over task vectors: the base first, then every model of {@code models} but the base (mergekit
+   * For a method that sets the base apart: the base first, then every model of {@code models} but the base (mergekit
    * leaves a listed base out of the sum).
    */
-  private static List<MergeConfig.ModelEntry> taskVectorEntries(MergeConfig config, MergeMethod method) {
+  private static List<MergeConfig.ModelEntry> baseFirstEntries(MergeConfig config, MergeMethod method) {
     MergeConfig.ModelRef base = config.baseModel().orElseThrow(() -> new UserError("merge_method " + method.name()
-        + " adds task vectors (each model minus the base) to a base model: set `base_model`"));
+        + (method.taskVectors() ? " adds task vectors (each model minus the base) to a base model" : " needs a base model")
+        + ": set `base_model`"));
     List<MergeConfig.ModelEntry> entries = new ArrayList<>();
     entries.add(new MergeConfig.ModelEntry(base, Map.of()));
     config.models().stream().filter(e -> !e.model().path().equals(base.path())).forEach(entries::add);
-    if (entries.size() == 1) {
-      throw new UserError("merge_method " + method.name() + " needs at least one model besides the base");
-    }
     return entries;
+  }
+
+  static void checkModelCount(MergeMethod method, int models, boolean baseApart) {
+    if (models >= method.minModels() && models <= method.maxModels()) {
+      return;
+    }
+    String expected = method.minModels() == method.maxModels() ? "exactly " + method.minModels()
+        : models < method.minModels() ? "at least " + method.minModels() : "at most " + method.maxModels();
+    throw new UserError("merge_method " + method.name() + " merges " + expected + " model"
+        + (expected.endsWith(" 1") ? "" : "s") + (baseApart ? " besides the base_model" : "") + ", and the config has "
+        + models);
   }
 
   /** How messages name input {@code i}: its place in {@code models}, or the base_model. */
@@ -110,39 +130,83 @@ public final class MergePlanner {
   }
 
   private static PlannedTensor planTensor(MergeConfig config, List<MergeConfig.ModelEntry> entries,
-      MergeMethod method, List<ModelDirectory> inputs, TensorInfo first, int layers, DType outDType, long seed) {
-    String name = first.name();
-    double t = layerPosition(name, layers);
-    List<TensorInfo> sources = new ArrayList<>();
-    List<MergeMethod.ParameterLookup> perModel = new ArrayList<>();
-    int summedFrom = method.taskVectors() ? 1 : 0;  // the base has no weight of its own
+      MergeMethod method, boolean baseApart, List<ModelDirectory> inputs, TensorInfo first, int layers,
+      DType outDType, long seed) {
+    List<Source> sources = new ArrayList<>();
     for (int i = 0; i < inputs.size(); i++) {
-      TensorInfo info = inputs.get(i).tensor(name).orElseThrow();
+      sources.add(new Source(entries.get(i), inputs.get(i), inputs.get(i).tensor(first.name()).orElseThrow()));
+    }
+    return planTensor(config, Map.of(), method, baseApart, sources, first.name(),
+        layerPosition(first.name(), layers), outDType, seed);
+  }
+
+  /**
+   * {@code tensors} as {@code arithmetic} rounds them: mergekit's rounds each op to the tensor's work dtype, where
+   * mergekit computes the method in it.
+   */
+  static List<PlannedTensor> rounded(List<PlannedTensor> tensors, MergeConfig config, MergeMethod method,
+      Arithmetic arithmetic) {
+    Arithmetic used = method.roundsInWorkDType() ? arithmetic : Arithmetic.EXACT;
+    return tensors.stream().map(t -> t.withRounding(WorkRounding.workDType(used, config.dtype(),
+        t.inputs().stream().map(TensorInfo::dtype).toList()))).toList();
+  }
+
+  /** One input of an output tensor: the model entry with its parameters, its folder, and the tensor read. */
+  record Source(MergeConfig.ModelEntry entry, ModelDirectory model, TensorInfo tensor) {}
+
+  /**
+   * Plans output tensor {@code name} from {@code sources} (the base first where it is set apart), at position
+   * {@code t} for gradients. As in mergekit, a model's parameters are evaluated with its input tensor's name and
+   * the global ones with the output's; a model without a value takes the slice's ({@code sliceParameters}), then
+   * the top-level one.
+   */
+  static PlannedTensor planTensor(MergeConfig config, Map<String, ParameterValue> sliceParameters,
+      MergeMethod method, boolean baseApart, List<Source> sources, String name, double t, DType outDType,
+      long seed) {
+    List<TensorInfo> inputs = new ArrayList<>();
+    List<MergeMethod.ParameterLookup> perModel = new ArrayList<>();
+    int summedFrom = baseApart ? 1 : 0;  // a base set apart has no parameters of its own
+    MergeMethod.ParameterLookup global = key -> {
+      Object value = evaluate(sliceParameters.get(key), name, t);
+      return value != null ? value : evaluate(config.parameters().get(key), name, t);
+    };
+    for (int i = 0; i < sources.size(); i++) {
+      TensorInfo info = sources.get(i).tensor();
       if (!info.dtype().isMergeable()) {
-        throw new UserError(inputs.get(i).dir() + ": tensor `" + name + "` is " + info.dtype().safetensorsName()
-            + "; only BF16, F16 and F32 tensors can be merged");
+        throw new UserError(sources.get(i).model().dir() + ": tensor `" + info.name() + "` is "
+            + info.dtype().safetensorsName() + "; only BF16, F16 and F32 tensors can be merged");
       }
-      sources.add(info);
+      if (!info.sameShape(sources.get(0).tensor())) {
+        throw new UserError("tensor `" + name + "` merges `" + sources.get(0).tensor().name() + "` "
+            + sources.get(0).tensor().shapeString() + " of " + sources.get(0).entry().model().written() + " with `"
+            + info.name() + "` " + info.shapeString() + " of " + sources.get(i).entry().model().written()
+            + "; they differ in shape");
+      }
+      inputs.add(info);
       if (i < summedFrom) {
         continue;
       }
-      Map<String, ParameterValue> own = entries.get(i).parameters();
-      // A model's value, else (it has none, or none of its filters matches) the top-level one, as in mergekit.
+      Map<String, ParameterValue> own = sources.get(i).entry().parameters();
+      // A model's value, else (it has none, or none of its filters matches) the slice's or top-level one.
       perModel.add(key -> {
-        Object value = evaluate(own.get(key), name, t);
-        return value != null ? value : evaluate(config.parameters().get(key), name, t);
+        Object value = evaluate(own.get(key), info.name(), t);
+        if (value == null) {
+          value = evaluate(sliceParameters.get(key), info.name(), t);
+        }
+        return value != null ? value : evaluate(config.parameters().get(key), info.name(), t);
       });
     }
-    MergeMethod.ParameterLookup global = key -> evaluate(config.parameters().get(key), name, t);
     MergeMethod.Weights w = method.weights(name, perModel, global);
-    float[] weights = new float[inputs.size()];
+    float[] weights = new float[sources.size()];
     System.arraycopy(w.weights(), 0, weights, summedFrom, w.weights().length);
     Sparsification sparsification = w.sparsification() == null ? null : w.sparsification().withSeed(seed);
-    return new PlannedTensor(name, first.shape(), sources, weights, w.normalize(), outDType, method.taskVectors(),
-        w.lambda(), method.signConsensus(), sparsification, w.sce());
+    // A method with an optional base works on task vectors when it has one.
+    boolean taskVectors = method.taskVectors() || baseApart && method.baseRole() == MergeMethod.BaseRole.OPTIONAL;
+    return new PlannedTensor(name, sources.get(0).tensor().shape(), inputs, weights, w.normalize(), outDType,
+        taskVectors, w.lambda(), method.signConsensus(), sparsification, w.sce(), w.rule(), null);
   }
 
-  private static Object evaluate(ParameterValue value, String tensorName, double t) {
+  static Object evaluate(ParameterValue value, String tensorName, double t) {
     return value == null ? null : value.evaluate(tensorName, t);
   }
 
@@ -168,12 +232,28 @@ public final class MergePlanner {
       }
     }
     for (int i = 0; i < config.models().size(); i++) {
-      for (String key : config.models().get(i).parameters().keySet()) {
-        if (!method.modelParameters().contains(key)) {
-          String where = method.globalParameters().contains(key) ? " (it is a top-level parameter)" : "";
-          throw new UserError("unknown parameter `" + key + "` in models[" + i + "].parameters" + where
-              + Suggestions.hint(key, method.modelParameters()));
+      checkModelParameters(method, config.models().get(i), "models[" + i + "]");
+    }
+    for (int k = 0; k < config.slices().size(); k++) {
+      MergeConfig.Slice slice = config.slices().get(k);
+      for (String key : slice.parameters().keySet()) {
+        if (!global.contains(key)) {
+          throw new UserError("unknown parameter `" + key + "` in slices[" + k + "].parameters for merge_method "
+              + method.name() + Suggestions.hint(key, global));
         }
+      }
+      for (int i = 0; i < slice.sources().size(); i++) {
+        checkModelParameters(method, slice.sources().get(i).entry(), "slices[" + k + "].sources[" + i + "]");
+      }
+    }
+  }
+
+  private static void checkModelParameters(MergeMethod method, MergeConfig.ModelEntry entry, String where) {
+    for (String key : entry.parameters().keySet()) {
+      if (!method.modelParameters().contains(key)) {
+        String global = method.globalParameters().contains(key) ? " (it is a top-level parameter)" : "";
+        throw new UserError("unknown parameter `" + key + "` in " + where + ".parameters" + global
+            + Suggestions.hint(key, method.modelParameters()));
       }
     }
   }
@@ -217,8 +297,14 @@ public final class MergePlanner {
         : "";
   }
 
-  /** Without a dtype in the config, the output keeps the first model's dtype. */
-  private static DType inputDType(ModelDirectory first) {
-    return first.tensors().iterator().next().dtype();
+  /**
+   * The output's dtype: out_dtype, else float32 for a method whose result is (arcee_fusion), else dtype, else the
+   * first model's.
+   */
+  static DType outDType(MergeConfig config, MergeMethod method, ModelDirectory first) {
+    if (method.outputsFloat32() && config.outDType().isEmpty()) {
+      return DType.F32;
+    }
+    return config.outputDType().orElseGet(() -> first.tensors().iterator().next().dtype());
   }
 }

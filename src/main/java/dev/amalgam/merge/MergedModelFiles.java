@@ -19,7 +19,7 @@ final class MergedModelFiles {
 
   static void write(MergePlan plan, Path folder, String title, boolean copyTokenizer) {
     try {
-      Files.writeString(folder.resolve("config.json"), plan.templateConfig().withDType(plan.outDType()));
+      Files.writeString(folder.resolve("config.json"), plan.outputConfig().withDType(plan.outDType()));
       Files.writeString(folder.resolve("mergekit_config.yml"), plan.config().yamlText(), StandardCharsets.UTF_8);
       Files.writeString(folder.resolve("README.md"), ModelCard.render(plan.config(), plan.method(), title), StandardCharsets.UTF_8);
       if (copyTokenizer) {

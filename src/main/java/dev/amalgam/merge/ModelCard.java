@@ -13,7 +13,7 @@ final class ModelCard {
     LinkedHashSet<String> bases = new LinkedHashSet<>();
     config.baseModel().ifPresent(b -> bases.add(b.written()));
     List<String> merged = new ArrayList<>();
-    for (MergeConfig.ModelEntry m : config.models()) {
+    for (MergeConfig.ModelEntry m : config.listedModels()) {
       bases.add(m.model().written());
       if (config.baseModel().map(b -> !b.path().equals(m.model().path())).orElse(true)) {
         merged.add(m.model().written());

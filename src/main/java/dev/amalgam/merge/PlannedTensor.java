@@ -17,17 +17,36 @@ import java.util.List;
  *       do ({@link TaskVectorThinning});
  *   <li>with {@code sce} (SCE; null otherwise), the weights and a selection by variance come from the tensor
  *       itself ({@link TensorStatistics}), the sign is elected by the unweighted task vectors, and the divisor is
- *       at least 1e-6 instead of 1 where it is 0.
+ *       at least 1e-6 instead of 1 where it is 0;
+ *   <li>with a {@code rule} (null otherwise), the methods of mergekit's second family ({@link TensorRule}): their
+ *       weights, or their element op, come from the tensor's statistics, and {@code weights} are placeholders.
  * </ul>
+ * With a {@code rounding} dtype (null for none), mergekit's arithmetic: inputs and every operation's result are
+ * rounded to it ({@link WorkRounding}), sums accumulating in float32.
  * Inputs are in model order and all have {@code shape}; their dtypes may differ (BF16, F16 or F32).
  */
 public record PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
-    DType outDType, boolean taskVectors, float lambda, boolean consensus, Sparsification sparsification, SceMerge.SceSelection sce) {
+    DType outDType, boolean taskVectors, float lambda, boolean consensus, Sparsification sparsification,
+    SceMerge.SceSelection sce, TensorRule rule, DType rounding) {
+
+  /** A tensor of the linear or task-vector family. */
+  public PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
+      DType outDType, boolean taskVectors, float lambda, boolean consensus, Sparsification sparsification,
+      SceMerge.SceSelection sce) {
+    this(name, shape, inputs, weights, normalize, outDType, taskVectors, lambda, consensus, sparsification, sce, null,
+        null);
+  }
 
   /** A weighted sum. */
   public PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, float[] weights, boolean normalize,
       DType outDType) {
-    this(name, shape, inputs, weights, normalize, outDType, false, 1f, false, null, null);
+    this(name, shape, inputs, weights, normalize, outDType, false, 1f, false, null, null, null, null);
+  }
+
+  /** This tensor with mergekit's rounding to {@code dtype} (null for none). */
+  PlannedTensor withRounding(DType dtype) {
+    return new PlannedTensor(name, shape, inputs, weights, normalize, outDType, taskVectors, lambda, consensus,
+        sparsification, sce, rule, dtype);
   }
 
   public long elementCount() {
@@ -44,7 +63,8 @@ public record PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, 
 
   /**
    * The float32 divisor of the sum, 1 when not normalizing. Summed in model order, as the kernels do; for task
-   * vectors over the non-base weights, and 1 where they cancel to under 1e-8, as mergekit does.
+   * vectors over the non-base weights, and 1 where they cancel to under 1e-8, as mergekit does. With a
+   * {@code rounding}, the weights and their sum are rounded to it.
    */
   public float divisor() {
     if (!normalize) {
@@ -52,8 +72,9 @@ public record PlannedTensor(String name, long[] shape, List<TensorInfo> inputs, 
     }
     float sum = 0f;
     for (int i = taskVectors ? 1 : 0; i < weights.length; i++) {
-      sum += weights[i];
+      sum += WorkRounding.round(weights[i], rounding);
     }
+    sum = WorkRounding.round(sum, rounding);
     return taskVectors && Math.abs(sum) < 1e-8f ? 1f : sum;
   }
 }

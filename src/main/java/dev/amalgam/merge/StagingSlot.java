@@ -65,28 +65,34 @@ final class StagingSlot implements AutoCloseable {
   }
 
   /**
-   * Staging bytes that {@code count} elements of every input need, alignment padding included, and with
-   * {@code keepBits} room for each input's drawn keep bits ({@link KeepMask}) as well.
+   * Staging bytes that a chunk of {@code count} elements of {@code tensor} needs: every input, alignment padding
+   * included; room for each input's drawn keep bits ({@link KeepMask}) where the tensor is thinned at random; and
+   * the segment values of a {@link TensorRule} ({@link RuleStatistics#valueRange}).
    */
-  static long stagingBytes(List<TensorInfo> inputs, long count, boolean keepBits) {
+  static long stagingBytes(PlannedTensor tensor, long count) {
+    boolean keepBits = tensor.sparsification() != null && tensor.sparsification().kind().random();
     long total = 0;
-    for (TensorInfo input : inputs) {
+    for (TensorInfo input : tensor.inputs()) {
       total += alignUp(count * input.dtype().byteSize()) + (keepBits ? alignUp(KeepMask.wordBytes(count)) : 0);
     }
-    return total;
+    return total + alignUp(RuleStatistics.maxValueBytes(tensor, count));
   }
 
   private static long alignUp(long bytes) {
     return (bytes + REGION_ALIGNMENT - 1) / REGION_ALIGNMENT * REGION_ALIGNMENT;
   }
 
+  /** Where an upload put each input, each keep mask (0 for none) and the segment values (0 for none). */
+  record Uploaded(long[] inputs, long[] keepBits, long segmentValues) {}
+
   /**
    * Copies elements {@code [start, start + count)} of every input from the mapped files into pinned staging
-   * (the page faults of a cold read happen here), and the bits of each non-null keep mask after them, and
-   * enqueues one upload. Returns each input's device address; {@code keepBits} gets each mask's (0 for none).
+   * (the page faults of a cold read happen here), then the bits of each non-null keep mask, then the segment
+   * values those elements read ({@code ruled} null for none), and enqueues one upload.
    */
-  long[] upload(List<TensorInfo> inputs, List<ByteBuffer> mapped, KeepMask[] masks, long start, long count,
-      long[] keepBits) {
+  Uploaded upload(List<TensorInfo> inputs, List<ByteBuffer> mapped, KeepMask[] masks, RuleStatistics ruled,
+      long start, long count) {
+    long[] keepBits = new long[inputs.size()];
     ByteBuffer staging = hostInputs.buffer();
     long[] addresses = new long[inputs.size()];
     long offset = 0;
@@ -104,8 +110,15 @@ final class StagingSlot implements AutoCloseable {
         offset += alignUp(KeepMask.wordBytes(count));
       }
     }
+    long segmentValues = 0;
+    if (ruled != null && ruled.stride() > 0) {
+      int[] range = ruled.valueRange(start, count);
+      staging.asFloatBuffer().put(Math.toIntExact(offset / Float.BYTES), ruled.values(), range[0], range[1] - range[0]);
+      segmentValues = deviceInputs.address() + offset;
+      offset += alignUp((long) (range[1] - range[0]) * Float.BYTES);
+    }
     stream.copyToDevice(deviceInputs.address(), hostInputs.at(0), offset);
-    return addresses;
+    return new Uploaded(addresses, keepBits, segmentValues);
   }
 
   /** The device output chunk; only slots allocated with output bytes have one. */

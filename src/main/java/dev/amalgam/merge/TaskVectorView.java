@@ -9,21 +9,28 @@ import java.nio.ByteBuffer;
  * passes (magnitude cuts, ranks, norms) that run before a tensor's chunks are merged. Reads go in bulk, a block
  * at a time, as {@link LinearKernel}'s do.
  */
-record TaskVectorView(ByteBuffer x, DType xType, ByteBuffer base, DType baseType) {
+record TaskVectorView(ByteBuffer x, DType xType, ByteBuffer base, DType baseType, DType rounding) {
 
-  /** Input {@code m}'s task vector over input 0, the base. */
+  /** Input {@code m}'s task vector over input 0, the base, rounded as the tensor's arithmetic says. */
   static TaskVectorView of(PlannedTensor tensor, ByteBuffer[] inputs, int m) {
-    return new TaskVectorView(inputs[m], tensor.inputs().get(m).dtype(), inputs[0], tensor.inputs().get(0).dtype());
+    return new TaskVectorView(inputs[m], tensor.inputs().get(m).dtype(), inputs[0], tensor.inputs().get(0).dtype(),
+        tensor.rounding());
   }
 
-  /** δ over elements {@code [from, from + count)} into {@code out}; {@code scratch} holds at least count floats. */
+  /**
+   * δ over elements {@code [from, from + count)} into {@code out}, the inputs and δ rounded to {@code rounding}
+   * (null for none); {@code scratch} holds at least count floats.
+   */
   void load(long from, int count, float[] out, float[] scratch) {
     short[] halves = new short[count];
     values(x, xType, from, count, out, halves);
     values(base, baseType, from, count, scratch, halves);
+    WorkRounding.round(out, count, rounding);
+    WorkRounding.round(scratch, count, rounding);
     for (int i = 0; i < count; i++) {
       out[i] = out[i] - scratch[i];
     }
+    WorkRounding.round(out, count, rounding);
   }
 
   /** The float32 bit pattern of |δ|, which orders magnitudes as integers (NaN above everything). */

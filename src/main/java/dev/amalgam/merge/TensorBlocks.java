@@ -7,7 +7,8 @@ import java.util.stream.LongStream;
 /**
  * A tensor's elements cut into fixed blocks for the whole-tensor passes of {@link TensorStatistics}: the blocks
  * are worked on in parallel, and their results come back in block order, so sums combined in that order are the
- * same whatever the thread count. A 2-D tensor's blocks hold whole rows, so DELLA ranks each row once.
+ * same whatever the thread count. A block holds whole rows (of the last dimension), so DELLA ranks each row once
+ * and row statistics need no other block.
  */
 record TensorBlocks(long elements, int blockLength) {
   /** About 256 Ki elements: 1 MiB of float32 per input, a few per worker. */
@@ -15,9 +16,13 @@ record TensorBlocks(long elements, int blockLength) {
 
   static TensorBlocks of(PlannedTensor tensor) {
     long[] shape = tensor.shape();
-    long cols = shape.length == 2 ? Math.max(1, shape[1]) : 1;
-    int length = cols > TARGET ? Math.toIntExact(cols) : (int) (TARGET / cols * cols);
-    return new TensorBlocks(tensor.elementCount(), length);
+    return aligned(tensor.elementCount(), shape.length >= 2 ? Math.max(1, shape[shape.length - 1]) : 1);
+  }
+
+  /** Blocks of whole rows of {@code rowLength} elements: one row where a row is longer than the target. */
+  static TensorBlocks aligned(long elements, long rowLength) {
+    int length = rowLength > TARGET ? Math.toIntExact(rowLength) : (int) (TARGET / rowLength * rowLength);
+    return new TensorBlocks(elements, length);
   }
 
   long count() {

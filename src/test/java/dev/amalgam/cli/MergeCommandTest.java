@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.merge.MergeMethods;
 import dev.amalgam.testing.Fixtures;
 import dev.amalgam.testing.TestModels;
 import java.nio.file.Files;
@@ -254,5 +255,8 @@ class MergeCommandTest {
     assertEquals(0, run.exitCode());
     assertTrue(run.out().contains("amalgam merge examples/linear.yml"), run.out());
     assertTrue(run.out().contains("--out-shard-size"), run.out());
+    for (String method : MergeMethods.names()) {
+      assertTrue(run.out().contains("\n  " + method + " "), "--help names " + method);
+    }
   }
 }

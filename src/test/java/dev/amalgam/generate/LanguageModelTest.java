@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.amalgam.backend.cpu.CpuBackend;
+import dev.amalgam.config.ModelConfig;
 import dev.amalgam.model.Golden;
 import dev.amalgam.model.WeightSource;
 import dev.amalgam.testing.Fixtures;
@@ -17,7 +18,7 @@ class LanguageModelTest {
   void generatesFromInMemoryWeights() {
     Golden golden = Golden.of("merged");
     try (CpuBackend backend = new CpuBackend();
-        LanguageModel model = LanguageModel.fromWeights(backend, Fixtures.A,
+        LanguageModel model = LanguageModel.fromWeights(backend, Fixtures.A, ModelConfig.read(Fixtures.A.resolve("config.json")),
             WeightSource.of(TestModels.load(Fixtures.MERGED), "the merged weights"))) {
       int[] prompt = model.encode("The smith kept");
       assertArrayEquals(golden.ints("p0.ids"), prompt);

@@ -44,7 +44,7 @@ class MergeKernelArgsTest {
             new float[] {1f, 1.5f}, new float[] {1f, 0.25f}, true, 0x1_0000_0002L, 0xABCD, 1L << 33, true, 0x3e800000,
             new long[] {0, 0x5000}));
     ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(400, struct.capacity());
+    assertEquals(440, struct.capacity());
     assertEquals(0x1000, struct.getLong(0));
     assertEquals(0x2000, struct.getLong(8));
     assertEquals(0, struct.getLong(16));
@@ -80,6 +80,35 @@ class MergeKernelArgsTest {
     assertEquals(0x5000, struct.getLong(344));
     assertEquals(java.util.Set.of(0, 8, 64, 336, 344),
         java.util.Arrays.stream(args.encode().pointerOffsets()).boxed().collect(java.util.stream.Collectors.toSet()));
+  }
+
+  @Test
+  void encodesARulesSegmentsAndOp() {
+    RuleStatistics statistics = new RuleStatistics(TensorRule.Segments.ROWS, 100, 3, new float[6], 0.25f);
+    MergeKernelArgs args = new MergeKernelArgs(new long[] {0x1000, 0x2000}, new DType[] {DType.BF16, DType.F32},
+        new float[2], 1f, false, 0x3000, DType.F16, 10, null,
+        new MergeKernelArgs.Rule(MergeKernelArgs.OP_FUSION, 0.25f, statistics, 0x6000, 1037), DType.BF16);
+    ByteBuffer struct = ByteBuffer.wrap(args.encode().bytes()).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals(1037, struct.getLong(320));
+    assertEquals(0x6000, struct.getLong(400));
+    assertEquals(100, struct.getLong(408));
+    assertEquals(1, struct.getInt(416));
+    assertEquals(3, struct.getInt(420));
+    assertEquals(2, struct.getInt(424));
+    assertEquals(0.25f, struct.getFloat(428));
+    assertEquals(2, struct.getInt(432));
+    assertEquals(java.util.Set.of(0, 8, 64, 336, 344, 400),
+        java.util.Arrays.stream(args.encode().pointerOffsets()).boxed().collect(java.util.stream.Collectors.toSet()));
+  }
+
+  @Test
+  void segmentKindsAndOpsMatchTheKernelDefines() throws IOException {
+    String source = Files.readString(Path.of("cuda-kernels/merge.cu"));
+    for (TensorRule.Segments segments : TensorRule.Segments.values()) {
+      assertEquals(segments.ordinal(), define(source, "AMALGAM_SEGMENTS_" + segments.name()));
+    }
+    assertEquals(MergeKernelArgs.OP_NEARSWAP, define(source, "AMALGAM_OP_NEARSWAP"));
+    assertEquals(MergeKernelArgs.OP_FUSION, define(source, "AMALGAM_OP_FUSION"));
   }
 
   @Test

@@ -199,10 +199,10 @@ class MergeKernelEmulationTest {
           : new TaskVectorThinning(tensor, inputs, statistics);
       if (taskVectors.consensus()) {
         new LinearKernel().runWithConsensus(inputs, types, used, thinning, taskVectors.sce() != null,
-            statistics.varianceCut(), normalize, taskVectors.lambda(), expected, outType, from, count);
+            statistics.varianceCut(), normalize, taskVectors.lambda(), null, expected, outType, from, count);
       } else {
-        new LinearKernel().run(inputs, types, weights, tensor.divisor(), true, taskVectors.lambda(), thinning,
-            expected, outType, from, count);
+        new LinearKernel().run(inputs, types, weights, tensor.divisor(), true, taskVectors.lambda(), thinning, null,
+            null, expected, outType, from, count);
       }
     }
     byte[] actual = gpu.bytes(out);

@@ -19,15 +19,25 @@ class MergekitOracleGpuTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"linear-gradient", "linear-base-not-listed", "linear-filter-fallback", "linear-filter-star",
-      "task_arithmetic", "ties-d1", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties"})
+      "task_arithmetic", "ties-d1", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties", "nearswap"})
   void matchesMergekitExactlyOnTheGpu(String name) throws Exception {
     MergekitOracleTest.assertMatchesOracle(name, "cuda", dir);
+  }
+
+  /** {@code --arithmetic mergekit} on the GPU: mergekit's bf16 arithmetic, as on the CPU. */
+  @ParameterizedTest
+  @ValueSource(strings = {"linear-gradient", "task_arithmetic", "ties-d1", "ties-d05-nonorm", "breadcrumbs",
+      "nearswap", "passthrough"})
+  void reproducesMergekitsBf16ArithmeticOnTheGpu(String name) throws Exception {
+    MergekitOracleTest.assertMatchesOracle(name + ".bf16", "cuda", dir, "--arithmetic", "mergekit");
   }
 
   /** Every case the GPU merges, random masks included (the same seed), equal to the CPU's merge bit for bit. */
   @ParameterizedTest
   @ValueSource(strings = {"linear-gradient", "task_arithmetic", "ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties",
-      "dare_ties", "dare_linear", "dare_linear-single", "della", "della_linear", "della_linear-single", "sce"})
+      "dare_ties", "dare_linear", "dare_linear-single", "della", "della_linear", "della_linear-single", "sce",
+      "model_stock", "model_stock-filterwise", "slerp", "nuslerp", "nuslerp-base-rows", "multislerp", "karcher",
+      "nearswap", "arcee_fusion"})
   void theGpuMergesWhatTheCpuMerges(String name) throws Exception {
     Map<String, HostTensor> cpu = TestModels.load(
         MergekitOracleTest.merge(name, "cpu", dir.resolve("cpu"), "--random-seed", "7"));

@@ -33,7 +33,7 @@ class RankedProbabilitiesTest {
       x.putShort(2 * i, FloatBits.floatToBf16(value));
       base.putShort(2 * i, FloatBits.floatToBf16(0f));
     }
-    RankedProbabilities ranked = new RankedProbabilities(new TaskVectorView(x, DType.BF16, base, DType.BF16),
+    RankedProbabilities ranked = new RankedProbabilities(new TaskVectorView(x, DType.BF16, base, DType.BF16, null),
         new long[] {rows, cols}, 0.5, 0.2);
     float[] justBelow = new float[rows * cols];
     float[] equal = new float[rows * cols];

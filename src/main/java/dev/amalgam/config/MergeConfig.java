@@ -144,7 +144,9 @@ public record MergeConfig(
   private static void checkKeys(JsonNode root) {
     root.fieldNames().forEachRemaining(key -> {
       if (UNSUPPORTED_KEYS.contains(key)) {
-        throw new UserError("`" + key + "` is a mergekit option amalgam does not support yet");
+        throw new UserError("`" + key + "` is a mergekit option amalgam does not support yet"
+            + (key.startsWith("tokenizer") ? "; models that share a tokenizer, or whose embedding matrices differ only "
+                + "in padding rows, merge without it" : ""));
       }
       if (key.equals("normalize")) {
         throw new UserError("`normalize` belongs under `parameters:` (parameters: {normalize: true}); mergekit "

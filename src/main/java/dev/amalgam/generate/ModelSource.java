@@ -36,6 +36,7 @@ public final class ModelSource {
       throw new UserError("model " + model + " does not exist");
     }
     try (MergePlan plan = MergePlanner.plan(MergeConfig.load(model))) {
+      plan.notes().forEach(log);
       long start = System.nanoTime();
       LanguageModel merged;
       String where;

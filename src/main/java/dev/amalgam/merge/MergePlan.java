@@ -27,10 +27,11 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   private final List<PlannedTensor> tensors;
   private final DType outDType;
   private final boolean seedDrawn;
+  private final List<String> notes;
   private final Map<Path, ModelDirectory> byFile = new HashMap<>();
 
   MergePlan(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs, ModelDirectory templateModel,
-      ModelConfig outputConfig, List<PlannedTensor> tensors, DType outDType, boolean seedDrawn) {
+      ModelConfig outputConfig, List<PlannedTensor> tensors, DType outDType, boolean seedDrawn, List<String> notes) {
     this.config = config;
     this.method = method;
     this.inputs = inputs;
@@ -39,6 +40,7 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     this.tensors = tensors;
     this.outDType = outDType;
     this.seedDrawn = seedDrawn;
+    this.notes = List.copyOf(notes);
     for (ModelDirectory dir : inputs) {
       dir.tensors().forEach(t -> byFile.put(t.file(), dir));
     }
@@ -55,6 +57,11 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   /** Whether the config's random seed was drawn by the planner (the method is random and none was given). */
   public boolean seedDrawn() {
     return seedDrawn;
+  }
+
+  /** What the merge should tell its user before it starts (models' embedding rows cut to the common ones...). */
+  public List<String> notes() {
+    return notes;
   }
 
   public List<PlannedTensor> tensors() {

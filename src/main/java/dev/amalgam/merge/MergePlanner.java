@@ -2,6 +2,7 @@ package dev.amalgam.merge;
 
 import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
+import dev.amalgam.config.ModelConfig;
 import dev.amalgam.config.ParameterValue;
 import dev.amalgam.config.Suggestions;
 import dev.amalgam.io.ModelDirectory;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -55,13 +57,18 @@ public final class MergePlanner {
       ModelDirectory template = templateModel(config, entries, inputs);
       int layers = template.config().numLayersIfKnown().orElse(1);
       checkSameTensors(config, entries, inputs);
+      List<String> notes = new ArrayList<>();
+      MergeConfig seeded = config;
+      Optional<Long> commonRows = EmbeddingRows.common(inputs, i -> label(entries, seeded, i), notes);
       DType outDType = outDType(config, method, inputs.get(0));
       List<PlannedTensor> tensors = new ArrayList<>();
       for (TensorInfo first : inputs.get(0).tensors()) {
-        tensors.add(planTensor(config, entries, method, baseApart, inputs, first, layers, outDType, seed));
+        tensors.add(planTensor(config, entries, method, baseApart, inputs, first, layers, outDType, seed, commonRows));
       }
-      return new MergePlan(config, method, inputs, template, template.config(),
-          rounded(tensors, config, method, arithmetic), outDType, seedDrawn);
+      ModelConfig outputConfig = commonRows.map(rows -> template.config().withVocabSize(Math.toIntExact(rows)))
+          .orElse(template.config());
+      return new MergePlan(config, method, inputs, template, outputConfig,
+          rounded(tensors, config, method, arithmetic), outDType, seedDrawn, notes);
     } catch (RuntimeException e) {
       inputs.forEach(ModelDirectory::close);
       throw e;
@@ -129,12 +136,17 @@ public final class MergePlanner {
     return ModelDirectory.open(ref.path());
   }
 
+  /** A tensor every input holds, read over the common rows where embedding matrices differ in rows. */
   private static PlannedTensor planTensor(MergeConfig config, List<MergeConfig.ModelEntry> entries,
       MergeMethod method, boolean baseApart, List<ModelDirectory> inputs, TensorInfo first, int layers,
-      DType outDType, long seed) {
+      DType outDType, long seed, Optional<Long> commonRows) {
     List<Source> sources = new ArrayList<>();
     for (int i = 0; i < inputs.size(); i++) {
-      sources.add(new Source(entries.get(i), inputs.get(i), inputs.get(i).tensor(first.name()).orElseThrow()));
+      TensorInfo tensor = inputs.get(i).tensor(first.name()).orElseThrow();
+      if (commonRows.isPresent() && EmbeddingRows.isEmbedding(tensor.name()) && tensor.shape().length == 2) {
+        tensor = EmbeddingRows.firstRows(tensor, commonRows.get());
+      }
+      sources.add(new Source(entries.get(i), inputs.get(i), tensor));
     }
     return planTensor(config, Map.of(), method, baseApart, sources, first.name(),
         layerPosition(first.name(), layers), outDType, seed);
@@ -273,7 +285,7 @@ public final class MergePlanner {
       }
       for (TensorInfo a : first.tensors()) {
         TensorInfo b = other.tensor(a.name()).orElseThrow();
-        if (!a.sameShape(b)) {
+        if (!a.sameShape(b) && !EmbeddingRows.differOnlyInRows(a, b)) {
           throw new UserError("tensor `" + a.name() + "` is " + a.shapeString() + " in models[0] but "
               + b.shapeString() + " in " + label(entries, config, i) + "; these models cannot be merged");
         }

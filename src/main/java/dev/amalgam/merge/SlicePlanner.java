@@ -78,8 +78,8 @@ final class SlicePlanner {
       tensors.addAll(layers);
       tensors.addAll(after);
       return new MergePlan(config, method, List.copyOf(opened.values()), template,
-          template.config().withLayers(sourceLayers), MergePlanner.rounded(tensors, config, method, arithmetic), outDType,
-          seedDrawn);
+          template.config().withLayers(sourceLayers), MergePlanner.rounded(tensors, config, method, arithmetic),
+          outDType, seedDrawn, List.of());
     } catch (RuntimeException e) {
       opened.values().forEach(ModelDirectory::close);
       throw e;

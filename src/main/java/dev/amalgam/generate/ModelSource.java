@@ -48,7 +48,7 @@ public final class ModelSource {
         merged = LanguageModel.open(device.backend(), save.folder());
       } else {
         try (WeightSource weights = device.mergeInMemory(plan, MergeEngine.MergeProgress.NONE)) {
-          merged = LanguageModel.fromWeights(device.backend(), plan.templateModel().dir(), plan.outputConfig(), weights);
+          merged = LanguageModel.fromWeights(device.backend(), plan.tokenizerDir(), plan.outputConfig(), weights);
           where = weights.description();
         }
       }

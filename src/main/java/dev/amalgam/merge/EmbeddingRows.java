@@ -88,6 +88,16 @@ final class EmbeddingRows {
     return Optional.of(fewest);
   }
 
+  /** Each input's embedding rows (those of its first embedding matrix; 0 without one). */
+  static long[] rows(List<ModelDirectory> inputs) {
+    long[] rows = new long[inputs.size()];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = inputs.get(i).tensors().stream().filter(t -> isEmbedding(t.name()) && t.shape().length == 2)
+          .mapToLong(t -> t.shape()[0]).findFirst().orElse(0);
+    }
+    return rows;
+  }
+
   /** The tensor as read over the first {@code rows} rows. */
   static TensorInfo firstRows(TensorInfo tensor, long rows) {
     long cols = tensor.shape()[1];

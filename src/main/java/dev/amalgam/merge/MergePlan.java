@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Everything a merge will do, decided and validated before any tensor data is touched: the output tensors
@@ -28,10 +29,13 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   private final DType outDType;
   private final boolean seedDrawn;
   private final List<String> notes;
+  /** The output vocabulary that tokenizer_source builds, or null. */
+  private final VocabularyPlan vocabulary;
   private final Map<Path, ModelDirectory> byFile = new HashMap<>();
 
   MergePlan(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs, ModelDirectory templateModel,
-      ModelConfig outputConfig, List<PlannedTensor> tensors, DType outDType, boolean seedDrawn, List<String> notes) {
+      ModelConfig outputConfig, List<PlannedTensor> tensors, DType outDType, boolean seedDrawn, List<String> notes,
+      VocabularyPlan vocabulary) {
     this.config = config;
     this.method = method;
     this.inputs = inputs;
@@ -41,6 +45,7 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     this.outDType = outDType;
     this.seedDrawn = seedDrawn;
     this.notes = List.copyOf(notes);
+    this.vocabulary = vocabulary;
     for (ModelDirectory dir : inputs) {
       dir.tensors().forEach(t -> byFile.put(t.file(), dir));
     }
@@ -104,7 +109,8 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
 
   /** Every input file the merge reads, once each. */
   public List<Path> inputFiles() {
-    return tensors.stream().flatMap(t -> t.inputs().stream()).map(TensorInfo::file).distinct().toList();
+    return tensors.stream().flatMap(t -> t.inputs().stream()).map(TensorInfo::file).filter(byFile::containsKey)
+        .distinct().toList();
   }
 
   public long inputBytes() {
@@ -115,9 +121,20 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     return tensors.stream().mapToLong(PlannedTensor::outBytes).sum();
   }
 
+  /** Where the output's tokenizer files come from: the tokenizer_source's model, else the template model. */
+  public Path tokenizerDir() {
+    return vocabulary != null ? vocabulary.tokenizerDir() : templateModel.dir();
+  }
+
+  /** The tokenizer.json that tokenizer_source: union builds, written over the copied one; else empty. */
+  Optional<String> builtTokenizer() {
+    return vocabulary != null ? vocabulary.unionTokenizer() : Optional.empty();
+  }
+
   @Override
   public ByteBuffer map(TensorInfo tensor) {
-    return byFile.get(tensor.file()).map(tensor);
+    ByteBuffer reindexed = vocabulary != null ? vocabulary.map(tensor) : null;
+    return reindexed != null ? reindexed : byFile.get(tensor.file()).map(tensor);
   }
 
   @Override

@@ -152,6 +152,7 @@ final class MergeCommand implements Callable<Integer> {
       mergeConfig = mergeConfig.withRandomSeed(randomSeed);
     }
     try (MergePlan plan = MergePlanner.plan(mergeConfig, arithmetic())) {
+      plan.notes().forEach(spec.commandLine().getErr()::println);
       if (plan.seedDrawn() && !json) {
         long seed = plan.config().randomSeed().orElseThrow();
         spec.commandLine().getErr().println("random seed " + seed + " (drawn; repeat this merge with --random-seed "

@@ -2,6 +2,7 @@ package dev.amalgam.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.amalgam.BoundedText;
 import dev.amalgam.UserError;
 import dev.amalgam.tensor.DType;
@@ -29,16 +30,27 @@ public record MergeConfig(
     Optional<DType> dtype,
     Optional<DType> outDType,
     Map<String, ParameterValue> parameters,
-    OptionalLong randomSeed) {
+    OptionalLong randomSeed,
+    Optional<TokenizerSource> tokenizer) {
 
   /**
    * The keys amalgam reads; {@code random_seed} is amalgam's (mergekit takes {@code --random-seed} on its
    * command line only), so that a merged model's mergekit_config.yml says how to repeat a random merge.
    */
-  static final Set<String> TOP_LEVEL_KEYS =
-      Set.of("models", "slices", "merge_method", "base_model", "dtype", "out_dtype", "parameters", "random_seed");
+  static final Set<String> TOP_LEVEL_KEYS = Set.of("models", "slices", "merge_method", "base_model", "dtype",
+      "out_dtype", "parameters", "random_seed", "tokenizer_source", "tokenizer");
   /** mergekit keys that amalgam understands but does not implement yet: refused, not ignored. */
-  static final Set<String> UNSUPPORTED_KEYS = Set.of("tokenizer_source", "tokenizer", "chat_template", "modules");
+  static final Set<String> UNSUPPORTED_KEYS = Set.of("chat_template", "modules");
+
+  /**
+   * Where the output's vocabulary comes from ({@code tokenizer_source}, or {@code tokenizer.source}): {@code base},
+   * {@code union}, or one model's ({@code model}); {@code padToMultipleOf} rounds the embedding rows up (1: not).
+   */
+  public record TokenizerSource(String kind, Optional<ModelRef> model, int padToMultipleOf) {
+    public static final String BASE = "base";
+    public static final String UNION = "union";
+    public static final String MODEL = "model";
+  }
 
   /** A model as written in the config and the folder it resolves to (relative to the config's folder). */
   public record ModelRef(String written, Path path) {}
@@ -105,7 +117,7 @@ public record MergeConfig(
         ? parameters(root.get("parameters"), "parameters")
         : Map.of();
     return new MergeConfig(file, yamlText, method, base, models, slices,
-        dtype(root, "dtype"), dtype(root, "out_dtype"), parameters, randomSeed(root));
+        dtype(root, "dtype"), dtype(root, "out_dtype"), parameters, randomSeed(root), tokenizer(root, folder));
   }
 
   /**
@@ -122,7 +134,7 @@ public record MergeConfig(
     }
     String text = yamlText.endsWith("\n") || yamlText.isEmpty() ? yamlText : yamlText + "\n";
     return new MergeConfig(file, text + "random_seed: " + seed + "\n", mergeMethod, baseModel, models, slices,
-        dtype, outDType, parameters, OptionalLong.of(seed));
+        dtype, outDType, parameters, OptionalLong.of(seed), tokenizer);
   }
 
   /** The dtype the merged tensors are written in: out_dtype, else dtype, else empty (then the inputs'). */
@@ -252,6 +264,53 @@ public record MergeConfig(
     return Optional.of(DType.fromTorchName(name).orElseThrow(() -> new UserError(
         "unsupported " + key + " `" + name + "`" + Suggestions.hint(name, List.of("bfloat16", "float16", "float32"))
             + " (use bfloat16, float16 or float32)")));
+  }
+
+  /** {@code tokenizer_source: SOURCE}, or {@code tokenizer: {source: SOURCE, pad_to_multiple_of: N}}. */
+  private static Optional<TokenizerSource> tokenizer(JsonNode root, Path folder) {
+    if (root.has("tokenizer_source") && root.has("tokenizer")) {
+      throw new UserError("the config has both `tokenizer_source` and `tokenizer`; mergekit takes one of them");
+    }
+    if (root.hasNonNull("tokenizer_source")) {
+      return Optional.of(tokenizerSource(root.get("tokenizer_source"), "tokenizer_source", 1, folder));
+    }
+    if (!root.hasNonNull("tokenizer")) {
+      return Optional.empty();
+    }
+    JsonNode node = root.get("tokenizer");
+    if (!node.isObject()) {
+      throw new UserError("`tokenizer` must be {source: base|union|MODEL, pad_to_multiple_of: N}");
+    }
+    node.fieldNames().forEachRemaining(key -> {
+      if (key.equals("tokens")) {
+        throw new UserError("tokenizer.tokens is a mergekit option amalgam does not support yet");
+      }
+      if (!key.equals("source") && !key.equals("pad_to_multiple_of")) {
+        throw new UserError("unknown key `" + key + "` in tokenizer"
+            + Suggestions.hint(key, List.of("source", "pad_to_multiple_of")));
+      }
+    });
+    int pad = 1;
+    if (node.hasNonNull("pad_to_multiple_of")) {
+      JsonNode n = node.get("pad_to_multiple_of");
+      if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 1) {
+        throw new UserError("tokenizer.pad_to_multiple_of must be a whole number of 1 or more, not " + n);
+      }
+      pad = n.asInt();
+    }
+    JsonNode source = node.hasNonNull("source") ? node.get("source") : new TextNode(TokenizerSource.UNION);
+    return Optional.of(tokenizerSource(source, "tokenizer.source", pad, folder));
+  }
+
+  private static TokenizerSource tokenizerSource(JsonNode node, String where, int pad, Path folder) {
+    if (!node.isTextual() || node.asText().isBlank()) {
+      throw new UserError(where + " must be base, union or a model path, not " + node);
+    }
+    String text = node.asText();
+    if (text.equals(TokenizerSource.BASE) || text.equals(TokenizerSource.UNION)) {
+      return new TokenizerSource(text, Optional.empty(), pad);
+    }
+    return new TokenizerSource(TokenizerSource.MODEL, Optional.of(modelRef(node, where, folder)), pad);
   }
 
   private static OptionalLong randomSeed(JsonNode root) {

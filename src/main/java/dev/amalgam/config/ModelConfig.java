@@ -201,6 +201,13 @@ public final class ModelConfig {
     return new ModelConfig(source, copy);
   }
 
+  /** This config with {@code vocab_size} set to {@code rows}, for a merge over fewer embedding rows. */
+  public ModelConfig withVocabSize(int rows) {
+    ObjectNode copy = raw.deepCopy();
+    copy.put("vocab_size", rows);
+    return new ModelConfig(source, copy);
+  }
+
   /** This config as JSON with its dtype set, using whichever key the original used. */
   public String withDType(DType dtype) {
     ObjectNode copy = raw.deepCopy();

@@ -36,6 +36,7 @@ public final class ModelSource {
       throw new UserError("model " + model + " does not exist");
     }
     try (MergePlan plan = MergePlanner.plan(MergeConfig.load(model))) {
+      plan.notes().forEach(log);
       long start = System.nanoTime();
       LanguageModel merged;
       String where;
@@ -47,7 +48,7 @@ public final class ModelSource {
         merged = LanguageModel.open(device.backend(), save.folder());
       } else {
         try (WeightSource weights = device.mergeInMemory(plan, MergeEngine.MergeProgress.NONE)) {
-          merged = LanguageModel.fromWeights(device.backend(), plan.templateModel().dir(), plan.outputConfig(), weights);
+          merged = LanguageModel.fromWeights(device.backend(), plan.tokenizerDir(), plan.outputConfig(), weights);
           where = weights.description();
         }
       }

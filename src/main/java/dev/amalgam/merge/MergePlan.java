@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Everything a merge will do, decided and validated before any tensor data is touched: the output tensors
@@ -27,10 +28,14 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   private final List<PlannedTensor> tensors;
   private final DType outDType;
   private final boolean seedDrawn;
+  private final List<String> notes;
+  /** The output vocabulary that tokenizer_source builds, or null. */
+  private final VocabularyPlan vocabulary;
   private final Map<Path, ModelDirectory> byFile = new HashMap<>();
 
   MergePlan(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs, ModelDirectory templateModel,
-      ModelConfig outputConfig, List<PlannedTensor> tensors, DType outDType, boolean seedDrawn) {
+      ModelConfig outputConfig, List<PlannedTensor> tensors, DType outDType, boolean seedDrawn, List<String> notes,
+      VocabularyPlan vocabulary) {
     this.config = config;
     this.method = method;
     this.inputs = inputs;
@@ -39,6 +44,8 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     this.tensors = tensors;
     this.outDType = outDType;
     this.seedDrawn = seedDrawn;
+    this.notes = List.copyOf(notes);
+    this.vocabulary = vocabulary;
     for (ModelDirectory dir : inputs) {
       dir.tensors().forEach(t -> byFile.put(t.file(), dir));
     }
@@ -55,6 +62,11 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   /** Whether the config's random seed was drawn by the planner (the method is random and none was given). */
   public boolean seedDrawn() {
     return seedDrawn;
+  }
+
+  /** What the merge should tell its user before it starts (models' embedding rows cut to the common ones...). */
+  public List<String> notes() {
+    return notes;
   }
 
   public List<PlannedTensor> tensors() {
@@ -97,7 +109,8 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
 
   /** Every input file the merge reads, once each. */
   public List<Path> inputFiles() {
-    return tensors.stream().flatMap(t -> t.inputs().stream()).map(TensorInfo::file).distinct().toList();
+    return tensors.stream().flatMap(t -> t.inputs().stream()).map(TensorInfo::file).filter(byFile::containsKey)
+        .distinct().toList();
   }
 
   public long inputBytes() {
@@ -108,9 +121,20 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     return tensors.stream().mapToLong(PlannedTensor::outBytes).sum();
   }
 
+  /** Where the output's tokenizer files come from: the tokenizer_source's model, else the template model. */
+  public Path tokenizerDir() {
+    return vocabulary != null ? vocabulary.tokenizerDir() : templateModel.dir();
+  }
+
+  /** The tokenizer.json that tokenizer_source: union builds, written over the copied one; else empty. */
+  Optional<String> builtTokenizer() {
+    return vocabulary != null ? vocabulary.unionTokenizer() : Optional.empty();
+  }
+
   @Override
   public ByteBuffer map(TensorInfo tensor) {
-    return byFile.get(tensor.file()).map(tensor);
+    ByteBuffer reindexed = vocabulary != null ? vocabulary.map(tensor) : null;
+    return reindexed != null ? reindexed : byFile.get(tensor.file()).map(tensor);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.amalgam.merge;
 
 import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
+import dev.amalgam.config.ModelConfig;
 import dev.amalgam.config.ParameterValue;
 import dev.amalgam.config.Suggestions;
 import dev.amalgam.io.ModelDirectory;
@@ -12,6 +13,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.IntFunction;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -55,13 +58,23 @@ public final class MergePlanner {
       ModelDirectory template = templateModel(config, entries, inputs);
       int layers = template.config().numLayersIfKnown().orElse(1);
       checkSameTensors(config, entries, inputs);
+      List<String> notes = new ArrayList<>();
+      MergeConfig seeded = config;
+      IntFunction<String> label = i -> label(entries, seeded, i);
+      VocabularyPlan vocabulary = config.tokenizer().map(spec -> VocabularyPlan.build(spec, inputs,
+          baseIndex(seeded, entries), EmbeddingRows.rows(inputs), label)).orElse(null);
+      Optional<Long> commonRows = vocabulary != null ? Optional.of((long) vocabulary.rows())
+          : EmbeddingRows.common(inputs, label, notes);
       DType outDType = outDType(config, method, inputs.get(0));
       List<PlannedTensor> tensors = new ArrayList<>();
       for (TensorInfo first : inputs.get(0).tensors()) {
-        tensors.add(planTensor(config, entries, method, baseApart, inputs, first, layers, outDType, seed));
+        tensors.add(planTensor(config, entries, method, baseApart, inputs, first, layers, outDType, seed, commonRows,
+            vocabulary));
       }
-      return new MergePlan(config, method, inputs, template, template.config(),
-          rounded(tensors, config, method, arithmetic), outDType, seedDrawn);
+      ModelConfig outputConfig = commonRows.map(rows -> template.config().withVocabSize(Math.toIntExact(rows)))
+          .orElse(template.config());
+      return new MergePlan(config, method, inputs, template, outputConfig,
+          rounded(tensors, config, method, arithmetic), outDType, seedDrawn, notes, vocabulary);
     } catch (RuntimeException e) {
       inputs.forEach(ModelDirectory::close);
       throw e;
@@ -112,6 +125,16 @@ public final class MergePlanner {
         + models);
   }
 
+  /** The input whose tokenizer is the base of a built vocabulary: the base model's, else the first model's. */
+  private static int baseIndex(MergeConfig config, List<MergeConfig.ModelEntry> entries) {
+    for (int i = 0; config.baseModel().isPresent() && i < entries.size(); i++) {
+      if (entries.get(i).model().path().equals(config.baseModel().get().path())) {
+        return i;
+      }
+    }
+    return 0;
+  }
+
   /** How messages name input {@code i}: its place in {@code models}, or the base_model. */
   private static String label(List<MergeConfig.ModelEntry> entries, MergeConfig config, int i) {
     int listed = config.models().indexOf(entries.get(i));
@@ -129,12 +152,24 @@ public final class MergePlanner {
     return ModelDirectory.open(ref.path());
   }
 
+  /**
+   * A tensor every input holds; an embedding matrix re-indexed to the output {@code vocabulary} (null for none),
+   * or read over the common rows where the models' differ in rows only.
+   */
   private static PlannedTensor planTensor(MergeConfig config, List<MergeConfig.ModelEntry> entries,
       MergeMethod method, boolean baseApart, List<ModelDirectory> inputs, TensorInfo first, int layers,
-      DType outDType, long seed) {
+      DType outDType, long seed, Optional<Long> commonRows, VocabularyPlan vocabulary) {
+    List<TensorInfo> tensors = new ArrayList<>();
+    for (ModelDirectory input : inputs) {
+      tensors.add(input.tensor(first.name()).orElseThrow());
+    }
+    if (commonRows.isPresent() && EmbeddingRows.isEmbedding(first.name()) && first.shape().length == 2) {
+      tensors = vocabulary != null ? vocabulary.reindex(tensors, inputs)
+          : tensors.stream().map(t -> EmbeddingRows.firstRows(t, commonRows.get())).toList();
+    }
     List<Source> sources = new ArrayList<>();
     for (int i = 0; i < inputs.size(); i++) {
-      sources.add(new Source(entries.get(i), inputs.get(i), inputs.get(i).tensor(first.name()).orElseThrow()));
+      sources.add(new Source(entries.get(i), inputs.get(i), tensors.get(i)));
     }
     return planTensor(config, Map.of(), method, baseApart, sources, first.name(),
         layerPosition(first.name(), layers), outDType, seed);
@@ -273,7 +308,7 @@ public final class MergePlanner {
       }
       for (TensorInfo a : first.tensors()) {
         TensorInfo b = other.tensor(a.name()).orElseThrow();
-        if (!a.sameShape(b)) {
+        if (!a.sameShape(b) && !EmbeddingRows.differOnlyInRows(a, b)) {
           throw new UserError("tensor `" + a.name() + "` is " + a.shapeString() + " in models[0] but "
               + b.shapeString() + " in " + label(entries, config, i) + "; these models cannot be merged");
         }

@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Optional;
 
 /** The non-tensor files of a merged model folder: config, tokenizer and chat template, card, merge config. */
 final class MergedModelFiles {
@@ -24,10 +26,15 @@ final class MergedModelFiles {
       Files.writeString(folder.resolve("README.md"), ModelCard.render(plan.config(), plan.method(), title), StandardCharsets.UTF_8);
       if (copyTokenizer) {
         for (String name : TOKENIZER_FILES) {
-          Path source = plan.templateModel().dir().resolve(name);
+          Path source = plan.tokenizerDir().resolve(name);
           if (Files.isRegularFile(source)) {
             Files.copy(source, folder.resolve(name));
           }
+        }
+        Optional<String> built = plan.builtTokenizer();
+        if (built.isPresent()) {
+          Files.writeString(folder.resolve("tokenizer.json"), built.get(), StandardCharsets.UTF_8,
+              StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
         }
       }
     } catch (IOException e) {

@@ -25,6 +25,9 @@ final class SlicePlanner {
 
   static MergePlan plan(MergeConfig config, MergeMethod method, boolean baseApart, long seed, boolean seedDrawn,
       Arithmetic arithmetic) {
+    if (config.tokenizer().isPresent()) {
+      throw new UserError("tokenizer_source (or tokenizer) with slices is not supported yet; use `models`");
+    }
     Map<Path, ModelDirectory> opened = new LinkedHashMap<>();
     try {
       List<List<MergeConfig.SliceSource>> ordered = new ArrayList<>();
@@ -78,8 +81,8 @@ final class SlicePlanner {
       tensors.addAll(layers);
       tensors.addAll(after);
       return new MergePlan(config, method, List.copyOf(opened.values()), template,
-          template.config().withLayers(sourceLayers), MergePlanner.rounded(tensors, config, method, arithmetic), outDType,
-          seedDrawn);
+          template.config().withLayers(sourceLayers), MergePlanner.rounded(tensors, config, method, arithmetic),
+          outDType, seedDrawn, List.of(), null);
     } catch (RuntimeException e) {
       opened.values().forEach(ModelDirectory::close);
       throw e;

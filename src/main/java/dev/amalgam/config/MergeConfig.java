@@ -31,16 +31,17 @@ public record MergeConfig(
     Optional<DType> outDType,
     Map<String, ParameterValue> parameters,
     OptionalLong randomSeed,
-    Optional<TokenizerSource> tokenizer) {
+    Optional<TokenizerSource> tokenizer,
+    Optional<String> chatTemplate) {
 
   /**
    * The keys amalgam reads; {@code random_seed} is amalgam's (mergekit takes {@code --random-seed} on its
    * command line only), so that a merged model's mergekit_config.yml says how to repeat a random merge.
    */
   static final Set<String> TOP_LEVEL_KEYS = Set.of("models", "slices", "merge_method", "base_model", "dtype",
-      "out_dtype", "parameters", "random_seed", "tokenizer_source", "tokenizer");
+      "out_dtype", "parameters", "random_seed", "tokenizer_source", "tokenizer", "chat_template");
   /** mergekit keys that amalgam understands but does not implement yet: refused, not ignored. */
-  static final Set<String> UNSUPPORTED_KEYS = Set.of("chat_template", "modules");
+  static final Set<String> UNSUPPORTED_KEYS = Set.of("modules");
 
   /**
    * Where the output's vocabulary comes from ({@code tokenizer_source}, or {@code tokenizer.source}): {@code base},
@@ -117,7 +118,8 @@ public record MergeConfig(
         ? parameters(root.get("parameters"), "parameters")
         : Map.of();
     return new MergeConfig(file, yamlText, method, base, models, slices,
-        dtype(root, "dtype"), dtype(root, "out_dtype"), parameters, randomSeed(root), tokenizer(root, folder));
+        dtype(root, "dtype"), dtype(root, "out_dtype"), parameters, randomSeed(root), tokenizer(root, folder),
+        chatTemplate(root));
   }
 
   /**
@@ -134,7 +136,7 @@ public record MergeConfig(
     }
     String text = yamlText.endsWith("\n") || yamlText.isEmpty() ? yamlText : yamlText + "\n";
     return new MergeConfig(file, text + "random_seed: " + seed + "\n", mergeMethod, baseModel, models, slices,
-        dtype, outDType, parameters, OptionalLong.of(seed), tokenizer);
+        dtype, outDType, parameters, OptionalLong.of(seed), tokenizer, chatTemplate);
   }
 
   /** The dtype the merged tensors are written in: out_dtype, else dtype, else empty (then the inputs'). */
@@ -311,6 +313,18 @@ public record MergeConfig(
       return new TokenizerSource(text, Optional.empty(), pad);
     }
     return new TokenizerSource(TokenizerSource.MODEL, Optional.of(modelRef(node, where, folder)), pad);
+  }
+
+  /** {@code chat_template}: auto, or a Jinja template's text. */
+  private static Optional<String> chatTemplate(JsonNode root) {
+    if (!root.hasNonNull("chat_template")) {
+      return Optional.empty();
+    }
+    JsonNode node = root.get("chat_template");
+    if (!node.isTextual()) {
+      throw new UserError("chat_template must be auto or a Jinja template's text, not " + node);
+    }
+    return Optional.of(node.asText());
   }
 
   private static OptionalLong randomSeed(JsonNode root) {

@@ -29,6 +29,8 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   private final DType outDType;
   private final boolean seedDrawn;
   private final List<String> notes;
+  /** The output's chat template where the config sets one ({@link ChatTemplateChoice}). */
+  private final Optional<String> chatTemplate;
   /** The output vocabulary that tokenizer_source builds, or null. */
   private final VocabularyPlan vocabulary;
   private final Map<Path, ModelDirectory> byFile = new HashMap<>();
@@ -36,6 +38,7 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   MergePlan(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs, ModelDirectory templateModel,
       ModelConfig outputConfig, List<PlannedTensor> tensors, DType outDType, boolean seedDrawn, List<String> notes,
       VocabularyPlan vocabulary) {
+    this.chatTemplate = config.chatTemplate().map(value -> ChatTemplateChoice.resolve(value, inputs));
     this.config = config;
     this.method = method;
     this.inputs = inputs;
@@ -124,6 +127,11 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   /** Where the output's tokenizer files come from: the tokenizer_source's model, else the template model. */
   public Path tokenizerDir() {
     return vocabulary != null ? vocabulary.tokenizerDir() : templateModel.dir();
+  }
+
+  /** The chat template the config gives the output, resolved; empty where the tokenizer's own stays. */
+  public Optional<String> chatTemplate() {
+    return chatTemplate;
   }
 
   /** The tokenizer.json that tokenizer_source: union builds, written over the copied one; else empty. */

@@ -1,5 +1,10 @@
 package dev.amalgam.merge;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.chat.ChatTemplate;
+import dev.amalgam.config.HfJson;
+import dev.amalgam.tokenizer.TokenizerConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -36,9 +41,29 @@ final class MergedModelFiles {
           Files.writeString(folder.resolve("tokenizer.json"), built.get(), StandardCharsets.UTF_8,
               StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
         }
+        if (plan.chatTemplate().isPresent()) {
+          writeChatTemplate(folder, plan.chatTemplate().get());
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write model files into " + folder, e);
+    }
+  }
+
+  /**
+   * The config's chat template as the output's: chat_template.jinja, which transformers reads first, and the
+   * tokenizer_config.json entry where there is one, so that the two never disagree.
+   */
+  private static void writeChatTemplate(Path folder, String template) throws IOException {
+    Files.writeString(folder.resolve(ChatTemplate.JINJA_FILE), template, StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+    Path config = folder.resolve(TokenizerConfig.FILE_NAME);
+    if (Files.isRegularFile(config)) {
+      ObjectNode root = (ObjectNode) new ObjectMapper().readTree(config.toFile());
+      if (root.has("chat_template")) {
+        root.put("chat_template", template);
+        Files.writeString(config, HfJson.write(root), StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
+      }
     }
   }
 }

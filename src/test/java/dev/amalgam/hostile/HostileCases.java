@@ -181,14 +181,16 @@ final class HostileCases {
         yield String.join("\n", lines) + "\n";
       }
       case 2 -> valid.replace("0.3", pick(HOSTILE_JSON, random)).replace("true", pick(HOSTILE_JSON, random));
-      case 3 -> {  // a method over a base, one of its parameters (or the seed) hostile
+      case 3 -> {  // a method over a base, one of its parameters (or the seed, tokenizer or template) hostile
         String method = pick(List.copyOf(MergeMethods.names()), random);
         String key = pick(List.of("density", "gamma", "epsilon", "lambda", "select_topk", "rescale", "normalize",
-            "int8_mask", "weight"), random);
+            "int8_mask", "weight", "t", "filter_wise", "nuslerp_flatten", "nuslerp_row_wise", "normalize_weights", "eps",
+            "max_iter", "tol", "scale"), random);
         String hostile = pick(HOSTILE_JSON, random);
         yield "models:\n  - model: a\n    parameters: {weight: 0.3}\n  - model: b\n    parameters: {weight: 0.7}\n"
             + "merge_method: " + method + "\nbase_model: a\n" + (random.nextBoolean()
-                ? "parameters: {" + key + ": " + hostile + "}\n" : "random_seed: " + hostile + "\n");
+                ? "parameters: {" + key + ": " + hostile + "}\n"
+                : pick(List.of("random_seed", "tokenizer_source", "chat_template"), random) + ": " + hostile + "\n");
       }
       default -> {  // a flipped byte
         byte[] bytes = valid.getBytes(StandardCharsets.UTF_8);

@@ -1,5 +1,6 @@
 package dev.amalgam.chat;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +43,8 @@ final class PyJson {
       sb.append("null");
     } else if (v instanceof Boolean b) {
       sb.append(b ? "true" : "false");
-    } else if (v instanceof Long l) {
-      sb.append(l);
+    } else if (v instanceof Long || v instanceof BigInteger) {
+      sb.append(v);
     } else if (v instanceof Double d) {
       sb.append(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d));
     } else if (v instanceof String s) {
@@ -97,7 +98,7 @@ final class PyJson {
     if (k instanceof String s) return s;
     if (k == null) return "null";
     if (k instanceof Boolean b) return b ? "true" : "false";
-    if (k instanceof Long || k instanceof Double) {
+    if (k instanceof Long || k instanceof BigInteger || k instanceof Double) {
       StringBuilder sb = new StringBuilder();
       write(k, sb, 0);
       return sb.toString();

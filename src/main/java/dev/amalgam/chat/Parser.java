@@ -21,6 +21,12 @@ final class Parser {
   private final List<Token> tokens;
   private int index;
   private int loopDepth;
+  /**
+   * Inside an if statement or a conditional expression (jinja2's "soft" frames), where an unknown filter or test
+   * is an error only when the branch runs; elsewhere it fails the template, as jinja2 fails it at compile time.
+   */
+  private int soft;
+  private final List<TemplateError> unknownNames = new ArrayList<>();
 
   private Parser(List<Token> tokens) {
     this.tokens = tokens;
@@ -31,6 +37,9 @@ final class Parser {
     List<Stmt> body = parser.subparse(Set.of());
     if (!parser.current().is(Type.EOF)) {
       throw parser.error("unexpected " + parser.current().describe());
+    }
+    if (!parser.unknownNames.isEmpty()) {
+      throw parser.unknownNames.get(0);
     }
     return body;
   }
@@ -180,6 +189,15 @@ final class Parser {
   }
 
   private Stmt parseIf(Token start) {
+    soft++;
+    try {
+      return parseIfBranches(start);
+    } finally {
+      soft--;
+    }
+  }
+
+  private Stmt parseIfBranches(Token start) {
     List<Expr> conditions = new ArrayList<>();
     List<List<Stmt>> bodies = new ArrayList<>();
     List<Stmt> orElse = List.of();
@@ -348,12 +366,20 @@ final class Parser {
   }
 
   private Expr parseCondexpr() {
+    int unknownBefore = unknownNames.size();
     Expr expr = parseOr();
     while (current().isName("if")) {
-      int line = next().line();
-      Expr test = parseOr();
-      Expr orElse = skipName("else") ? parseCondexpr() : null;
-      expr = new Node.CondExpr(test, expr, orElse, line);
+      // The whole conditional expression is soft: its unknown names fail only when evaluated.
+      unknownNames.subList(unknownBefore, unknownNames.size()).clear();
+      soft++;
+      try {
+        int line = next().line();
+        Expr test = parseOr();
+        Expr orElse = skipName("else") ? parseCondexpr() : null;
+        expr = new Node.CondExpr(test, expr, orElse, line);
+      } finally {
+        soft--;
+      }
     }
     return expr;
   }
@@ -687,8 +713,8 @@ final class Parser {
         next();
         name += "." + expect(Type.NAME, "a filter name").value();
       }
-      if (!Filters.exists(name)) {
-        throw new TemplateError(Filters.unknownMessage(name), nameToken.line());
+      if (!Filters.exists(name) && soft == 0) {
+        unknownNames.add(new TemplateError(Filters.unknownMessage(name), nameToken.line()));
       }
       CallArgs a = current().isOp("(") ? parseCallArgs() : new CallArgs(List.of(), List.of(), List.of());
       node = new Node.Filter(node, name, a.args(), a.kwNames(), a.kwValues(), nameToken.line());
@@ -705,8 +731,8 @@ final class Parser {
       next();
       name += "." + expect(Type.NAME, "a test name").value();
     }
-    if (!JinjaTests.exists(name)) {
-      throw new TemplateError(JinjaTests.unknownMessage(name), nameToken.line());
+    if (!JinjaTests.exists(name) && soft == 0) {
+      unknownNames.add(new TemplateError(JinjaTests.unknownMessage(name), nameToken.line()));
     }
     List<Expr> args = new ArrayList<>();
     Token c = current();

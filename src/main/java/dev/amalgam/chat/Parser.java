@@ -15,7 +15,7 @@ import java.util.Set;
 final class Parser {
   /** Tags jinja2 has but this renderer does not; named in the error so the cause is obvious. */
   private static final Set<String> UNSUPPORTED_TAGS = Set.of(
-      "call", "filter", "with", "include", "import", "from", "extends", "block", "autoescape", "do",
+      "filter", "with", "include", "import", "from", "extends", "block", "autoescape", "do",
       "trans", "pluralize");
 
   private final List<Token> tokens;
@@ -167,6 +167,7 @@ final class Parser {
       case "for": return parseFor(t);
       case "set": return parseSet(t);
       case "macro": return parseMacro(t);
+      case "call": return parseCallBlock(t);
       case "break":
       case "continue":
         if (loopDepth == 0) {
@@ -261,6 +262,27 @@ final class Parser {
     String name = expect(Type.NAME, "a macro name").value();
     List<String> params = new ArrayList<>();
     List<Expr> defaults = new ArrayList<>();
+    parseSignature(params, defaults);
+    List<Stmt> body = parseMacroBody("endmacro");
+    return new Node.Macro(name, params, defaults, body, start.line());
+  }
+
+  /** {@code {% call [(params)] callee(args) %} body {% endcall %}}. */
+  private Stmt parseCallBlock(Token start) {
+    List<String> params = new ArrayList<>();
+    List<Expr> defaults = new ArrayList<>();
+    if (current().isOp("(")) {
+      parseSignature(params, defaults);
+    }
+    Expr call = parseExpression(true);
+    if (!(call instanceof Node.Call c)) {
+      throw new TemplateError("a call block needs a call, such as {% call my_macro() %}", start.line());
+    }
+    return new Node.CallBlock(c, params, defaults, parseMacroBody("endcall"), start.line());
+  }
+
+  /** {@code (a, b=default, ...)}: a macro's or a call block's parameters. */
+  private void parseSignature(List<String> params, List<Expr> defaults) {
     expectOp("(");
     while (!current().isOp(")")) {
       if (!params.isEmpty()) {
@@ -277,12 +299,16 @@ final class Parser {
       }
     }
     next();
+  }
+
+  /** A macro's body up to {@code endName}, where break and continue cannot reach an enclosing loop. */
+  private List<Stmt> parseMacroBody(String endName) {
     int savedDepth = loopDepth;
     loopDepth = 0;
-    List<Stmt> body = parseStatements(Set.of("endmacro"));
+    List<Stmt> body = parseStatements(Set.of(endName));
     loopDepth = savedDepth;
     endTag();
-    return new Node.Macro(name, params, defaults, body, start.line());
+    return body;
   }
 
   private Expr parseAssignTarget(Set<String> extraEnd, boolean withNamespace) {
@@ -663,13 +689,16 @@ final class Parser {
   }
 
   /** Call arguments: positional, then {@code name=value}; {@code *args} and {@code **kwargs} are rejected. */
-  private record CallArgs(List<Expr> args, List<String> kwNames, List<Expr> kwValues) {}
+  private record CallArgs(List<Expr> args, List<String> kwNames, List<Expr> kwValues, Expr starArgs,
+      Expr starKwargs) {}
 
   private CallArgs parseCallArgs() {
     expectOp("(");
     List<Expr> args = new ArrayList<>();
     List<String> kwNames = new ArrayList<>();
     List<Expr> kwValues = new ArrayList<>();
+    Expr starArgs = null;
+    Expr starKwargs = null;
     boolean first = true;
     while (!current().isOp(")")) {
       if (!first) {
@@ -679,10 +708,15 @@ final class Parser {
         }
       }
       first = false;
-      if (current().isOp("*") || current().isOp("**")) {
-        throw error("*args / **kwargs in calls are not supported by this renderer");
-      }
-      if (current().is(Type.NAME) && peek().isOp("=")) {
+      if (current().isOp("*") && starArgs == null && starKwargs == null) {
+        next();
+        starArgs = parseExpression(true);
+      } else if (current().isOp("**") && starKwargs == null) {
+        next();
+        starKwargs = parseExpression(true);
+      } else if (starArgs != null || starKwargs != null) {
+        throw error("arguments after *args or **kwargs are not supported by this renderer");
+      } else if (current().is(Type.NAME) && peek().isOp("=")) {
         kwNames.add(next().value());
         next();
         kwValues.add(parseExpression(true));
@@ -694,13 +728,22 @@ final class Parser {
       }
     }
     expectOp(")");
-    return new CallArgs(args, kwNames, kwValues);
+    return new CallArgs(args, kwNames, kwValues, starArgs, starKwargs);
   }
 
   private Expr parseCall(Expr node) {
     int line = current().line();
     CallArgs a = parseCallArgs();
-    return new Node.Call(node, a.args(), a.kwNames(), a.kwValues(), line);
+    return new Node.Call(node, a.args(), a.kwNames(), a.kwValues(), a.starArgs(), a.starKwargs(), line);
+  }
+
+  /** Call arguments where *args and **kwargs are not taken (filters, tests). */
+  private CallArgs parsePlainCallArgs() {
+    CallArgs a = parseCallArgs();
+    if (a.starArgs() != null || a.starKwargs() != null) {
+      throw error("*args / **kwargs in filter or test arguments are not supported by this renderer");
+    }
+    return a;
   }
 
   /** A chain of {@code | name(args)}; for a set block {@code node} is null and stands for the body. */
@@ -716,7 +759,8 @@ final class Parser {
       if (!Filters.exists(name) && soft == 0) {
         unknownNames.add(new TemplateError(Filters.unknownMessage(name), nameToken.line()));
       }
-      CallArgs a = current().isOp("(") ? parseCallArgs() : new CallArgs(List.of(), List.of(), List.of());
+      CallArgs a = current().isOp("(") ? parsePlainCallArgs()
+          : new CallArgs(List.of(), List.of(), List.of(), null, null);
       node = new Node.Filter(node, name, a.args(), a.kwNames(), a.kwValues(), nameToken.line());
     }
     return node;
@@ -737,7 +781,7 @@ final class Parser {
     List<Expr> args = new ArrayList<>();
     Token c = current();
     if (c.isOp("(")) {
-      CallArgs a = parseCallArgs();
+      CallArgs a = parsePlainCallArgs();
       if (!a.kwNames().isEmpty()) {
         throw new TemplateError("keyword arguments to tests are not supported", nameToken.line());
       }

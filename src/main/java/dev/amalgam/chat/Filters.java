@@ -307,12 +307,11 @@ final class Filters {
     }, "indent");
     register((r, v, a) -> {
       a.done();
-      return v;
+      return new Markup(text(v));
     }, "safe");
     register((r, v, a) -> {
       a.done();
-      return text(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&#34;")
-          .replace("'", "&#39;");
+      return new Markup(Markup.escape(text(v)));
     }, "escape", "e");
     register((r, v, a) -> {
       Object attribute = a.get(0, "attribute", null);

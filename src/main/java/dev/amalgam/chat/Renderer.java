@@ -247,7 +247,19 @@ final class Renderer {
 
   // ---- expressions ----
 
+  /**
+   * An expression's value. Markup (what {@code safe} and {@code escape} return) lives only inside a chain of
+   * {@code +}, where it escapes the plain strings added to it, as jinja2's Markup does; everywhere else it is its text.
+   */
   Object eval(Expr e, Scope scope) {
+    Object v = evalKeepingMarkup(e, scope);
+    return v instanceof Markup m ? m.text() : v;
+  }
+
+  private Object evalKeepingMarkup(Expr e, Scope scope) {
+    if (e instanceof Node.BinOp b && b.op().equals("+")) {
+      return Operators.binary("+", evalKeepingMarkup(b.left(), scope), evalKeepingMarkup(b.right(), scope), b.line());
+    }
     if (e instanceof Node.Const c) return c.value();
     if (e instanceof Node.Name n) return lookup(n.name(), scope);
     if (e instanceof Node.GetAttr g) return getattr(eval(g.obj(), scope), g.attr(), g.line());

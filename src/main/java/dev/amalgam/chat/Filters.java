@@ -27,7 +27,7 @@ final class Filters {
   private static final Map<String, Filter> FILTERS = new HashMap<>();
   /** jinja2 built-ins not implemented here: named in errors so the gap is obvious. */
   private static final Set<String> JINJA_ONLY = Set.of(
-      "batch", "center", "dictsort", "filesizeformat", "forceescape", "format", "groupby", "max", "min",
+      "batch", "center", "filesizeformat", "forceescape", "format", "groupby", "max", "min",
       "pprint", "random", "slice", "striptags", "truncate", "urlencode", "urlize", "wordcount", "wordwrap",
       "xmlattr");
   private static final Pattern WORD_BEGINNING = Pattern.compile("([-\\s({\\[<]+)", Pattern.UNICODE_CHARACTER_CLASS);
@@ -72,7 +72,6 @@ final class Filters {
       Object separators = a.get(2, "separators", null);
       boolean sortKeys = a.bool(3, "sort_keys", false);
       a.done();
-      if (ensureAscii) throw a.error("ensure_ascii=True is not supported by this renderer");
       if (indent != null && !(indent instanceof String) && !Py.isInt(indent)) {
         throw a.error("indent must be an int or a string");
       }
@@ -90,7 +89,7 @@ final class Filters {
         item = (String) seps.get(0);
         key = (String) seps.get(1);
       }
-      return new PyJson(indentText, item, key, sortKeys, a.line()).dumps(v);
+      return new PyJson(indentText, item, key, sortKeys, ensureAscii, a.line()).dumps(v);
     }, "tojson");
     register((r, v, a) -> {
       String chars = a.string(0, "chars", null, true);
@@ -222,6 +221,23 @@ final class Filters {
       return items;
     }, "sort");
     register((r, v, a) -> {
+      boolean caseSensitive = a.bool(0, "case_sensitive", false);
+      String by = a.string(1, "by", "key", false);
+      boolean reverse = a.bool(2, "reverse", false);
+      a.done();
+      if (!by.equals("key") && !by.equals("value")) {
+        throw a.error("You can only sort by either \"key\" or \"value\"");
+      }
+      if (!(v instanceof Map<?, ?> map)) throw a.error("'" + Py.typeName(v) + "' object has no attribute 'items'");
+      int position = by.equals("key") ? 0 : 1;
+      List<Object> items = new ArrayList<>();
+      map.forEach((key, value) -> items.add(PyTuple.of(key, value)));
+      Comparator<Object> cmp = (x, y) -> Py.compare(sortKey(r, ((List<?>) x).get(position), null, caseSensitive,
+          a.line()), sortKey(r, ((List<?>) y).get(position), null, caseSensitive, a.line()), "<", a.line());
+      items.sort(reverse ? cmp.reversed() : cmp);
+      return items;
+    }, "dictsort");
+    register((r, v, a) -> {
       a.done();
       if (!Py.isNumber(v)) throw a.error("bad operand type for abs(): '" + Py.typeName(v) + "'");
       return v instanceof Double d ? (Object) Math.abs(d) : (Object) Math.abs(Py.asLong(v));
@@ -291,12 +307,11 @@ final class Filters {
     }, "indent");
     register((r, v, a) -> {
       a.done();
-      return v;
+      return new Markup(text(v));
     }, "safe");
     register((r, v, a) -> {
       a.done();
-      return text(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&#34;")
-          .replace("'", "&#39;");
+      return new Markup(Markup.escape(text(v)));
     }, "escape", "e");
     register((r, v, a) -> {
       Object attribute = a.get(0, "attribute", null);
@@ -385,6 +400,9 @@ final class Filters {
     a.done();
     if (test != null && !JinjaTests.exists(test)) throw new TemplateError(JinjaTests.unknownMessage(test), a.line());
     List<Object> out = new ArrayList<>();
+    if (!Py.truthy(value)) {
+      return out;  // jinja2 selects from `if value`: none, an empty or undefined sequence gives nothing
+    }
     for (Object item : Py.iterate(value, a.line())) {
       Object subject = byAttribute ? attributeOf(r, item, attribute, null, a.line()) : item;
       boolean ok = test == null ? Py.truthy(subject)

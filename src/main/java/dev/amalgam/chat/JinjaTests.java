@@ -1,5 +1,6 @@
 package dev.amalgam.chat;
 
+import java.math.BigInteger;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -56,7 +57,7 @@ final class JinjaTests {
     register((r, v, a, l) -> v instanceof String, "string");
     // Python bools are ints, so jinja2's `number` accepts them; `integer` explicitly does not.
     register((r, v, a, l) -> Py.isNumber(v), "number");
-    register((r, v, a, l) -> v instanceof Long, "integer");
+    register((r, v, a, l) -> v instanceof Long || v instanceof BigInteger, "integer");
     register((r, v, a, l) -> v instanceof Double, "float");
     register((r, v, a, l) -> v instanceof Boolean, "boolean");
     register((r, v, a, l) -> Boolean.TRUE.equals(v), "true");

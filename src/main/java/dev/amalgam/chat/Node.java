@@ -27,6 +27,12 @@ final class Node {
 
   record Macro(String name, List<String> params, List<Expr> defaults, List<Stmt> body, int line) implements Stmt {}
 
+  /**
+   * {@code {% call(params) callee(args) %}body{% endcall %}}: the call, given {@code caller}, a macro of
+   * {@code params} that renders the body where the call block stands.
+   */
+  record CallBlock(Call call, List<String> params, List<Expr> defaults, List<Stmt> body, int line) implements Stmt {}
+
   record Break(int line) implements Stmt {}
 
   record Continue(int line) implements Stmt {}
@@ -67,7 +73,9 @@ final class Node {
   /** {@code then if test else orElse}; orElse may be null (undefined when the test fails). */
   record CondExpr(Expr test, Expr then, Expr orElse, int line) implements Expr {}
 
-  record Call(Expr callee, List<Expr> args, List<String> kwNames, List<Expr> kwValues, int line) implements Expr {}
+  /** {@code callee(args, kw=values, *starArgs, **starKwargs)}; the star parts are null when absent. */
+  record Call(Expr callee, List<Expr> args, List<String> kwNames, List<Expr> kwValues, Expr starArgs,
+      Expr starKwargs, int line) implements Expr {}
 
   /** {@code value | name(args)}; value is null for the filter of a set block. */
   record Filter(Expr value, String name, List<Expr> args, List<String> kwNames, List<Expr> kwValues, int line)

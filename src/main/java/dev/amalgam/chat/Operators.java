@@ -16,6 +16,9 @@ final class Operators {
       RenderLimits.checkChars((long) x.length() + y.length(), line);
       return x + y;
     }
+    if (a instanceof Markup || b instanceof Markup) {
+      return Markup.plus(a, b, line);
+    }
     if (a instanceof Undefined u) throw u.error(line);
     if (b instanceof Undefined u) throw u.error(line);
     if (Py.isNumber(a) && Py.isNumber(b)) {

@@ -15,12 +15,18 @@ import java.util.Set;
 final class Parser {
   /** Tags jinja2 has but this renderer does not; named in the error so the cause is obvious. */
   private static final Set<String> UNSUPPORTED_TAGS = Set.of(
-      "call", "filter", "with", "include", "import", "from", "extends", "block", "autoescape", "do",
+      "filter", "with", "include", "import", "from", "extends", "block", "autoescape", "do",
       "trans", "pluralize");
 
   private final List<Token> tokens;
   private int index;
   private int loopDepth;
+  /**
+   * Inside an if statement or a conditional expression (jinja2's "soft" frames), where an unknown filter or test
+   * is an error only when the branch runs; elsewhere it fails the template, as jinja2 fails it at compile time.
+   */
+  private int soft;
+  private final List<TemplateError> unknownNames = new ArrayList<>();
 
   private Parser(List<Token> tokens) {
     this.tokens = tokens;
@@ -31,6 +37,9 @@ final class Parser {
     List<Stmt> body = parser.subparse(Set.of());
     if (!parser.current().is(Type.EOF)) {
       throw parser.error("unexpected " + parser.current().describe());
+    }
+    if (!parser.unknownNames.isEmpty()) {
+      throw parser.unknownNames.get(0);
     }
     return body;
   }
@@ -158,6 +167,7 @@ final class Parser {
       case "for": return parseFor(t);
       case "set": return parseSet(t);
       case "macro": return parseMacro(t);
+      case "call": return parseCallBlock(t);
       case "break":
       case "continue":
         if (loopDepth == 0) {
@@ -180,6 +190,15 @@ final class Parser {
   }
 
   private Stmt parseIf(Token start) {
+    soft++;
+    try {
+      return parseIfBranches(start);
+    } finally {
+      soft--;
+    }
+  }
+
+  private Stmt parseIfBranches(Token start) {
     List<Expr> conditions = new ArrayList<>();
     List<List<Stmt>> bodies = new ArrayList<>();
     List<Stmt> orElse = List.of();
@@ -243,6 +262,27 @@ final class Parser {
     String name = expect(Type.NAME, "a macro name").value();
     List<String> params = new ArrayList<>();
     List<Expr> defaults = new ArrayList<>();
+    parseSignature(params, defaults);
+    List<Stmt> body = parseMacroBody("endmacro");
+    return new Node.Macro(name, params, defaults, body, start.line());
+  }
+
+  /** {@code {% call [(params)] callee(args) %} body {% endcall %}}. */
+  private Stmt parseCallBlock(Token start) {
+    List<String> params = new ArrayList<>();
+    List<Expr> defaults = new ArrayList<>();
+    if (current().isOp("(")) {
+      parseSignature(params, defaults);
+    }
+    Expr call = parseExpression(true);
+    if (!(call instanceof Node.Call c)) {
+      throw new TemplateError("a call block needs a call, such as {% call my_macro() %}", start.line());
+    }
+    return new Node.CallBlock(c, params, defaults, parseMacroBody("endcall"), start.line());
+  }
+
+  /** {@code (a, b=default, ...)}: a macro's or a call block's parameters. */
+  private void parseSignature(List<String> params, List<Expr> defaults) {
     expectOp("(");
     while (!current().isOp(")")) {
       if (!params.isEmpty()) {
@@ -259,12 +299,16 @@ final class Parser {
       }
     }
     next();
+  }
+
+  /** A macro's body up to {@code endName}, where break and continue cannot reach an enclosing loop. */
+  private List<Stmt> parseMacroBody(String endName) {
     int savedDepth = loopDepth;
     loopDepth = 0;
-    List<Stmt> body = parseStatements(Set.of("endmacro"));
+    List<Stmt> body = parseStatements(Set.of(endName));
     loopDepth = savedDepth;
     endTag();
-    return new Node.Macro(name, params, defaults, body, start.line());
+    return body;
   }
 
   private Expr parseAssignTarget(Set<String> extraEnd, boolean withNamespace) {
@@ -348,12 +392,20 @@ final class Parser {
   }
 
   private Expr parseCondexpr() {
+    int unknownBefore = unknownNames.size();
     Expr expr = parseOr();
     while (current().isName("if")) {
-      int line = next().line();
-      Expr test = parseOr();
-      Expr orElse = skipName("else") ? parseCondexpr() : null;
-      expr = new Node.CondExpr(test, expr, orElse, line);
+      // The whole conditional expression is soft: its unknown names fail only when evaluated.
+      unknownNames.subList(unknownBefore, unknownNames.size()).clear();
+      soft++;
+      try {
+        int line = next().line();
+        Expr test = parseOr();
+        Expr orElse = skipName("else") ? parseCondexpr() : null;
+        expr = new Node.CondExpr(test, expr, orElse, line);
+      } finally {
+        soft--;
+      }
     }
     return expr;
   }
@@ -637,13 +689,16 @@ final class Parser {
   }
 
   /** Call arguments: positional, then {@code name=value}; {@code *args} and {@code **kwargs} are rejected. */
-  private record CallArgs(List<Expr> args, List<String> kwNames, List<Expr> kwValues) {}
+  private record CallArgs(List<Expr> args, List<String> kwNames, List<Expr> kwValues, Expr starArgs,
+      Expr starKwargs) {}
 
   private CallArgs parseCallArgs() {
     expectOp("(");
     List<Expr> args = new ArrayList<>();
     List<String> kwNames = new ArrayList<>();
     List<Expr> kwValues = new ArrayList<>();
+    Expr starArgs = null;
+    Expr starKwargs = null;
     boolean first = true;
     while (!current().isOp(")")) {
       if (!first) {
@@ -653,10 +708,15 @@ final class Parser {
         }
       }
       first = false;
-      if (current().isOp("*") || current().isOp("**")) {
-        throw error("*args / **kwargs in calls are not supported by this renderer");
-      }
-      if (current().is(Type.NAME) && peek().isOp("=")) {
+      if (current().isOp("*") && starArgs == null && starKwargs == null) {
+        next();
+        starArgs = parseExpression(true);
+      } else if (current().isOp("**") && starKwargs == null) {
+        next();
+        starKwargs = parseExpression(true);
+      } else if (starArgs != null || starKwargs != null) {
+        throw error("arguments after *args or **kwargs are not supported by this renderer");
+      } else if (current().is(Type.NAME) && peek().isOp("=")) {
         kwNames.add(next().value());
         next();
         kwValues.add(parseExpression(true));
@@ -668,13 +728,22 @@ final class Parser {
       }
     }
     expectOp(")");
-    return new CallArgs(args, kwNames, kwValues);
+    return new CallArgs(args, kwNames, kwValues, starArgs, starKwargs);
   }
 
   private Expr parseCall(Expr node) {
     int line = current().line();
     CallArgs a = parseCallArgs();
-    return new Node.Call(node, a.args(), a.kwNames(), a.kwValues(), line);
+    return new Node.Call(node, a.args(), a.kwNames(), a.kwValues(), a.starArgs(), a.starKwargs(), line);
+  }
+
+  /** Call arguments where *args and **kwargs are not taken (filters, tests). */
+  private CallArgs parsePlainCallArgs() {
+    CallArgs a = parseCallArgs();
+    if (a.starArgs() != null || a.starKwargs() != null) {
+      throw error("*args / **kwargs in filter or test arguments are not supported by this renderer");
+    }
+    return a;
   }
 
   /** A chain of {@code | name(args)}; for a set block {@code node} is null and stands for the body. */
@@ -687,10 +756,11 @@ final class Parser {
         next();
         name += "." + expect(Type.NAME, "a filter name").value();
       }
-      if (!Filters.exists(name)) {
-        throw new TemplateError(Filters.unknownMessage(name), nameToken.line());
+      if (!Filters.exists(name) && soft == 0) {
+        unknownNames.add(new TemplateError(Filters.unknownMessage(name), nameToken.line()));
       }
-      CallArgs a = current().isOp("(") ? parseCallArgs() : new CallArgs(List.of(), List.of(), List.of());
+      CallArgs a = current().isOp("(") ? parsePlainCallArgs()
+          : new CallArgs(List.of(), List.of(), List.of(), null, null);
       node = new Node.Filter(node, name, a.args(), a.kwNames(), a.kwValues(), nameToken.line());
     }
     return node;
@@ -705,13 +775,13 @@ final class Parser {
       next();
       name += "." + expect(Type.NAME, "a test name").value();
     }
-    if (!JinjaTests.exists(name)) {
-      throw new TemplateError(JinjaTests.unknownMessage(name), nameToken.line());
+    if (!JinjaTests.exists(name) && soft == 0) {
+      unknownNames.add(new TemplateError(JinjaTests.unknownMessage(name), nameToken.line()));
     }
     List<Expr> args = new ArrayList<>();
     Token c = current();
     if (c.isOp("(")) {
-      CallArgs a = parseCallArgs();
+      CallArgs a = parsePlainCallArgs();
       if (!a.kwNames().isEmpty()) {
         throw new TemplateError("keyword arguments to tests are not supported", nameToken.line());
       }

@@ -1,6 +1,7 @@
 package dev.amalgam.chat;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.math.MathContext;
 import java.math.RoundingMode;
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ final class Py {
     if (v == null) return "NoneType";
     if (v instanceof String) return "str";
     if (v instanceof Boolean) return "bool";
-    if (v instanceof Long) return "int";
+    if (v instanceof Long || v instanceof BigInteger) return "int";
     if (v instanceof Double) return "float";
     if (v instanceof PyTuple) return "tuple";
     if (v instanceof List) return "list";
@@ -91,6 +92,7 @@ final class Py {
     if (v == null || v instanceof Undefined) return false;
     if (v instanceof Boolean b) return b;
     if (v instanceof Long l) return l != 0;
+    if (v instanceof BigInteger b) return b.signum() != 0;
     if (v instanceof Double d) return d != 0.0;
     if (v instanceof String s) return !s.isEmpty();
     if (v instanceof Collection<?> c) return !c.isEmpty();
@@ -118,8 +120,8 @@ final class Py {
       reprString(s, sb);
     } else if (v instanceof Boolean b) {
       sb.append(b ? "True" : "False");
-    } else if (v instanceof Long l) {
-      sb.append(l);
+    } else if (v instanceof Long || v instanceof BigInteger) {
+      sb.append(v);
     } else if (v instanceof Double d) {
       sb.append(floatRepr(d));
     } else if (v instanceof PyTuple t) {
@@ -237,9 +239,12 @@ final class Py {
 
   // ---- numbers ----
 
-  /** Python ints include bools. */
+  /**
+   * Python ints include bools. An int beyond 64 bits (a BigInteger, as JSON input can hold) is carried, printed,
+   * serialized and compared exactly; arithmetic on it is refused ({@link #asLong}).
+   */
   static boolean isInt(Object v) {
-    return v instanceof Long || v instanceof Boolean;
+    return v instanceof Long || v instanceof Boolean || v instanceof BigInteger;
   }
 
   static boolean isNumber(Object v) {
@@ -247,11 +252,21 @@ final class Py {
   }
 
   static long asLong(Object v) {
+    if (v instanceof BigInteger b) {
+      throw new TemplateError("arithmetic on the integer " + b + ", beyond 64 bits, is not supported by this renderer",
+          0);
+    }
     return v instanceof Boolean b ? (b ? 1 : 0) : (Long) v;
   }
 
   static double asDouble(Object v) {
+    if (v instanceof BigInteger b) return b.doubleValue();
     return v instanceof Double d ? d : (double) asLong(v);
+  }
+
+  /** An int as a BigInteger, for comparing ints of any size. */
+  private static BigInteger asBig(Object v) {
+    return v instanceof BigInteger b ? b : BigInteger.valueOf(asLong(v));
   }
 
   // ---- equality and ordering ----
@@ -262,7 +277,7 @@ final class Py {
       if (a instanceof Double || b instanceof Double) {
         return asDouble(a) == asDouble(b);
       }
-      return asLong(a) == asLong(b);
+      return asBig(a).equals(asBig(b));
     }
     if (a instanceof Undefined || b instanceof Undefined) {
       return a instanceof Undefined && b instanceof Undefined;
@@ -304,7 +319,7 @@ final class Py {
       if (a instanceof Double || b instanceof Double) {
         return Double.compare(asDouble(a), asDouble(b));
       }
-      return Long.compare(asLong(a), asLong(b));
+      return asBig(a).compareTo(asBig(b));
     }
     if (a instanceof String x && b instanceof String y) {
       return compareCodePoints(x, y);
@@ -366,12 +381,11 @@ final class Py {
     if (v == null || v instanceof String || v instanceof Boolean || v instanceof Long || v instanceof Double) {
       return v;
     }
+    if (v instanceof BigInteger b) {
+      return b.bitLength() < 64 ? (Object) b.longValue() : b;
+    }
     if (v instanceof Integer || v instanceof Short || v instanceof Byte) return ((Number) v).longValue();
     if (v instanceof Float f) return f.doubleValue();
-    if (v instanceof java.math.BigInteger b) {
-      if (b.bitLength() < 64) return b.longValue();
-      throw new TemplateError("integer " + b + " is too large for the template renderer", 0);
-    }
     if (v instanceof BigDecimal b) return b.doubleValue();
     if (v instanceof CharSequence || v instanceof Character) return v.toString();
     if (v instanceof Map<?, ?> map) {

@@ -1,11 +1,12 @@
 package dev.amalgam.chat;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Python's {@code json.dumps(x, ensure_ascii=False, indent=..., separators=..., sort_keys=...)}, which is
+ * Python's {@code json.dumps(x, ensure_ascii=..., indent=..., separators=..., sort_keys=...)}, which is
  * transformers' {@code tojson} filter (it replaces jinja2's HTML-escaping one). Defaults give
  * {@code ", "} and {@code ": "} separators; with an indent the item separator becomes {@code ","}.
  */
@@ -14,10 +15,12 @@ final class PyJson {
   private final String itemSeparator;
   private final String keySeparator;
   private final boolean sortKeys;
+  private final boolean ensureAscii;
   private final int line;
 
-  PyJson(String indent, String itemSeparator, String keySeparator, boolean sortKeys, int line) {
+  PyJson(String indent, String itemSeparator, String keySeparator, boolean sortKeys, boolean ensureAscii, int line) {
     this.indent = indent;
+    this.ensureAscii = ensureAscii;
     this.itemSeparator = itemSeparator != null ? itemSeparator : indent != null ? "," : ", ";
     this.keySeparator = keySeparator != null ? keySeparator : ": ";
     this.sortKeys = sortKeys;
@@ -42,8 +45,8 @@ final class PyJson {
       sb.append("null");
     } else if (v instanceof Boolean b) {
       sb.append(b ? "true" : "false");
-    } else if (v instanceof Long l) {
-      sb.append(l);
+    } else if (v instanceof Long || v instanceof BigInteger) {
+      sb.append(v);
     } else if (v instanceof Double d) {
       sb.append(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d));
     } else if (v instanceof String s) {
@@ -97,7 +100,7 @@ final class PyJson {
     if (k instanceof String s) return s;
     if (k == null) return "null";
     if (k instanceof Boolean b) return b ? "true" : "false";
-    if (k instanceof Long || k instanceof Double) {
+    if (k instanceof Long || k instanceof BigInteger || k instanceof Double) {
       StringBuilder sb = new StringBuilder();
       write(k, sb, 0);
       return sb.toString();
@@ -105,8 +108,11 @@ final class PyJson {
     throw new TemplateError("tojson: keys must be str, int, float, bool or None, not " + Py.typeName(k), line);
   }
 
-  /** ensure_ascii=False: only '"', '\\' and control characters are escaped (lower-case hex). */
-  private static void string(String s, StringBuilder sb) {
+  /**
+   * Only '"', '\\' and control characters are escaped (lower-case hex); with ensure_ascii, every character outside
+   * ' '..'~' too, as \\uXXXX UTF-16 units (surrogate pairs beyond the BMP), as Python's json does.
+   */
+  private void string(String s, StringBuilder sb) {
     sb.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -119,7 +125,7 @@ final class PyJson {
         case '\b': sb.append("\\b"); break;
         case '\f': sb.append("\\f"); break;
         default:
-          if (c < 0x20) {
+          if (c < 0x20 || ensureAscii && c > 0x7e) {
             sb.append(String.format("\\u%04x", (int) c));
           } else {
             sb.append(c);

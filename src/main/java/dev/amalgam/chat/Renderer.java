@@ -115,7 +115,12 @@ final class Renderer {
       }
       assign(sb.target(), value, scope, sb.line());
     } else if (s instanceof Node.Macro m) {
-      scope.set(m.name(), macro(m, scope));
+      scope.set(m.name(), macro(m.name(), m.params(), m.defaults(), m.body(), scope));
+    } else if (s instanceof Node.CallBlock c) {
+      PyCallable caller = macro("caller", c.params(), c.defaults(), c.body(), scope);
+      Object result = call(c.call(), scope, caller);
+      out.append(Py.str(result));
+      RenderLimits.checkChars(out.length(), c.line());
     } else if (s instanceof Node.Break) {
       throw new BreakLoop();
     } else if (s instanceof Node.Continue) {
@@ -184,42 +189,77 @@ final class Renderer {
     }
   }
 
-  private PyCallable macro(Node.Macro m, Scope definition) {
+  /**
+   * A macro (or a call block's caller) as jinja2 makes it: its parameters, then, where its body mentions them,
+   * {@code varargs} (the extra positional arguments, a tuple), {@code kwargs} (the extra keyword arguments, a dict)
+   * and {@code caller}; extra arguments a body does not take are an error, as in jinja2.
+   */
+  private PyCallable macro(String name, List<String> params, List<Expr> defaults, List<Stmt> body,
+      Scope definition) {
+    boolean takesVarargs = NodeScan.mentions(body, "varargs");
+    boolean takesKwargs = NodeScan.mentions(body, "kwargs");
+    boolean takesCaller = NodeScan.mentions(body, "caller");
     return (args, kwargs, line) -> {
-      if (args.size() > m.params().size()) {
-        throw new TemplateError("macro '" + m.name() + "' takes " + m.params().size() + " arguments, got "
-            + args.size(), line);
+      if (args.size() > params.size() && !takesVarargs) {
+        throw new TemplateError("macro '" + name + "' takes not more than " + params.size() + " argument(s)", line);
       }
       Scope scope = new Scope(definition);
-      int firstDefault = m.params().size() - m.defaults().size();
-      for (int i = 0; i < m.params().size(); i++) {
-        String p = m.params().get(i);
+      int firstDefault = params.size() - defaults.size();
+      for (int i = 0; i < params.size(); i++) {
+        String p = params.get(i);
         Object v;
         if (i < args.size()) {
           v = args.get(i);
         } else if (kwargs.containsKey(p)) {
           v = kwargs.get(p);
         } else if (i >= firstDefault) {
-          v = eval(m.defaults().get(i - firstDefault), scope);
+          v = eval(defaults.get(i - firstDefault), scope);
         } else {
           v = Undefined.name(p);
         }
         scope.set(p, v);
       }
-      for (String k : kwargs.keySet()) {
-        if (!m.params().contains(k)) {
-          throw new TemplateError("macro '" + m.name() + "' has no parameter '" + k + "'", line);
+      Map<Object, Object> extra = new LinkedHashMap<>();
+      for (Map.Entry<String, Object> k : kwargs.entrySet()) {
+        if (params.contains(k.getKey())) {
+          continue;
+        }
+        if (k.getKey().equals("caller") && takesCaller) {
+          scope.set("caller", k.getValue());
+        } else if (takesKwargs) {
+          extra.put(k.getKey(), k.getValue());
+        } else {
+          throw new TemplateError("macro '" + name + "' takes no keyword argument '" + k.getKey() + "'", line);
         }
       }
+      if (takesVarargs) {
+        scope.set("varargs", new PyTuple(new ArrayList<>(args.subList(Math.min(args.size(), params.size()),
+            args.size()))));
+      }
+      if (takesKwargs) {
+        scope.set("kwargs", extra);
+      }
       StringBuilder out = new StringBuilder();
-      exec(m.body(), scope, out);
+      exec(body, scope, out);
       return out.toString();
     };
   }
 
   // ---- expressions ----
 
+  /**
+   * An expression's value. Markup (what {@code safe} and {@code escape} return) lives only inside a chain of
+   * {@code +}, where it escapes the plain strings added to it, as jinja2's Markup does; everywhere else it is its text.
+   */
   Object eval(Expr e, Scope scope) {
+    Object v = evalKeepingMarkup(e, scope);
+    return v instanceof Markup m ? m.text() : v;
+  }
+
+  private Object evalKeepingMarkup(Expr e, Scope scope) {
+    if (e instanceof Node.BinOp b && b.op().equals("+")) {
+      return Operators.binary("+", evalKeepingMarkup(b.left(), scope), evalKeepingMarkup(b.right(), scope), b.line());
+    }
     if (e instanceof Node.Const c) return c.value();
     if (e instanceof Node.Name n) return lookup(n.name(), scope);
     if (e instanceof Node.GetAttr g) return getattr(eval(g.obj(), scope), g.attr(), g.line());
@@ -300,9 +340,31 @@ final class Renderer {
   }
 
   private Object call(Node.Call c, Scope scope) {
+    return call(c, scope, null);
+  }
+
+  /** A call, its *args and **kwargs spread; with a {@code caller} (a call block's), that too. */
+  private Object call(Node.Call c, Scope scope, PyCallable caller) {
     Object callee = eval(c.callee(), scope);
     List<Object> args = evalAll(c.args(), scope);
     Map<String, Object> kwargs = kwargs(c.kwNames(), c.kwValues(), scope);
+    if (c.starArgs() != null) {
+      args.addAll(Py.iterate(eval(c.starArgs(), scope), c.line()));
+    }
+    if (c.starKwargs() != null) {
+      if (!(eval(c.starKwargs(), scope) instanceof Map<?, ?> extra)) {
+        throw new TemplateError("argument after ** must be a mapping", c.line());
+      }
+      for (Map.Entry<?, ?> e : extra.entrySet()) {
+        if (!(e.getKey() instanceof String key)) {
+          throw new TemplateError("keywords must be strings", c.line());
+        }
+        kwargs.put(key, e.getValue());
+      }
+    }
+    if (caller != null) {
+      kwargs.put("caller", caller);
+    }
     if (callee instanceof PyCallable fn) {
       return fn.call(args, kwargs, c.line());
     }

@@ -16,8 +16,9 @@ final class Node {
 
   record If(List<Expr> conditions, List<List<Stmt>> bodies, List<Stmt> orElse, int line) implements Stmt {}
 
-  record For(Expr target, Expr iterable, Expr filter, List<Stmt> body, List<Stmt> orElse, int line)
-      implements Stmt {}
+  /** A for loop; a {@code recursive} one's body may call {@code loop(items)} to render it over other items. */
+  record For(Expr target, Expr iterable, Expr filter, List<Stmt> body, List<Stmt> orElse, boolean recursive,
+      int line) implements Stmt {}
 
   /** {@code {% set target = value %}}; target is a Name, a Tuple of names, or an NsRef. */
   record Set(Expr target, Expr value, int line) implements Stmt {}

@@ -42,9 +42,8 @@ final class Operators {
         if (b instanceof String || b instanceof List) return repeat(b, a, line);
         break;
       case "%":
-        if (a instanceof String) {
-          throw new TemplateError("printf-style string formatting ('...' % value) is not supported by this renderer",
-              line);
+        if (a instanceof String format) {
+          return PyFormat.percent(format, b, line);
         }
         break;
       default:

@@ -229,9 +229,7 @@ final class Parser {
     if (skipName("if")) {
       filter = parseExpression(true);
     }
-    if (current().isName("recursive")) {
-      throw error("recursive for loops are not supported by this renderer");
-    }
+    boolean recursive = skipName("recursive");
     loopDepth++;
     List<Stmt> body = parseStatements(Set.of("endfor", "else"));
     loopDepth--;
@@ -242,7 +240,7 @@ final class Parser {
     } else {
       expect(Type.BLOCK_END, "'%}'");
     }
-    return new Node.For(target, iterable, filter, body, orElse, start.line());
+    return new Node.For(target, iterable, filter, body, orElse, recursive, start.line());
   }
 
   private Stmt parseSet(Token start) {

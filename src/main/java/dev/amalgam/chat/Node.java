@@ -26,6 +26,9 @@ final class Node {
   /** {@code {% set name %}...{% endset %}}, optionally piped through filters (innermost value null). */
   record SetBlock(Expr target, Expr filter, List<Stmt> body, int line) implements Stmt {}
 
+  /** {@code {% filter f(args) | g %}body{% endfilter %}}: the rendered body through the filters. */
+  record FilterBlock(Expr filter, List<Stmt> body, int line) implements Stmt {}
+
   record Macro(String name, List<String> params, List<Expr> defaults, List<Stmt> body, int line) implements Stmt {}
 
   /**

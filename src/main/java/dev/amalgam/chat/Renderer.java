@@ -116,6 +116,17 @@ final class Renderer {
       assign(sb.target(), value, scope, sb.line());
     } else if (s instanceof Node.Macro m) {
       scope.set(m.name(), macro(m.name(), m.params(), m.defaults(), m.body(), scope));
+    } else if (s instanceof Node.FilterBlock fb) {
+      StringBuilder captured = new StringBuilder();
+      exec(fb.body(), scope, captured);
+      Object saved = blockValue;
+      blockValue = captured.toString();
+      try {
+        out.append(Py.str(eval(fb.filter(), scope)));
+      } finally {
+        blockValue = saved;
+      }
+      RenderLimits.checkChars(out.length(), fb.line());
     } else if (s instanceof Node.CallBlock c) {
       PyCallable caller = macro("caller", c.params(), c.defaults(), c.body(), scope);
       Object result = call(c.call(), scope, caller);

@@ -30,6 +30,8 @@ class TemplateLimitsTest {
       "{{ '{:>999999999}'.format('x') }}",
       "{{ '%999999999d' % 1 }}",
       "{{ 'x' | center(10**9) }}",
+      "{{ 2 ** (10**9) }}",
+      "{{ 3 ** 2000000 }}",
       "{{ '%.999999999f' % 1.5 }}",
       "{% for i in range(100000) %}{{ '{}{}'.format('x' * 1000, i) }}{% endfor %}"})
   void aRunawayTemplateStopsAtALimit(String source) {

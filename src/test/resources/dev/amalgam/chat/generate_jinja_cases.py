@@ -533,6 +533,9 @@ CONSTRUCTS = {
                   "|{{ '{:>5}|{:<4}|{:^6}|{:.2f}|{:05d}'.format('a', 'b', 'c', 3.14159, 42) }}",
     "filesizeformat": "{{ 1000|filesizeformat }} {{ 1024|filesizeformat(true) }} {{ 123456789|filesizeformat }} {{ 1|filesizeformat }}",
     "wordwrap": "{{ long|wordwrap(10) }}|{{ long|wordwrap(7, false, '/') }}",
+    "bigint-arithmetic": "{{ n + 1 }}|{{ n * n }}|{{ 2 ** 70 }}|{{ -n }}|{{ n // 7 }}|{{ n % 7 }}|{{ n - n }}"
+                         "|{{ 9223372036854775807 + 1 }}|{{ 99999999999999999999 }}|{{ n / 3 }}|{{ '%d' % n }}",
+    "filter-block": "{% filter upper %}a{{ x }}{% endfilter %}|{% filter trim|replace('a', 'b') %}  a a  {% endfilter %}",
 }
 for name, template in CONSTRUCTS.items():
     case(f"construct/{name}", template, d={"b": 2, "a": 3, "C": 1}, x="X", s="it's <b>&\u00e9", n=18446744073709551615,

@@ -68,6 +68,12 @@ final class Args {
     return new TemplateError(function + "(): " + message, line);
   }
 
+  /** Every keyword argument, all of them taken as used. */
+  Map<String, Object> keywords() {
+    used.addAll(keywords.keySet());
+    return keywords;
+  }
+
   int line() {
     return line;
   }

@@ -16,14 +16,18 @@ final class Node {
 
   record If(List<Expr> conditions, List<List<Stmt>> bodies, List<Stmt> orElse, int line) implements Stmt {}
 
-  record For(Expr target, Expr iterable, Expr filter, List<Stmt> body, List<Stmt> orElse, int line)
-      implements Stmt {}
+  /** A for loop; a {@code recursive} one's body may call {@code loop(items)} to render it over other items. */
+  record For(Expr target, Expr iterable, Expr filter, List<Stmt> body, List<Stmt> orElse, boolean recursive,
+      int line) implements Stmt {}
 
   /** {@code {% set target = value %}}; target is a Name, a Tuple of names, or an NsRef. */
   record Set(Expr target, Expr value, int line) implements Stmt {}
 
   /** {@code {% set name %}...{% endset %}}, optionally piped through filters (innermost value null). */
   record SetBlock(Expr target, Expr filter, List<Stmt> body, int line) implements Stmt {}
+
+  /** {@code {% filter f(args) | g %}body{% endfilter %}}: the rendered body through the filters. */
+  record FilterBlock(Expr filter, List<Stmt> body, int line) implements Stmt {}
 
   record Macro(String name, List<String> params, List<Expr> defaults, List<Stmt> body, int line) implements Stmt {}
 

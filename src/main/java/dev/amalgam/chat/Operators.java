@@ -1,11 +1,17 @@
 package dev.amalgam.chat;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /** Python's operators on template values: arithmetic, {@code ~}, comparisons, {@code in}, indexing, slicing. */
 final class Operators {
+  /** The largest integer a template may build: Python's are unbounded, this keeps memory bounded. */
+  private static final long MAX_BITS = 1L << 20;
+
   private Operators() {}
 
   static Object binary(String op, Object a, Object b, int line) {
@@ -42,9 +48,8 @@ final class Operators {
         if (b instanceof String || b instanceof List) return repeat(b, a, line);
         break;
       case "%":
-        if (a instanceof String) {
-          throw new TemplateError("printf-style string formatting ('...' % value) is not supported by this renderer",
-              line);
+        if (a instanceof String format) {
+          return PyFormat.percent(format, b, line);
         }
         break;
       default:
@@ -78,6 +83,9 @@ final class Operators {
 
   private static Object arithmetic(String op, Object a, Object b, int line) {
     boolean ints = Py.isInt(a) && Py.isInt(b);
+    if (ints && (a instanceof BigInteger || b instanceof BigInteger)) {
+      return bigArithmetic(op, big(a), big(b), line);
+    }
     try {
       if (ints) {
         long x = Py.asLong(a);
@@ -127,10 +135,53 @@ final class Operators {
         }
       }
     } catch (ArithmeticException overflow) {
-      throw new TemplateError("integer overflow in '" + op + "' (Python ints are unbounded; this renderer's are 64-bit)",
-          line);
+      return bigArithmetic(op, big(a), big(b), line);  // Python's ints are unbounded: go on exactly
     }
     throw new TemplateError("unknown operator " + op, line);
+  }
+
+  /** Integer arithmetic beyond 64 bits, as Python's; results that fit come back as longs. */
+  private static Object bigArithmetic(String op, BigInteger x, BigInteger y, int line) {
+    BigInteger result;
+    switch (op) {
+      case "+" -> result = x.add(y);
+      case "-" -> result = x.subtract(y);
+      case "*" -> result = x.multiply(y);
+      case "/" -> {
+        if (y.signum() == 0) throw new TemplateError("division by zero", line);
+        return new BigDecimal(x).divide(new BigDecimal(y), MathContext.DECIMAL64).doubleValue();
+      }
+      case "//", "%" -> {
+        if (y.signum() == 0) throw new TemplateError("integer division or modulo by zero", line);
+        BigInteger[] qr = x.divideAndRemainder(y);
+        if (qr[1].signum() != 0 && qr[1].signum() != y.signum()) {
+          qr[0] = qr[0].subtract(BigInteger.ONE);
+          qr[1] = qr[1].add(y);
+        }
+        result = op.equals("//") ? qr[0] : qr[1];
+      }
+      case "**" -> {
+        if (y.signum() < 0) return Math.pow(x.doubleValue(), y.doubleValue());
+        if (x.abs().compareTo(BigInteger.ONE) <= 0) {  // 0, 1 and -1 to any power, however large
+          BigInteger power = x.signum() == 0 ? (y.signum() == 0 ? BigInteger.ONE : BigInteger.ZERO)
+              : x.signum() > 0 || !y.testBit(0) ? BigInteger.ONE : BigInteger.ONE.negate();
+          return power.longValue();
+        }
+        if ((long) x.bitLength() * y.min(BigInteger.valueOf(MAX_BITS)).longValue() > MAX_BITS) {
+          throw new TemplateError("the template would build an integer of over " + MAX_BITS + " bits", line);
+        }
+        result = x.pow(y.intValueExact());
+      }
+      default -> throw new TemplateError("unknown operator " + op, line);
+    }
+    if (result.bitLength() > MAX_BITS) {
+      throw new TemplateError("the template would build an integer of over " + MAX_BITS + " bits", line);
+    }
+    return result.bitLength() < 64 ? (Object) result.longValue() : result;
+  }
+
+  private static BigInteger big(Object v) {
+    return v instanceof BigInteger b ? b : BigInteger.valueOf(Py.asLong(v));
   }
 
   static Object unary(String op, Object v, int line) {
@@ -140,7 +191,12 @@ final class Operators {
     }
     if (op.equals("+")) return v instanceof Boolean ? Py.asLong(v) : v;
     if (v instanceof Double d) return -d;
-    return Math.negateExact(Py.asLong(v));
+    if (v instanceof BigInteger b) {
+      BigInteger negated = b.negate();
+      return negated.bitLength() < 64 ? (Object) negated.longValue() : negated;
+    }
+    long x = Py.asLong(v);
+    return x == Long.MIN_VALUE ? BigInteger.valueOf(x).negate() : (Object) (-x);
   }
 
   static boolean compare(String op, Object a, Object b, int line) {

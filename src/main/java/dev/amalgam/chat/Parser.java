@@ -3,8 +3,10 @@ package dev.amalgam.chat;
 import dev.amalgam.chat.Node.Expr;
 import dev.amalgam.chat.Node.Stmt;
 import dev.amalgam.chat.Token.Type;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -15,7 +17,7 @@ import java.util.Set;
 final class Parser {
   /** Tags jinja2 has but this renderer does not; named in the error so the cause is obvious. */
   private static final Set<String> UNSUPPORTED_TAGS = Set.of(
-      "filter", "with", "include", "import", "from", "extends", "block", "autoescape", "do",
+      "with", "include", "import", "from", "extends", "block", "autoescape", "do",
       "trans", "pluralize");
 
   private final List<Token> tokens;
@@ -168,6 +170,12 @@ final class Parser {
       case "set": return parseSet(t);
       case "macro": return parseMacro(t);
       case "call": return parseCallBlock(t);
+      case "filter": {
+        Expr filter = parseFilter(null, true);
+        List<Stmt> body = parseStatements(Set.of("endfilter"));
+        endTag();
+        return new Node.FilterBlock(filter, body, t.line());
+      }
       case "break":
       case "continue":
         if (loopDepth == 0) {
@@ -229,9 +237,7 @@ final class Parser {
     if (skipName("if")) {
       filter = parseExpression(true);
     }
-    if (current().isName("recursive")) {
-      throw error("recursive for loops are not supported by this renderer");
-    }
+    boolean recursive = skipName("recursive");
     loopDepth++;
     List<Stmt> body = parseStatements(Set.of("endfor", "else"));
     loopDepth--;
@@ -242,7 +248,7 @@ final class Parser {
     } else {
       expect(Type.BLOCK_END, "'%}'");
     }
-    return new Node.For(target, iterable, filter, body, orElse, start.line());
+    return new Node.For(target, iterable, filter, body, orElse, recursive, start.line());
   }
 
   private Stmt parseSet(Token start) {
@@ -561,15 +567,15 @@ final class Parser {
     }
   }
 
-  private Long parseInteger(Token t) {
-    String v = t.value().toLowerCase();
+  /** An integer literal (underscores allowed, as in Python): a Long, or a BigInteger beyond 64 bits. */
+  private Object parseInteger(Token t) {
+    String v = t.value().toLowerCase(Locale.ROOT).replace("_", "");
+    int radix = v.startsWith("0b") ? 2 : v.startsWith("0o") ? 8 : v.startsWith("0x") ? 16 : 10;
     try {
-      if (v.startsWith("0b")) return Long.parseLong(v.substring(2), 2);
-      if (v.startsWith("0o")) return Long.parseLong(v.substring(2), 8);
-      if (v.startsWith("0x")) return Long.parseLong(v.substring(2), 16);
-      return Long.parseLong(v);
+      BigInteger value = new BigInteger(radix == 10 ? v : v.substring(2), radix);
+      return value.bitLength() < 64 ? (Object) value.longValue() : value;
     } catch (NumberFormatException e) {
-      throw new TemplateError("integer literal " + t.value() + " is too large", t.line());
+      throw new TemplateError("invalid integer literal " + t.value(), t.line());
     }
   }
 
@@ -748,8 +754,16 @@ final class Parser {
 
   /** A chain of {@code | name(args)}; for a set block {@code node} is null and stands for the body. */
   private Expr parseFilter(Expr node) {
-    while (current().isOp("|")) {
-      next();
+    return parseFilter(node, false);
+  }
+
+  /** With {@code first}, the chain starts at a filter name without a {@code |} (a filter block's). */
+  private Expr parseFilter(Expr node, boolean first) {
+    while (first || current().isOp("|")) {
+      if (!first) {
+        next();
+      }
+      first = false;
       Token nameToken = expect(Type.NAME, "a filter name");
       String name = nameToken.value();
       while (current().isOp(".")) {

@@ -60,6 +60,8 @@ final class PyMethods {
 
   private static PyCallable stringMethod(String s, String name, int line) {
     switch (name) {
+      case "format":
+        return (args, kw, l) -> PyFormat.format(s, args, kw, l);
       case "strip":
       case "lstrip":
       case "rstrip":

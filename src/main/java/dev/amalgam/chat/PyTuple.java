@@ -4,7 +4,7 @@ import java.util.AbstractList;
 import java.util.List;
 
 /** A Python tuple: an immutable list that prints as {@code (a, b)}; what {@code dict.items()} yields. */
-final class PyTuple extends AbstractList<Object> {
+class PyTuple extends AbstractList<Object> {
   private final List<Object> items;
 
   PyTuple(List<Object> items) {

@@ -116,6 +116,17 @@ final class Renderer {
       assign(sb.target(), value, scope, sb.line());
     } else if (s instanceof Node.Macro m) {
       scope.set(m.name(), macro(m.name(), m.params(), m.defaults(), m.body(), scope));
+    } else if (s instanceof Node.FilterBlock fb) {
+      StringBuilder captured = new StringBuilder();
+      exec(fb.body(), scope, captured);
+      Object saved = blockValue;
+      blockValue = captured.toString();
+      try {
+        out.append(Py.str(eval(fb.filter(), scope)));
+      } finally {
+        blockValue = saved;
+      }
+      RenderLimits.checkChars(out.length(), fb.line());
     } else if (s instanceof Node.CallBlock c) {
       PyCallable caller = macro("caller", c.params(), c.defaults(), c.body(), scope);
       Object result = call(c.call(), scope, caller);
@@ -131,7 +142,12 @@ final class Renderer {
   }
 
   private void execFor(Node.For f, Scope scope, StringBuilder out) {
-    List<Object> items = Py.iterate(eval(f.iterable(), scope), f.line());
+    runLoop(f, eval(f.iterable(), scope), scope, out, 1);
+  }
+
+  /** The loop over {@code iterable} at recursion {@code depth} (1 for the loop as written). */
+  private void runLoop(Node.For f, Object iterable, Scope scope, StringBuilder out, int depth) {
+    List<Object> items = Py.iterate(iterable, f.line());
     if (f.filter() != null) {
       // The loop filter sees the target but not `loop`; loop.index etc. count only the kept items.
       List<Object> kept = new ArrayList<>();
@@ -144,7 +160,15 @@ final class Renderer {
       }
       items = kept;
     }
-    LoopContext loop = new LoopContext(items);
+    PyCallable recurse = !f.recursive() ? null : (args, kwargs, line) -> {
+      if (args.size() != 1 || !kwargs.isEmpty()) {
+        throw new TemplateError("loop() takes exactly one iterable", line);
+      }
+      StringBuilder nested = new StringBuilder();
+      runLoop(f, args.get(0), scope, nested, depth + 1);
+      return nested.toString();
+    };
+    LoopContext loop = new LoopContext(items, depth, recurse);
     for (int i = 0; i < items.size(); i++) {
       if (++iterations > RenderLimits.MAX_ITERATIONS) {
         throw new TemplateError("the template's loops ran over " + RenderLimits.MAX_ITERATIONS + " iterations",
@@ -365,6 +389,9 @@ final class Renderer {
     if (caller != null) {
       kwargs.put("caller", caller);
     }
+    if (callee instanceof LoopContext loop) {
+      return loop.recursion(c.line()).call(args, kwargs, c.line());
+    }
     if (callee instanceof PyCallable fn) {
       return fn.call(args, kwargs, c.line());
     }
@@ -385,12 +412,12 @@ final class Renderer {
     if (obj instanceof LoopContext loop) {
       Object v = loop.attribute(attr);
       if (v == null) {
-        if (attr.equals("changed")) {
-          throw new TemplateError("loop.changed() is not supported by this renderer", line);
-        }
         return Undefined.attribute(obj, attr);
       }
       return v;
+    }
+    if (obj instanceof GroupTuple group && group.attribute(attr) != null) {
+      return group.attribute(attr);
     }
     Object method = PyMethods.lookup(obj, attr, line);
     if (method != null) return method;

@@ -158,18 +158,20 @@ class TemplateConstructsTest {
   void unsupportedConstructsAreErrorsNamingThemAndTheirLine() {
     TemplateError filter = failure("line one\n{{ x | frobnicate }}");
     assertTrue(filter.getMessage().contains("frobnicate") && filter.line() == 2, filter.getMessage());
-    TemplateError jinjaFilter = failure("{{ messages | groupby('role') }}");
-    assertTrue(jinjaFilter.getMessage().contains("'groupby' is not supported"), jinjaFilter.getMessage());
+    TemplateError jinjaFilter = failure("{{ messages | xmlattr }}");
+    assertTrue(jinjaFilter.getMessage().contains("'xmlattr' is not supported"), jinjaFilter.getMessage());
     TemplateError tag = failure("\n\n{% include 'other.jinja' %}");
     assertTrue(tag.getMessage().contains("'include'") && tag.line() == 3, tag.getMessage());
     TemplateError unknownTag = failure("{% frob %}");
     assertTrue(unknownTag.getMessage().contains("unknown tag 'frob'"), unknownTag.getMessage());
     TemplateError test = failure("{{ x is frobbable }}");
     assertTrue(test.getMessage().contains("frobbable"), test.getMessage());
-    TemplateError method = failure("{{ '{}'.format(1) }}");
-    assertTrue(method.getMessage().contains("'format'"), method.getMessage());
-    TemplateError percent = failure("{{ '%s' % x }}");
-    assertTrue(percent.getMessage().contains("formatting"), percent.getMessage());
+    TemplateError method = failure("{{ '{x}'.format_map({'x': 1}) }}");
+    assertTrue(method.getMessage().contains("'format_map'"), method.getMessage());
+    TemplateError percent = failure("{{ '%*d' % (3, 4) }}");
+    assertTrue(percent.getMessage().contains("'*' widths"), percent.getMessage());
+    TemplateError nested = failure("{{ '{:{w}}'.format(1, w=3) }}");
+    assertTrue(nested.getMessage().contains("nested replacement fields"), nested.getMessage());
     TemplateError callable = failure("{{ 'x'.upper }}");
     assertTrue(callable.getMessage().contains("cannot print a function"), callable.getMessage());
     TemplateError mutate = failure("{{ messages.append(1) }}");

@@ -49,6 +49,7 @@ class WildTemplatesTest {
         vars.put("tools", json.convertValue(conversation.get("tools"), Object.class));
         vars.put("documents", json.convertValue(conversation.get("documents"), Object.class));
         vars.put("add_generation_prompt", c.get("add_generation_prompt").asBoolean());
+        vars.putAll(json.convertValue(root.get("extra"), new TypeReference<Map<String, Object>>() {}));
         String source = template.get("template").asText();
         if (c.has("expected")) {
           String out = Template.compile(source).withClock(() -> FIXED_NOW).render(vars);

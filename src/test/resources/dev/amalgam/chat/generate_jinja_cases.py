@@ -493,6 +493,57 @@ ERR = [
     "{{ namespace(a=1) | tojson }}",
     "{{ x.y }}",
 ]
+# --- constructs beyond the first set (the chat-templates issue): each in a few shapes ---
+PEOPLE = [{"name": "Ann", "age": 31, "city": "Oslo"}, {"name": "bob", "age": 25, "city": "Rome"},
+          {"name": "Cid", "age": 31, "city": "Oslo"}, {"name": "dee", "age": None, "city": "Rome"}]
+CONSTRUCTS = {
+    "dictsort": "{% for k, v in d|dictsort %}{{ k }}={{ v }};{% endfor %}|{{ d|dictsort(by='value', reverse=true) }}"
+                "|{{ d|dictsort(true) }}",
+    "call-block": "{% macro box(title) %}[{{ title }}:{{ caller() }}]{% endmacro %}"
+                  "{% call box('t') %}body {{ x }}{% endcall %}"
+                  "{% macro each(items) %}{% for i in items %}{{ caller(i, loop.index) }}{% endfor %}{% endmacro %}"
+                  "{% call(item, n) each(['a', 'b']) %}<{{ n }}{{ item }}>{% endcall %}",
+    "star-args": "{% macro m(a, b, c=3) %}{{ a }}{{ b }}{{ c }}{% endmacro %}{{ m(*[1, 2]) }}{{ m(**{'a': 4, 'b': 5}) }}"
+                 "{{ m(7, *[8]) }}{{ m(1, **{'b': 2, 'c': 9}) }}",
+    "varargs-kwargs": "{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1) }}{{ m(1, 2, 3, x=4) }}",
+    "markup": "{{ \"to '\"|safe + s }}|{{ s + '<i>'|safe }}|{{ s|e }}|{{ ('a'|safe + s)|length }}",
+    "bigint": "{{ n }}{{ n|tojson }}{{ [n]|tojson }}{{ n > 1 }}{{ n == n }}{{ n is integer }}",
+    "select-none": "{{ none|select|list }}{{ none|reject('none')|list }}{{ none|selectattr('a')|list }}"
+                   "{{ none|rejectattr('a')|list }}",
+    "soft-unknown-filter": "{% if false %}{{ x|nosuchfilter }}{% endif %}{{ 'y' if true else x|nosuchfilter }}ok",
+    "ensure-ascii": "{{ s|tojson(ensure_ascii=true) }}{{ {'k': '\u00e9\U0001F642'}|tojson(ensure_ascii=true) }}",
+    "min-max-sum": "{{ nums|min }}{{ nums|max }}{{ nums|sum }}{{ nums|sum(start=10) }}{{ words|min }}"
+                   "{{ words|max(case_sensitive=true) }}{{ people|min(attribute='name') }}{{ people|sum(attribute='age', start=0) if false else 1 }}",
+    "batch-slice": "{{ nums|batch(2)|list }}{{ nums|batch(3, 'x')|list }}{{ nums|slice(2)|list }}{{ nums|slice(3, 0)|list }}",
+    "groupby": "{% for g in people|groupby('city') %}{{ g.grouper }}:{{ g.list|map(attribute='name')|join(',') }};{% endfor %}"
+               "{% for city, items in people|groupby('city', default='?') %}{{ city }}{{ items|length }}{% endfor %}"
+               "{{ people|groupby('age')|map(attribute='grouper')|list if false else '' }}",
+    "center-wordcount-truncate": "[{{ 'ab'|center(7) }}][{{ s|wordcount }}][{{ long|truncate(12) }}]"
+                                 "[{{ long|truncate(12, true) }}][{{ long|truncate(12, false, '>>', 0) }}][{{ 'short'|truncate(9) }}]",
+    "striptags-urlencode": "{{ '<p>Hi <b>there</b></p>\n  again'|striptags }}|{{ 'a b&c=d/é'|urlencode }}"
+                           "|{{ {'q': 'x y', 'n': 1}|urlencode }}",
+    "loop-cycle-changed": "{% for p in people %}{{ loop.cycle('odd', 'even') }}{% if loop.changed(p.city) %}*{% endif %}"
+                          "{{ p.name }} {% endfor %}",
+    "recursive-loop": "{% for n in tree recursive %}{{ n.name }}{% if n.children %}({{ loop(n.children) }}){% endif %}"
+                      "{{ loop.depth }}{% endfor %}",
+    "percent-format": "{{ '%s=%d' % ('a', 3) }}|{{ '%05.2f' % 3.14159 }}|{{ '%s' % s }}|{{ '%(k)s!' % {'k': 'v'} }}"
+                      "|{{ '%x %o %e %%' % (255, 8, 12345.678) }}",
+    "format-filter": "{{ '%s has %d'|format('Ann', 3) }}|{{ '%(a)s'|format(a=1) }}",
+    "str-format": "{{ '{} and {}'.format(1, 'b') }}|{{ '{0}{1}{0}'.format('x', 'y') }}|{{ '{name}!'.format(name='Ann') }}"
+                  "|{{ '{:>5}|{:<4}|{:^6}|{:.2f}|{:05d}'.format('a', 'b', 'c', 3.14159, 42) }}",
+    "filesizeformat": "{{ 1000|filesizeformat }} {{ 1024|filesizeformat(true) }} {{ 123456789|filesizeformat }} {{ 1|filesizeformat }}",
+    "wordwrap": "{{ long|wordwrap(10) }}|{{ long|wordwrap(7, false, '/') }}",
+    "bigint-arithmetic": "{{ n + 1 }}|{{ n * n }}|{{ 2 ** 70 }}|{{ -n }}|{{ n // 7 }}|{{ n % 7 }}|{{ n - n }}"
+                         "|{{ 9223372036854775807 + 1 }}|{{ 99999999999999999999 }}|{{ n / 3 }}|{{ '%d' % n }}",
+    "filter-block": "{% filter upper %}a{{ x }}{% endfilter %}|{% filter trim|replace('a', 'b') %}  a a  {% endfilter %}",
+}
+for name, template in CONSTRUCTS.items():
+    case(f"construct/{name}", template, d={"b": 2, "a": 3, "C": 1}, x="X", s="it's <b>&\u00e9", n=18446744073709551615,
+         nums=[4, 1, 3, 2, 5], words=["pear", "Apple", "fig"], people=PEOPLE,
+         long="The quick brown fox jumps over the lazy dog",
+         tree=[{"name": "a", "children": [{"name": "b", "children": []}, {"name": "c", "children": [{"name": "d"}]}]},
+               {"name": "e"}])
+
 for i, t in enumerate(ERR):
     case(f"error/{i}", t, messages=CONVERSATIONS["system"], x="str")
 

@@ -56,6 +56,9 @@ WEATHER = {"type": "function", "function": {
                    "required": ["city"]}}}
 CALL = {"type": "function", "id": "call_1", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}
 
+# Variables some templates read besides transformers' own (firefunction's `functions` and `datetime`).
+EXTRA = {"functions": json.dumps([WEATHER]), "datetime": "2026-07-04"}
+
 CONVERSATIONS = {
     "simple": ([{"role": "user", "content": "Hello!"}], None, None),
     "system": ([{"role": "system", "content": "You are terse."},
@@ -117,12 +120,12 @@ def main():
                 try:
                     compiled = env.from_string(source)
                     case["expected"] = compiled.render(messages=messages, tools=tools, documents=documents,
-                                                       add_generation_prompt=agp, **special)
+                                                       add_generation_prompt=agp, **EXTRA, **special)
                 except Exception as e:  # recorded: the Java renderer must fail too
                     case["error"] = type(e).__name__ + ": " + str(e)
                     case["raised"] = isinstance(e, TemplateError) and type(e) is TemplateError
                 cases.append(case)
-    out = {"conversations": {k: {"messages": v[0], "tools": v[1], "documents": v[2]} for k, v in CONVERSATIONS.items()},
+    out = {"extra": EXTRA, "conversations": {k: {"messages": v[0], "tools": v[1], "documents": v[2]} for k, v in CONVERSATIONS.items()},
            "templates": templates, "cases": cases}
     with open(os.path.join(HERE, "wild-cases.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=1)

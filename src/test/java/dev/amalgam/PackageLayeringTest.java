@@ -41,6 +41,7 @@ class PackageLayeringTest {
       Map.entry("merge", 7),
       Map.entry("device", 8),           // opens a backend and merge engines on one device
       Map.entry("generate", 9),
+      Map.entry("eval", 10),           // evaluations of a model: perplexity, exact match
       Map.entry("bench", 10),
       Map.entry("cli", 11));
 

@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       MergeCommand.class,
       MethodsCommand.class,
       GenerateCommand.class,
+      EvalCommand.class,
       TemplateCommand.class,
       InspectCommand.class,
       DoctorCommand.class,

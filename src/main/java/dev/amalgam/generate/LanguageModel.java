@@ -5,6 +5,7 @@ import dev.amalgam.backend.Backend;
 import dev.amalgam.chat.ChatTemplate;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.io.ModelDirectory;
+import dev.amalgam.model.KvCache;
 import dev.amalgam.model.Transformer;
 import dev.amalgam.model.WeightSource;
 import dev.amalgam.tokenizer.HfTokenizer;
@@ -107,6 +108,39 @@ public final class LanguageModel implements AutoCloseable {
 
   public String device() {
     return transformer.backend().device();
+  }
+
+  /**
+   * The negative log-likelihood (natural log, float64) of each token of {@code tokens} from the second on, given the
+   * tokens before it: one forward pass over them all, as a language model is scored.
+   */
+  public double[] tokenNll(int[] tokens) {
+    if (tokens.length < 2) {
+      return new double[0];
+    }
+    int[] slots = new int[tokens.length];
+    int[] positions = new int[tokens.length];
+    for (int i = 0; i < tokens.length; i++) {
+      positions[i] = i;
+    }
+    try (KvCache cache = transformer.newCache(1, tokens.length)) {
+      Backend backend = transformer.backend();
+      float[] logits = backend.download(transformer.forward(tokens, slots, positions, cache, false));
+      int vocab = logits.length / tokens.length;
+      double[] nll = new double[tokens.length - 1];
+      for (int i = 0; i + 1 < tokens.length; i++) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) {
+          max = Math.max(max, logits[i * vocab + v]);
+        }
+        double sum = 0;
+        for (int v = 0; v < vocab; v++) {
+          sum += Math.exp(logits[i * vocab + v] - max);
+        }
+        nll[i] = max + Math.log(sum) - logits[i * vocab + tokens[i + 1]];
+      }
+      return nll;
+    }
   }
 
   /** Generates a continuation of {@code prompt} (token ids, special tokens already in place). */

@@ -234,8 +234,15 @@ final class PyFormat {
         return pad(body, "", spec);
       }
       case 'c' -> {
-        body = value instanceof String s ? s : new String(Character.toChars((int) Py.asLong(integer(value, type,
-            percent, line))));
+        if (value instanceof String s) {
+          body = s;
+        } else {
+          BigInteger code = integer(value, type, percent, line);
+          if (code.signum() < 0 || code.compareTo(BigInteger.valueOf(Character.MAX_CODE_POINT)) > 0) {
+            throw new TemplateError("OverflowError: %c arg not in range(0x110000)", line);
+          }
+          body = Character.toString(code.intValue());
+        }
         return pad(body, "", spec);
       }
       case 'd', 'i', 'u', 'x', 'X', 'o', 'b', 'n' -> {
@@ -251,7 +258,7 @@ final class PyFormat {
         return pad(body, sign(negative, spec) + prefix, spec);
       }
       case 'e', 'E', 'f', 'F', 'g', 'G', '%', FLOAT_DEFAULT -> {
-        double d = real(value, type, line);
+        double d = real(value, line);
         negative = d < 0 || d == 0 && 1 / d < 0;
         body = floating(Math.abs(d), type, spec);
         if (spec.grouping()) {
@@ -365,7 +372,7 @@ final class PyFormat {
         : "an integer") + " is required, not " + Py.typeName(value), line);
   }
 
-  private static double real(Object value, char type, int line) {
+  private static double real(Object value, int line) {
     if (Py.isNumber(value)) return Py.asDouble(value);
     throw new TemplateError("TypeError: must be real number, not " + Py.typeName(value), line);
   }

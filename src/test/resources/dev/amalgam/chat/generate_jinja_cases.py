@@ -527,10 +527,11 @@ CONSTRUCTS = {
     "recursive-loop": "{% for n in tree recursive %}{{ n.name }}{% if n.children %}({{ loop(n.children) }}){% endif %}"
                       "{{ loop.depth }}{% endfor %}",
     "percent-format": "{{ '%s=%d' % ('a', 3) }}|{{ '%05.2f' % 3.14159 }}|{{ '%s' % s }}|{{ '%(k)s!' % {'k': 'v'} }}"
-                      "|{{ '%x %o %e %%' % (255, 8, 12345.678) }}",
+                      "|{{ '%x %o %e %%' % (255, 8, 12345.678) }}|{{ '%c%c' % (65, 'b') }}|{{ '%+.3g|%#x|%-6s|' % (0.000123456, 255, 'ab') }}",
     "format-filter": "{{ '%s has %d'|format('Ann', 3) }}|{{ '%(a)s'|format(a=1) }}",
     "str-format": "{{ '{} and {}'.format(1, 'b') }}|{{ '{0}{1}{0}'.format('x', 'y') }}|{{ '{name}!'.format(name='Ann') }}"
-                  "|{{ '{:>5}|{:<4}|{:^6}|{:.2f}|{:05d}'.format('a', 'b', 'c', 3.14159, 42) }}",
+                  "|{{ '{:>5}|{:<4}|{:^6}|{:.2f}|{:05d}'.format('a', 'b', 'c', 3.14159, 42) }}"
+                  "|{{ '{:c}{:,}|{:.3}|{}|{:e}|{:%}|{!r}'.format(9731, 1234567, 2.0, 0.1, 12345.678, 0.25, 'q') }}",
     "filesizeformat": "{{ 1000|filesizeformat }} {{ 1024|filesizeformat(true) }} {{ 123456789|filesizeformat }} {{ 1|filesizeformat }}",
     "wordwrap": "{{ long|wordwrap(10) }}|{{ long|wordwrap(7, false, '/') }}",
     "bigint-arithmetic": "{{ n + 1 }}|{{ n * n }}|{{ 2 ** 70 }}|{{ -n }}|{{ n // 7 }}|{{ n % 7 }}|{{ n - n }}"

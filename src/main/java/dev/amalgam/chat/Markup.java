@@ -3,7 +3,7 @@ package dev.amalgam.chat;
 /**
  * jinja2's Markup (markupsafe): text marked safe by {@code safe} or {@code escape}. Adding a plain string to it, on
  * either side, HTML-escapes that string, as in jinja2: {@code "to '"|safe + s} gives {@code to 'it&#39;s}. The
- * renderer keeps Markup only inside a chain of {@code +} ({@link Renderer#eval}).
+ * renderer keeps Markup only inside a chain of {@code +} and in variables set to it ({@link Renderer#eval}).
  */
 record Markup(String text) {
 

@@ -99,7 +99,8 @@ final class Renderer {
     } else if (s instanceof Node.For f) {
       execFor(f, scope, out);
     } else if (s instanceof Node.Set set) {
-      assign(set.target(), eval(set.value(), scope), scope, set.line());
+      // A Markup value keeps being Markup in the variable, so a later + escapes what is added to it.
+      assign(set.target(), evalKeepingMarkup(set.value(), scope), scope, set.line());
     } else if (s instanceof Node.SetBlock sb) {
       StringBuilder captured = new StringBuilder();
       exec(sb.body(), scope, captured);
@@ -273,7 +274,8 @@ final class Renderer {
 
   /**
    * An expression's value. Markup (what {@code safe} and {@code escape} return) lives only inside a chain of
-   * {@code +}, where it escapes the plain strings added to it, as jinja2's Markup does; everywhere else it is its text.
+   * {@code +} and in variables set to it, where it escapes the plain strings added to it, as jinja2's Markup does;
+   * everywhere else it is its text.
    */
   Object eval(Expr e, Scope scope) {
     Object v = evalKeepingMarkup(e, scope);

@@ -507,6 +507,8 @@ CONSTRUCTS = {
                  "{{ m(7, *[8]) }}{{ m(1, **{'b': 2, 'c': 9}) }}",
     "varargs-kwargs": "{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1) }}{{ m(1, 2, 3, x=4) }}",
     "markup": "{{ \"to '\"|safe + s }}|{{ s + '<i>'|safe }}|{{ s|e }}|{{ ('a'|safe + s)|length }}",
+    "markup-variable": "{% set m = \"to '\"|safe %}{{ m + s }}|{{ m }}|{{ m|length }}|{{ m is string }}"
+                       "{% set ns = namespace(v='') %}{% set ns.v = '<'|safe %}|{{ ns.v + s }}",
     "bigint": "{{ n }}{{ n|tojson }}{{ [n]|tojson }}{{ n > 1 }}{{ n == n }}{{ n is integer }}",
     "select-none": "{{ none|select|list }}{{ none|reject('none')|list }}{{ none|selectattr('a')|list }}"
                    "{{ none|rejectattr('a')|list }}",

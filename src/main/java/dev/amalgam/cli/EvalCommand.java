@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
 import dev.amalgam.device.Device;
 import dev.amalgam.eval.Answers;
+import dev.amalgam.eval.Choice;
 import dev.amalgam.eval.EvalData;
 import dev.amalgam.eval.ExactMatch;
 import dev.amalgam.eval.Perplexity;
@@ -29,7 +30,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Evaluate a model, or a merge config merged in memory (never written to disk): perplexity over texts, and",
-      "exact-match accuracy on questions (with the fraction of answers in a wanted format), each with its time.",
+      "exact-match accuracy on questions (with the fraction of answers in a wanted format), and multiple-choice",
+      "accuracy by log-likelihood, each with its time.",
       "Data files are checked whole before the model loads; a bad line is an error naming the file and line."
     },
     footer = {
@@ -37,6 +39,7 @@ import picocli.CommandLine.Spec;
       "Data:",
       "  --perplexity FILE   a text file (one text), or JSONL with {\"text\": ...} per line",
       "  --questions FILE    JSONL with {\"prompt\": ..., \"answer\": ...} per line (answer a string or number)",
+      "  --choices FILE      JSONL with {\"prompt\": ..., \"choices\": [...], \"answer\": INDEX or text} per line",
       "",
       "Examples:",
       "  amalgam eval examples/qwen2-tiny-b --questions examples/eval/sums.jsonl",
@@ -65,6 +68,10 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--questions", paramLabel = "FILE.jsonl", description = "Questions for exact-match accuracy.")
   Path questions;
+
+  @Option(names = "--choices", paramLabel = "FILE.jsonl",
+      description = "Multiple-choice questions, scored by the log-likelihood of each option after the prompt.")
+  Path choices;
 
   @Option(names = "--answer", defaultValue = "last_number", paramLabel = "RULE",
       description = "How to take the answer from a completion: last_number, boxed, or regex:PATTERN (its first group) "
@@ -97,8 +104,8 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (perplexity == null && questions == null) {
-      throw new UserError("nothing to evaluate: give --perplexity FILE and/or --questions FILE.jsonl");
+    if (perplexity == null && questions == null && choices == null) {
+      throw new UserError("nothing to evaluate: give --perplexity FILE, --questions FILE.jsonl or --choices FILE.jsonl");
     }
     if (context < 2 || stride < 1 || stride > context) {
       throw new UserError("--context must be at least 2 and --stride between 1 and --context, not " + context + " and "
@@ -112,6 +119,7 @@ final class EvalCommand implements Callable<Integer> {
     }
     List<String> texts = perplexity == null ? null : EvalData.texts(perplexity);
     List<EvalData.Question> asked = questions == null ? null : EvalData.questions(questions);
+    List<EvalData.ChoiceQuestion> multipleChoice = choices == null ? null : EvalData.choices(choices);
     Answers answers = Answers.of(answer);
     Pattern formatPattern = formatPattern();
     ObjectNode report = new ObjectMapper().createObjectNode();
@@ -140,6 +148,16 @@ final class EvalCommand implements Callable<Integer> {
         if (!json) {
           out.printf(Locale.ROOT, "exact match %s over %d questions%s in %.2f s%n", text(r.accuracy()), asked.size(),
               r.format() == null ? "" : "; format " + text(r.format()), r.seconds());
+        }
+      }
+      if (multipleChoice != null) {
+        Choice.Result r = Choice.measure(lm, multipleChoice);
+        ObjectNode node = report.putObject("choice").put("file", choices.toString())
+            .put("questions", multipleChoice.size()).put("seconds", r.seconds());
+        rate(node.putObject("accuracy"), r.accuracy());
+        if (!json) {
+          out.printf(Locale.ROOT, "multiple choice %s over %d questions in %.2f s%n", text(r.accuracy()),
+              multipleChoice.size(), r.seconds());
         }
       }
     }

@@ -20,6 +20,9 @@ public final class EvalData {
   /** One question and its expected answer. */
   public record Question(String prompt, String answer) {}
 
+  /** A multiple-choice question: its options, and the index of the right one. */
+  public record ChoiceQuestion(String prompt, List<String> choices, int answer) {}
+
   private EvalData() {}
 
   public static List<String> texts(Path file) {
@@ -41,6 +44,43 @@ public final class EvalData {
         throw new UserError(where + ": `answer` must be a string or a number");
       }
       questions.add(new Question(prompt, answer.asText()));
+    });
+    if (questions.isEmpty()) {
+      throw new UserError(file + " holds no questions");
+    }
+    return questions;
+  }
+
+  /**
+   * JSONL {@code {"prompt": ..., "choices": [...], "answer": INDEX or the right option's text}}, two options at
+   * least.
+   */
+  public static List<ChoiceQuestion> choices(Path file) {
+    List<ChoiceQuestion> questions = new ArrayList<>();
+    forEachLine(file, BoundedText.read(file, MAX_BYTES, "evaluation choices"), (json, where) -> {
+      String prompt = string(json, "prompt", where);
+      JsonNode options = json.get("choices");
+      if (options == null || !options.isArray() || options.size() < 2) {
+        throw new UserError(where + ": `choices` must be a list of two or more strings");
+      }
+      List<String> choices = new ArrayList<>();
+      for (JsonNode option : options) {
+        if (!option.isTextual()) {
+          throw new UserError(where + ": `choices` must be a list of two or more strings");
+        }
+        choices.add(option.asText());
+      }
+      JsonNode answer = json.get("answer");
+      int index = -1;
+      if (answer != null && answer.isIntegralNumber()) {
+        index = answer.asInt();
+      } else if (answer != null && answer.isTextual()) {
+        index = choices.indexOf(answer.asText());
+      }
+      if (index < 0 || index >= choices.size()) {
+        throw new UserError(where + ": `answer` must be the index of the right choice or its text");
+      }
+      questions.add(new ChoiceQuestion(prompt, choices, index));
     });
     if (questions.isEmpty()) {
       throw new UserError(file + " holds no questions");

@@ -60,6 +60,25 @@ class EvalTest {
     }
   }
 
+  /** The prose model picks the continuations of the text it learned; an option's score is its tokens' NLL. */
+  @Test
+  void multipleChoiceByLogLikelihood() {
+    try (CpuBackend backend = new CpuBackend(); LanguageModel model = LanguageModel.open(backend, Fixtures.A)) {
+      List<EvalData.ChoiceQuestion> prose = EvalData.choices(Path.of("examples/eval/choices.jsonl")).subList(0, 3);
+      Choice.Result r = Choice.measure(model, prose);
+      assertArrayEquals(new int[] {0, 1, 2}, r.chosen());
+      assertEquals(3, r.accuracy().hits());
+      int[] context = model.encode("Melted together they made");
+      int[] whole = model.encode("Melted together they made bronze");
+      double[] nll = model.tokenNll(whole);
+      double expected = 0;
+      for (int j = context.length; j < whole.length; j++) {
+        expected -= nll[j - 1];
+      }
+      assertEquals(expected, Choice.logLikelihood(model, context, whole), 1e-12);
+    }
+  }
+
   @Test
   void answersAreExtractedAndComparedAsNumbers() {
     Answers lastNumber = Answers.of("last_number");
@@ -99,6 +118,9 @@ class EvalTest {
     Path broken = Files.writeString(dir.resolve("t.jsonl"), "{\"text\": \"ok\"}\n{not json\n");
     UserError e2 = assertThrows(UserError.class, () -> EvalData.texts(broken));
     assertTrue(e2.getMessage().contains("t.jsonl line 2"), e2.getMessage());
+    Path choice = Files.writeString(dir.resolve("c.jsonl"), "{\"prompt\": \"a\", \"choices\": [\"x\", \"y\"], \"answer\": 2}\n");
+    UserError e3 = assertThrows(UserError.class, () -> EvalData.choices(choice));
+    assertTrue(e3.getMessage().contains("c.jsonl line 1") && e3.getMessage().contains("answer"), e3.getMessage());
   }
 
   /** A merge config with all the weight on one model evaluates exactly as that model does. */

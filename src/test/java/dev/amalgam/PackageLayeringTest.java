@@ -43,7 +43,8 @@ class PackageLayeringTest {
       Map.entry("generate", 9),
       Map.entry("eval", 10),           // evaluations of a model: perplexity, exact match
       Map.entry("bench", 10),
-      Map.entry("cli", 11));
+      Map.entry("sweep", 11),           // many merges evaluated from one load
+      Map.entry("cli", 12));
 
   @Test
   void everyImportGoesDownTheLayers() throws IOException {

@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       MethodsCommand.class,
       GenerateCommand.class,
       EvalCommand.class,
+      SweepCommand.class,
       TemplateCommand.class,
       InspectCommand.class,
       DoctorCommand.class,

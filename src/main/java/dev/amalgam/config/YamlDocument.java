@@ -24,7 +24,7 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * {@code weight: 2001-12-14} became a number of milliseconds), an alias may not make the document contain
  * itself, and the text is bounded to {@link #MAX_BYTES}.
  */
-final class YamlDocument {
+public final class YamlDocument {
   /** Merge configs are a few KB; this bounds the parser's time and memory (about 1 GB per MB of comments). */
   static final int MAX_BYTES = 1 << 20;
   /** Aliases may repeat a collection this many times: enough for shared parameter blocks, not for a bomb. */
@@ -47,7 +47,7 @@ final class YamlDocument {
     }
   }
 
-  static JsonNode parse(Path file, String text) {
+  public static JsonNode parse(Path file, String text) {
     if (text.length() > MAX_BYTES) {
       throw new UserError(file + " is over " + (MAX_BYTES >> 20) + " MiB, more than a merge config can be");
     }

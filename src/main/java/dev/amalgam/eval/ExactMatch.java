@@ -26,7 +26,8 @@ public final class ExactMatch {
       double denominator = 1 + z * z / n;
       double center = (p + z * z / (2.0 * n)) / denominator;
       double half = z * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / denominator;
-      return new Rate(hits, n, p, Math.max(0, center - half), Math.min(1, center + half));
+      // At 0 or n hits the interval's end is exactly 0 or 1 (the formula leaves rounding dust there).
+      return new Rate(hits, n, p, hits == 0 ? 0 : Math.max(0, center - half), hits == n ? 1 : Math.min(1, center + half));
     }
   }
 

@@ -180,7 +180,7 @@ public final class MergeBenchmark {
         + "random_seed: 1\n";
   }
 
-  private Path ensureCheckpoint(String name, long seed) throws IOException {
+  Path ensureCheckpoint(String name, long seed) throws IOException {
     Path dir = workDir.resolve(name);
     String wanted = Files.readString(modelConfig);
     if (Files.isRegularFile(dir.resolve("config.json")) && Files.readString(dir.resolve("config.json")).equals(wanted)) {

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * A model's tensors uploaded to a backend, each checked against the shape its architecture requires before
  * upload, so a mismatched checkpoint fails at load naming the tensor rather than deep inside a matmul.
  */
-public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor finalNorm, Tensor lmHead) {
+public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor finalNorm, Tensor lmHead)
+    implements AutoCloseable {
   private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d{1,9})\\.");
 
   public static ModelWeights load(Backend backend, ModelSpec spec, WeightSource source) {
@@ -38,6 +39,27 @@ public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor
     Tensor norm = loader.tensor("model.norm.weight", hidden);
     Tensor head = spec.tiedEmbeddings() ? embed : loader.tensor("lm_head.weight", spec.vocabSize(), hidden);
     return new ModelWeights(embed, List.copyOf(layers), norm, head);
+  }
+
+  /**
+   * Frees every weight now (a tied lm_head is the embedding, closed once), rather than with the backend: a sweep
+   * builds model after model on one backend.
+   */
+  @Override
+  public void close() {
+    embedTokens.close();
+    for (LayerWeights layer : layers) {
+      layer.inputNorm().close();
+      layer.postAttentionNorm().close();
+      for (Linear linear : layer.linears()) {
+        linear.weight().close();
+        if (linear.bias() != null) {
+          linear.bias().close();
+        }
+      }
+    }
+    finalNorm.close();
+    lmHead.close();
   }
 
   /**

@@ -221,5 +221,6 @@ public final class Transformer implements AutoCloseable {
       selected.close();
     }
     invFreq.close();
+    weights.close();
   }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * A sweep's evaluations, their data read and checked once before any point merges: {@code perplexity: {file,
@@ -57,14 +58,24 @@ final class Evaluations {
     if (!p.isMissingNode() && (context < 2 || stride < 1 || stride > context)) {
       throw new UserError(spec.file() + ": perplexity needs context >= 2 and stride from 1 to context");
     }
-    Pattern format = q.hasNonNull("format") ? Pattern.compile(q.get("format").asText(), Pattern.DOTALL) : null;
+    Pattern format;
+    try {
+      format = q.hasNonNull("format") ? Pattern.compile(q.get("format").asText(), Pattern.DOTALL) : null;
+    } catch (PatternSyntaxException e) {
+      throw new UserError(spec.file() + ": exact_match format is not a valid regex: " + e.getDescription());
+    }
+    int maxNewTokens = q.path("max_new_tokens").asInt(64);
+    int batchSize = q.path("batch_size").asInt(8);
+    if (maxNewTokens < 1 || batchSize < 1) {
+      throw new UserError(spec.file() + ": exact_match needs max_new_tokens and batch_size of 1 or more");
+    }
     return new Evaluations(
         p.isMissingNode() ? null : EvalData.texts(folder.resolve(file(p, "perplexity", spec.file()))),
         context, stride,
         q.isMissingNode() ? null : EvalData.questions(folder.resolve(file(q, "exact_match", spec.file()))),
         Answers.of(q.path("answer").asText("last_number")), format,
         new ExactMatch.Options(q.path("chat").asBoolean(false), q.hasNonNull("system") ? q.get("system").asText() : null,
-            q.path("max_new_tokens").asInt(64), q.path("batch_size").asInt(8)),
+            maxNewTokens, batchSize),
         c.isMissingNode() ? null : EvalData.choices(folder.resolve(file(c, "choice", spec.file()))));
   }
 

@@ -92,6 +92,11 @@ class SweepTest {
     CliRun path = run(sweepFile("w: [0, 1]", "models.7.parameters.weight: w"));
     assertEquals(2, path.exitCode(), path.err());
     assertTrue(path.err().contains("models.7.parameters.weight"), path.err());
+    Path file = sweepFile("w: [0, 1]", "models.1.parameters.weight: w");
+    Files.writeString(file, Files.readString(file).replace("max_new_tokens: 6}", "max_new_tokens: 6, format: '(('}"));
+    CliRun regex = run(file);
+    assertEquals(2, regex.exitCode(), regex.err());
+    assertTrue(regex.err().contains("not a valid regex"), regex.err());
     assertFalse(Files.exists(dir.resolve("out/results.jsonl")));
   }
 

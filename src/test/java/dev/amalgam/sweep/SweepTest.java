@@ -69,6 +69,7 @@ class SweepTest {
     BufferedImage chart = ImageIO.read(results.resolve("exact_match.accuracy.png").toFile());
     assertNotNull(chart);
     assertEquals(800, chart.getWidth());
+    assertNotNull(ImageIO.read(results.resolve("perplexity.heatmap.png").toFile()), "a two-axis grid's heatmap");
     SweepSpec spec = SweepSpec.load(file);
     List<ObjectNode> rows = Files.readAllLines(results.resolve("results.jsonl"))
         .stream().filter(l -> l.endsWith("}")).map(SweepTest::row).toList();

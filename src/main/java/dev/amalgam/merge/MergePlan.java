@@ -5,6 +5,7 @@ import dev.amalgam.config.MergeConfig;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.OutputPaths;
+import dev.amalgam.io.RecursiveDelete;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import java.nio.ByteBuffer;
@@ -33,6 +34,8 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   private final Optional<String> chatTemplate;
   /** The output vocabulary that tokenizer_source builds, or null. */
   private final VocabularyPlan vocabulary;
+  /** The union's tokenizer files, made on first use in a temporary folder that closing the plan removes. */
+  private Path unionTokenizerDir;
   private final Map<Path, ModelDirectory> byFile = new HashMap<>();
 
   MergePlan(MergeConfig config, MergeMethod method, List<ModelDirectory> inputs, ModelDirectory templateModel,
@@ -124,19 +127,27 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
     return tensors.stream().mapToLong(PlannedTensor::outBytes).sum();
   }
 
-  /** Where the output's tokenizer files come from: the tokenizer_source's model, else the template model. */
-  public Path tokenizerDir() {
-    return vocabulary != null ? vocabulary.tokenizerDir() : templateModel.dir();
+  /**
+   * Where the output's tokenizer files are: the tokenizer_source's model, else the template model; for a union, a
+   * temporary folder with the source's files and the union's tokenizer.json, which lives as long as the plan.
+   */
+  public synchronized Path tokenizerDir() {
+    if (vocabulary == null) {
+      return templateModel.dir();
+    }
+    Optional<String> union = vocabulary.unionTokenizer();
+    if (union.isEmpty()) {
+      return vocabulary.tokenizerDir();
+    }
+    if (unionTokenizerDir == null) {
+      unionTokenizerDir = MergedModelFiles.unionTokenizerFolder(vocabulary.tokenizerDir(), union.get());
+    }
+    return unionTokenizerDir;
   }
 
   /** The chat template the config gives the output, resolved; empty where the tokenizer's own stays. */
   public Optional<String> chatTemplate() {
     return chatTemplate;
-  }
-
-  /** The tokenizer.json that tokenizer_source: union builds, written over the copied one; else empty. */
-  Optional<String> builtTokenizer() {
-    return vocabulary != null ? vocabulary.unionTokenizer() : Optional.empty();
   }
 
   @Override
@@ -146,7 +157,10 @@ public final class MergePlan implements MergeEngine.TensorSource, AutoCloseable 
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (unionTokenizerDir != null) {
+      RecursiveDelete.quietly(unionTokenizerDir);
+    }
     inputs.forEach(ModelDirectory::close);
     if (!inputs.contains(templateModel)) {
       templateModel.close();

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Optional;
 
 /** The non-tensor files of a merged model folder: config, tokenizer and chat template, card, merge config. */
 final class MergedModelFiles {
@@ -36,17 +35,29 @@ final class MergedModelFiles {
             Files.copy(source, folder.resolve(name));
           }
         }
-        Optional<String> built = plan.builtTokenizer();
-        if (built.isPresent()) {
-          Files.writeString(folder.resolve("tokenizer.json"), built.get(), StandardCharsets.UTF_8,
-              StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-        }
         if (plan.chatTemplate().isPresent()) {
           writeChatTemplate(folder, plan.chatTemplate().get());
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write model files into " + folder, e);
+    }
+  }
+
+  /** A temporary folder with {@code source}'s tokenizer files and {@code tokenizerJson} as its tokenizer.json. */
+  static Path unionTokenizerFolder(Path source, String tokenizerJson) {
+    try {
+      Path folder = Files.createTempDirectory("amalgam-union-tokenizer");
+      for (String name : TOKENIZER_FILES) {
+        if (Files.isRegularFile(source.resolve(name))) {
+          Files.copy(source.resolve(name), folder.resolve(name));
+        }
+      }
+      Files.writeString(folder.resolve("tokenizer.json"), tokenizerJson, StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+      return folder;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the union's tokenizer files", e);
     }
   }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.cli.CliRun;
+import dev.amalgam.config.MergeConfig;
 import dev.amalgam.tensor.HostTensor;
 import dev.amalgam.testing.Fixtures;
 import dev.amalgam.testing.TestModels;
@@ -60,6 +61,25 @@ class TokenizerSourceTest {
     CliRun generate = CliRun.of("generate", out.toString(), "--prompt", "The smith kept", "--max-new-tokens", "8",
         "--device", "cpu");
     assertEquals(0, generate.exitCode(), generate.err());
+  }
+
+  /** Merged in memory, a union's model reads the union's tokenizer too, from a folder that lives as long as the plan. */
+  @Test
+  void aUnionMergedInMemoryHasItsTokenizer() throws Exception {
+    Path b = withToolCall(dir.resolve("b-tool"));
+    CliRun run = run("memory", b, "tokenizer_source: union\n");
+    assertEquals(0, run.exitCode(), run.err());
+    Path folder;
+    try (MergePlan plan = MergePlanner.plan(MergeConfig.load(dir.resolve("memory/merge.yml")))) {
+      folder = plan.tokenizerDir();
+      assertTrue(Files.readString(folder.resolve("tokenizer.json")).contains("<tool_call>"));
+      assertTrue(Files.exists(folder.resolve("tokenizer_config.json")));
+    }
+    assertFalse(Files.exists(folder), "the plan's temporary tokenizer folder is gone once it closes");
+    CliRun generate = CliRun.of("generate", dir.resolve("memory/merge.yml").toString(), "--prompt", "<tool_call>",
+        "--max-new-tokens", "2", "--device", "cpu", "--json");
+    assertEquals(0, generate.exitCode(), generate.err());
+    assertEquals(1, new ObjectMapper().readTree(generate.out()).get("prompt_tokens").asInt(), generate.out());
   }
 
   /** b's tokenizer calls id 464 `<|end|>`: under a's vocabulary, b lacks `<|im_end|>` and takes a's row for it. */

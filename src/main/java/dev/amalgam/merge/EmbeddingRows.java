@@ -1,11 +1,8 @@
 package dev.amalgam.merge;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.amalgam.BoundedJson;
 import dev.amalgam.UserError;
 import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.io.TensorInfo;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,9 +19,6 @@ import java.util.function.IntFunction;
  * below them to different tokens are reported, since their rows are merged by id.
  */
 final class EmbeddingRows {
-  /** tokenizer.json of a large vocabulary is a few MB; the bound keeps a runaway file out of memory. */
-  private static final long MAX_TOKENIZER_BYTES = 64L << 20;
-
   private EmbeddingRows() {}
 
   /** Whether a tensor holds one row per token. */
@@ -120,20 +114,9 @@ final class EmbeddingRows {
 
   /** Every token of a model's tokenizer.json (its vocabulary and added tokens) with its id; empty without one. */
   private static Map<String, Integer> vocabulary(Path modelDir) {
-    Path file = modelDir.resolve("tokenizer.json");
     Map<String, Integer> ids = new HashMap<>();
-    if (!Files.isRegularFile(file)) {
-      return ids;
-    }
-    JsonNode root = BoundedJson.read(file, MAX_TOKENIZER_BYTES, "tokenizer.json");
-    JsonNode vocab = root.path("model").path("vocab");
-    if (vocab.isArray()) {  // Unigram: [piece, score] pairs, the id being the index
-      for (int id = 0; id < vocab.size(); id++) {
-        ids.put(vocab.get(id).path(0).asText(), id);
-      }
-    }
-    vocab.fields().forEachRemaining(e -> ids.put(e.getKey(), e.getValue().asInt()));
-    root.path("added_tokens").forEach(t -> ids.put(t.path("content").asText(), t.path("id").asInt()));
+    TokenizerJson.read(modelDir).ifPresent(root -> TokenizerJson.forEachToken(root, (token, id, added) ->
+        ids.put(token, id)));
     return ids;
   }
 }

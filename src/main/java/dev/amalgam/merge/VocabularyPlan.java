@@ -3,7 +3,6 @@ package dev.amalgam.merge;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.BoundedJson;
 import dev.amalgam.UserError;
 import dev.amalgam.config.HfJson;
 import dev.amalgam.config.MergeConfig;
@@ -13,7 +12,6 @@ import dev.amalgam.tensor.DType;
 import dev.amalgam.tensor.FloatBits;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -40,10 +38,9 @@ import java.util.function.Supplier;
  * </ul>
  */
 final class VocabularyPlan {
-  private static final long MAX_TOKENIZER_BYTES = 64L << 20;
-
-  /** Per model, its tokens by id (the model's own numbering) and ids by token. */
-  private record Vocabulary(List<String> byId, Map<String, Integer> ids, Map<String, JsonNode> added) {}
+  /** Per model, its tokens by id (the model's own numbering), ids by token, and the tokenizer.json read. */
+  private record Vocabulary(List<String> byId, Map<String, Integer> ids, Map<String, JsonNode> added,
+      JsonNode tokenizer) {}
 
   private final int tokens;
   private final int rows;
@@ -93,7 +90,7 @@ final class VocabularyPlan {
     Map<String, Integer> outputIds = new LinkedHashMap<>(vocabularies.get(source).ids());
     ObjectNode union = null;
     if (spec.kind().equals(MergeConfig.TokenizerSource.UNION)) {
-      union = (ObjectNode) tokenizerJson(inputs.get(base).dir(), label.apply(base));
+      union = (ObjectNode) vocabularies.get(base).tokenizer();
       // The other models' vocabularies first, then every added token, as mergekit appends them.
       for (boolean added : new boolean[] {false, true}) {
         for (Vocabulary vocabulary : vocabularies) {
@@ -243,23 +240,17 @@ final class VocabularyPlan {
 
   /** A model's tokens whose ids fall inside its {@code rows} embedding rows. */
   private static Vocabulary read(Path dir, long rows, String label) {
-    JsonNode root = tokenizerJson(dir, label);
+    JsonNode root = TokenizerJson.read(dir).orElseThrow(() -> new UserError(label + " has no tokenizer.json, which "
+        + "tokenizer_source needs (amalgam reads fast tokenizers only, as mergekit builds them)"));
     List<String> byId = new ArrayList<>();
     Map<String, Integer> ids = new LinkedHashMap<>();
     Map<String, JsonNode> added = new LinkedHashMap<>();
-    JsonNode vocab = root.path("model").path("vocab");
-    if (vocab.isArray()) {
-      for (int id = 0; id < vocab.size(); id++) {
-        put(byId, ids, vocab.get(id).path(0).asText(), id, rows);
+    TokenizerJson.forEachToken(root, (token, id, entry) -> {
+      if (put(byId, ids, token, id, rows) && entry != null) {
+        added.put(token, entry);
       }
-    }
-    vocab.fields().forEachRemaining(e -> put(byId, ids, e.getKey(), e.getValue().asInt(), rows));
-    for (JsonNode token : root.path("added_tokens")) {
-      if (put(byId, ids, token.path("content").asText(), token.path("id").asInt(), rows)) {
-        added.put(token.path("content").asText(), token);
-      }
-    }
-    return new Vocabulary(byId, ids, added);
+    });
+    return new Vocabulary(byId, ids, added, root);
   }
 
   private static boolean put(List<String> byId, Map<String, Integer> ids, String token, int id, long rows) {
@@ -272,14 +263,5 @@ final class VocabularyPlan {
     byId.set(id, token);
     ids.put(token, id);
     return true;
-  }
-
-  private static JsonNode tokenizerJson(Path dir, String label) {
-    Path file = dir.resolve("tokenizer.json");
-    if (!Files.isRegularFile(file)) {
-      throw new UserError(label + " has no tokenizer.json, which tokenizer_source needs (amalgam reads fast "
-          + "tokenizers only, as mergekit builds them)");
-    }
-    return BoundedJson.read(file, MAX_TOKENIZER_BYTES, "tokenizer.json");
   }
 }

@@ -304,10 +304,9 @@ __device__ __forceinline__ float keep_uniform(unsigned long long e, int i, const
   return __fmul_rn((float)(c[e & 3ull] >> 8), __uint_as_float(0x33800000u));  // exact: a 24-bit integer * 2^-24
 }
 
-// ((x - b) * kept) * scale: the task vector's element e (of the launch), thinned. kept is 0 where input i's
-// magnitude cuts or its random draw drop it; multiplied by 0 as in torch, so its zero keeps the task vector's sign.
-__device__ __forceinline__ float task_element(float x, float b, int i, unsigned long long e, const MergeArgs& args) {
-  const float delta = rd(__fsub_rn(x, b), args);
+// Whether input i's thinning keeps element e (of the launch), whose task vector is delta: its magnitude cuts, and
+// its random draw (the bit the host drew into keep_bits where it did, else, with random, Philox here).
+__device__ __forceinline__ bool thinning_keeps(float delta, int i, unsigned long long e, const MergeArgs& args) {
   const unsigned int bits = __float_as_uint(delta) & 0x7fffffffu;
   bool kept = bits >= args.keep_from[i] && bits <= args.keep_to[i];
   if (args.keep_bits[i] != nullptr) {
@@ -315,14 +314,21 @@ __device__ __forceinline__ float task_element(float x, float b, int i, unsigned 
   } else if (args.random && args.keep_probability[i] < 1.0f) {
     kept = kept && keep_uniform(args.first_element + e, i, args) < args.keep_probability[i];
   }
-  return rd(__fmul_rn(__fmul_rn(delta, kept ? 1.0f : 0.0f), args.scale[i]), args);
+  return kept;
+}
+
+// ((x - b) * kept) * scale: the task vector's element e (of the launch), thinned. kept is 0 where input i's
+// magnitude cuts or its random draw drop it; multiplied by 0 as in torch, so its zero keeps the task vector's sign.
+__device__ __forceinline__ float task_element(float x, float b, int i, unsigned long long e, const MergeArgs& args) {
+  const float delta = rd(__fsub_rn(x, b), args);
+  const float kept = thinning_keeps(delta, i, e, args) ? 1.0f : 0.0f;
+  return rd(__fmul_rn(__fmul_rn(delta, kept), args.scale[i]), args);
 }
 
 
-// SCE's selection of one element: its task vectors td[1 .. input_count-1] times 0 where their variance (the
-// mean, then the mean square deviation, in the order of dev.amalgam.merge.TensorStatistics.variance) has a bit
-// pattern under the cut.
-__device__ __forceinline__ void sce_select(float* td, const MergeArgs& args) {
+// The bit pattern of SCE's variance of one element's task vectors td[1 .. input_count-1]: the mean, then the mean
+// square deviation, in the order of dev.amalgam.merge.TensorStatistics.selectByVariance.
+__device__ __forceinline__ unsigned int sce_variance_bits(const float* td, const MergeArgs& args) {
   const float models = (float)(args.input_count - 1);
   float sum = td[1];
   for (int i = 2; i < args.input_count; ++i) {
@@ -334,8 +340,12 @@ __device__ __forceinline__ void sce_select(float* td, const MergeArgs& args) {
     const float d = __fsub_rn(td[i], mean);
     squares = i == 1 ? __fmul_rn(d, d) : __fadd_rn(squares, __fmul_rn(d, d));
   }
-  const unsigned int bits = __float_as_uint(__fdiv_rn(squares, models)) & 0x7fffffffu;
-  const float kept = bits >= args.variance_cut ? 1.0f : 0.0f;
+  return __float_as_uint(__fdiv_rn(squares, models)) & 0x7fffffffu;
+}
+
+// SCE's selection of one element: its task vectors times 0 where their variance's bit pattern is under the cut.
+__device__ __forceinline__ void sce_select(float* td, const MergeArgs& args) {
+  const float kept = sce_variance_bits(td, args) >= args.variance_cut ? 1.0f : 0.0f;
   for (int i = 1; i < args.input_count; ++i) {
     td[i] = __fmul_rn(td[i], kept);
   }
@@ -506,5 +516,106 @@ extern "C" __global__ void merge_weighted_sum(const MergeArgs args) {
     }
     acc = finish(acc, base, args);
     store_element(args.output, args.output_dtype, e, acc);
+  }
+}
+
+// Whole-tensor statistics (dev.amalgam.merge.DeviceStatistics), found before a tensor's element op, over the same
+// MergeArgs: per input i >= 1, its task vector d_i = x_i - b as task_element reads it. A launch covers elements
+// [0, count) of inputs already on the device, usually the whole tensor.
+#define AMALGAM_STATISTIC_MAGNITUDE 0  // per input in `channels`: |d_i|
+#define AMALGAM_STATISTIC_VARIANCE 1   // SCE: the variance of the task vectors (one channel, slot 0)
+#define AMALGAM_HISTOGRAM_BINS 65536
+#define AMALGAM_HIGH_PASS 0xffffffffu
+#define AMALGAM_SUM_THREADS 256
+
+// The task vectors of element e, unthinned: td[1 .. input_count-1].
+__device__ __forceinline__ void task_vectors_of(unsigned long long e, float* td, const MergeArgs& args) {
+  const float base = load_work_element(0, e, args);
+  for (int i = 1; i < args.input_count; ++i) {
+    td[i] = rd(__fsub_rn(load_work_element(i, e, args), base), args);
+  }
+}
+
+// One pattern into a channel's histogram (dev.amalgam.merge.RadixSelection): in the high pass, its high 16 bits,
+// and zeros in the last bin; in the low pass, its low 16 bits where its high 16 are high_bin.
+__device__ __forceinline__ void count_bits(unsigned int* histogram, unsigned int bits, unsigned int high_bin) {
+  if (high_bin == AMALGAM_HIGH_PASS) {
+    atomicAdd(histogram + (bits >> 16), 1u);
+    if (bits == 0u) {
+      atomicAdd(histogram + AMALGAM_HISTOGRAM_BINS, 1u);
+    }
+  } else if ((bits >> 16) == high_bin) {
+    atomicAdd(histogram + (bits & 0xffffu), 1u);
+  }
+}
+
+// Histograms of the statistic's float32 bit patterns, channel slot c at histogram + c * (BINS + 1): for
+// MAGNITUDE, slot i for each input i whose bit is set in channels; for VARIANCE, slot 0. Counts are integers, so
+// the order of the atomic additions does not matter.
+extern "C" __global__ void merge_statistics_histogram(const MergeArgs args, unsigned int* histogram, int statistic,
+                                                      unsigned int channels, unsigned int high_bin) {
+  const unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+  for (unsigned long long e = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; e < args.count; e += stride) {
+    float td[AMALGAM_MAX_INPUTS];
+    task_vectors_of(e, td, args);
+    if (statistic == AMALGAM_STATISTIC_VARIANCE) {
+      count_bits(histogram, sce_variance_bits(td, args), high_bin);
+      continue;
+    }
+    for (int i = 1; i < args.input_count; ++i) {
+      if ((channels >> i) & 1u) {
+        count_bits(histogram + i * (AMALGAM_HISTOGRAM_BINS + 1), __float_as_uint(td[i]) & 0x7fffffffu, high_bin);
+      }
+    }
+  }
+}
+
+// Per block of block_length elements (one CUDA block each), float64 sums in a fixed order, at
+// sums[(block * MAX_INPUTS + i) * 2 + k]: for MAGNITUDE, per input i in channels, the L1 norm of its task vector
+// (k = 0) and of what its thinning keeps (k = 1), kept as task_element keeps; for VARIANCE, per input, the sum of
+// squares of its task vector where SCE's selection keeps it (k = 0). Thread t adds elements t, t + 256, ... in
+// sequence, and the 256 lanes are added in a tree, as dev.amalgam.merge.LaneSums does, so the CPU gets the same bits.
+extern "C" __global__ void merge_statistics_block_sums(const MergeArgs args, double* sums, int statistic,
+                                                       unsigned int channels, unsigned long long block_length) {
+  __shared__ double lanes[AMALGAM_SUM_THREADS];
+  const unsigned long long start = (unsigned long long)blockIdx.x * block_length;
+  const unsigned long long end = start + block_length < args.count ? start + block_length : args.count;
+  double acc[2 * AMALGAM_MAX_INPUTS];
+  for (int q = 0; q < 2 * AMALGAM_MAX_INPUTS; ++q) {
+    acc[q] = 0.0;
+  }
+  for (unsigned long long e = start + threadIdx.x; e < end; e += AMALGAM_SUM_THREADS) {
+    float td[AMALGAM_MAX_INPUTS];
+    task_vectors_of(e, td, args);
+    if (statistic == AMALGAM_STATISTIC_VARIANCE) {
+      const float kept = sce_variance_bits(td, args) >= args.variance_cut ? 1.0f : 0.0f;
+      for (int i = 1; i < args.input_count; ++i) {
+        const float selected = __fmul_rn(td[i], kept);
+        acc[2 * i] = __dadd_rn(acc[2 * i], (double)__fmul_rn(selected, selected));
+      }
+      continue;
+    }
+    for (int i = 1; i < args.input_count; ++i) {
+      if ((channels >> i) & 1u) {
+        const float magnitude = fabsf(td[i]);
+        const float kept = thinning_keeps(td[i], i, e, args) ? 1.0f : 0.0f;
+        acc[2 * i] = __dadd_rn(acc[2 * i], (double)magnitude);
+        acc[2 * i + 1] = __dadd_rn(acc[2 * i + 1], (double)__fmul_rn(magnitude, kept));
+      }
+    }
+  }
+  for (int q = 2; q < 2 * args.input_count; ++q) {
+    lanes[threadIdx.x] = acc[q];
+    __syncthreads();
+    for (unsigned int half = AMALGAM_SUM_THREADS / 2; half > 0; half >>= 1) {
+      if (threadIdx.x < half) {
+        lanes[threadIdx.x] = __dadd_rn(lanes[threadIdx.x], lanes[threadIdx.x + half]);
+      }
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+      sums[(unsigned long long)blockIdx.x * 2 * AMALGAM_MAX_INPUTS + q] = lanes[0];
+    }
+    __syncthreads();
   }
 }

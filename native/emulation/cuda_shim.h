@@ -3,6 +3,7 @@
 // launches there through dev.amalgam.cuda.EmulatedGpu).
 //
 // What is emulated: one block at a time, each of its threads a std::thread with its own threadIdx/blockIdx;
+// atomicAdd on 32-bit unsigned integers (really atomic: a block's threads run at once);
 // __syncthreads as a std::barrier over the block; warp shuffles as a barrier over the warp around a shared
 // slot array; __shared__ variables as statics (not cleared between blocks); the bit-cast and explicitly
 // rounded intrinsics, exactly (compile with -ffp-contract=off so nothing is fused into an FMA).
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstdint>
@@ -94,7 +96,12 @@ inline float __fsub_rn(float a, float b) { return a - b; }
 inline float __fmul_rn(float a, float b) { return a * b; }
 inline float __fdiv_rn(float a, float b) { return a / b; }
 inline float __fsqrt_rn(float a) { return std::sqrt(a); }
+inline double __dadd_rn(double a, double b) { return a + b; }
 inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((uint64_t)a * b) >> 32); }
+
+inline unsigned atomicAdd(unsigned* address, unsigned value) {
+  return std::atomic_ref<unsigned>(*address).fetch_add(value);
+}
 
 using std::exp;
 using std::fmax;

@@ -19,7 +19,7 @@ final class Gram {
    * Adds the products of elements {@code [from, to)} of the vectors to {@code sums}, laid out as the upper
    * triangle, row by row ({@code (0,0), (0,1), ..., (1,1), ...}): float32 products, exact in float64, summed in a
    * fixed order that does not wait on each addition: element e goes to lane (e − from) % 4, and the lanes are added
-   * last, in lane order (as {@link LaneSums} does).
+   * last, in lane order.
    */
   static void accumulate(float[][] vectors, int from, int to, double[] sums) {
     int k = 0;

@@ -1,33 +1,32 @@
 package dev.amalgam.merge;
 
 /**
- * A float64 sum in a fixed order that does not wait on each addition: element i goes to lane i % 4, and the four
- * lanes are added last, in lane order. The same values give the same bits on every run, at about a quarter of the
- * latency of one running sum.
+ * A float64 sum in a fixed order that does not wait on each addition and that a GPU block computes the same way
+ * ({@code merge_statistics_block_sums} in merge.cu): element i goes to lane i % 256, each lane adds its elements
+ * in sequence, and the lanes are added in a tree, lane j taking lane j + h for h = 128, 64, ..., 1. The same
+ * values give the same bits on every run and device.
  */
 final class LaneSums {
+  static final int LANES = 256;
+
   private LaneSums() {}
 
   static double sum(float[] values, int n) {
-    double lane0 = 0;
-    double lane1 = 0;
-    double lane2 = 0;
-    double lane3 = 0;
+    double[] lanes = new double[LANES];
     int i = 0;
-    for (; i + 3 < n; i += 4) {
-      lane0 += values[i];
-      lane1 += values[i + 1];
-      lane2 += values[i + 2];
-      lane3 += values[i + 3];
-    }
-    for (; i < n; i++) {
-      switch (i & 3) {
-        case 0 -> lane0 += values[i];
-        case 1 -> lane1 += values[i];
-        case 2 -> lane2 += values[i];
-        default -> lane3 += values[i];
+    for (; i + LANES <= n; i += LANES) {
+      for (int j = 0; j < LANES; j++) {
+        lanes[j] += values[i + j];
       }
     }
-    return lane0 + lane1 + lane2 + lane3;
+    for (int j = 0; i + j < n; j++) {
+      lanes[j] += values[i + j];
+    }
+    for (int half = LANES / 2; half > 0; half >>= 1) {
+      for (int j = 0; j < half; j++) {
+        lanes[j] += lanes[j + half];
+      }
+    }
+    return lanes[0];
   }
 }

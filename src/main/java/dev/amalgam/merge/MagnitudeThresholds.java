@@ -1,7 +1,6 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.UserError;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,8 +15,8 @@ import java.util.stream.IntStream;
  *   <li>breadcrumbs ({@code density} d and {@code gamma} γ): the n_top = ⌊γ·n⌋ largest dropped, then the next
  *       ⌊d·n⌋, the smallest dropped (mergekit's {@code magnitude_outliers}).
  * </ul>
- * Each cut is the k-th largest magnitude, found by {@link RadixSelection} over the bit patterns of all task
- * vectors together: one pass for the high bits, one more for every cut, and no sorted copy.
+ * Each cut is the k-th largest magnitude, found by a {@link BitSelection} over the bit patterns of all task
+ * vectors together: one pass for the high bits, then the low bits for every cut, and no sorted copy.
  *
  * <p>Ties at a cut: mergekit keeps exactly k, chosen by an unstable sort; amalgam keeps every element equal to a
  * kept cut value, a rule that does not depend on order. NaN magnitudes sort above everything, as in torch. Where
@@ -40,15 +39,13 @@ final class MagnitudeThresholds {
 
   private MagnitudeThresholds() {}
 
-  /**
-   * The cuts of every input of a tensor thinned by magnitude (all kept for the base), from whole inputs: one
-   * pass for the high bits of every task vector, one more for all the cuts.
-   */
-  static Cuts of(PlannedTensor tensor, ByteBuffer[] inputs) {
-    Cuts cuts = Cuts.allKept(inputs.length);
+  /** The cuts of every input of a tensor thinned by magnitude (all kept for the base). */
+  static Cuts of(PlannedTensor tensor, StatisticsPasses passes) {
+    int inputs = tensor.inputs().size();
+    Cuts cuts = Cuts.allKept(inputs);
     Sparsification sparsification = tensor.sparsification();
     long n = tensor.elementCount();
-    int[] thinned = IntStream.range(1, inputs.length).filter(sparsification::thins).toArray();
+    int[] thinned = IntStream.range(1, inputs).filter(sparsification::thins).toArray();
     // Per query: its channel (an index into thinned), its k, and where its answer goes.
     List<Integer> channelOf = new ArrayList<>();
     List<Long> ks = new ArrayList<>();
@@ -78,26 +75,7 @@ final class MagnitudeThresholds {
     if (thinned.length == 0) {
       return cuts;
     }
-    RadixSelection magnitudes = new RadixSelection(TensorBlocks.of(tensor), thinned.length, (from, count, out) -> {
-      float[] base = new float[count];
-      float[] deltas = new float[count];
-      short[] halves = new short[count];
-      TaskVectorView.values(inputs[0], tensor.inputs().get(0).dtype(), from, count, base, halves);
-      WorkRounding.round(base, count, tensor.rounding());
-      for (int c = 0; c < thinned.length; c++) {
-        TaskVectorView.values(inputs[thinned[c]], tensor.inputs().get(thinned[c]).dtype(), from, count, deltas,
-            halves);
-        WorkRounding.round(deltas, count, tensor.rounding());
-        for (int i = 0; i < count; i++) {
-          deltas[i] = deltas[i] - base[i];
-        }
-        WorkRounding.round(deltas, count, tensor.rounding());
-        int[] bits = out[c];
-        for (int i = 0; i < count; i++) {
-          bits[i] = TaskVectorView.magnitudeBits(deltas[i]);
-        }
-      }
-    });
+    BitSelection magnitudes = passes.magnitudes(thinned);
     int[] answers = magnitudes.kthLargest(channelOf.stream().mapToInt(Integer::intValue).toArray(),
         ks.stream().mapToLong(Long::longValue).toArray());
     for (int q = 0; q < answers.length; q++) {

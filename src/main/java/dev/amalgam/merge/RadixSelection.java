@@ -3,14 +3,12 @@ package dev.amalgam.merge;
 import java.util.List;
 
 /**
- * The k-th largest of a tensor's non-negative float32 bit patterns (which order as integers), for several
- * channels at once (one per task vector), by radix selection: a histogram of the high 16 bits of every channel
- * taken in one pass, then one more pass that answers every query from the low 16 bits inside each query's chosen
- * bin. The passes run over {@link TensorBlocks} in parallel; counts add up in any order. No sorted copy: memory is
- * a few histograms per worker whatever the tensor.
+ * A {@link BitSelection} on the host: the high histograms of every channel taken in one pass, then one more pass
+ * that answers every query from the low 16 bits inside each query's chosen bin. The passes run over {@link
+ * TensorBlocks} in parallel; counts add up in any order. No sorted copy: memory is a few histograms per worker
+ * whatever the tensor.
  */
-final class RadixSelection {
-  private static final int BINS = 1 << 16;
+final class RadixSelection implements BitSelection {
 
   /** Computes the bit patterns of elements {@code [from, from + count)} of every channel into {@code out[c]}. */
   interface BlockBits {
@@ -49,33 +47,25 @@ final class RadixSelection {
     }
   }
 
-  /** How many of channel {@code c}'s patterns are 0 (+0.0). */
-  long zeros(int c) {
+  @Override
+  public long zeros(int c) {
     return high[c][BINS];
   }
 
-  /**
-   * Query q's answer: the {@code ks[q]}-th largest bit pattern (from 1) of channel {@code channelOf[q]}, all
-   * queries in one pass.
-   */
-  int[] kthLargest(int[] channelOf, long[] ks) {
+  /** Every query in one pass over the low bits. */
+  @Override
+  public int[] kthLargest(int[] channelOf, long[] ks) {
     int queries = ks.length;
-    int[] bins = new int[queries];
-    long[] above = new long[queries];
+    Bin[] bins = new Bin[queries];
     for (int q = 0; q < queries; q++) {
-      long[] h = high[channelOf[q]];
-      int bin = BINS - 1;
-      while (above[q] + h[bin] < ks[q]) {
-        above[q] += h[bin--];
-      }
-      bins[q] = bin;
+      bins[q] = Bin.of(high[channelOf[q]], ks[q], 0);
     }
     List<int[][]> histograms = blocks.map(block -> {
       int[][] bits = bits(block);
       int[][] histogram = new int[queries][BINS];
       for (int q = 0; q < queries; q++) {
         int[] h = histogram[q];
-        int bin = bins[q];
+        int bin = bins[q].bin();
         for (int b : bits[channelOf[q]]) {
           if (b >>> 16 == bin) {
             h[b & 0xFFFF]++;
@@ -92,12 +82,7 @@ final class RadixSelection {
           low[i] += histogram[q][i];
         }
       }
-      int lowBin = BINS - 1;
-      long count = above[q];
-      while (count + low[lowBin] < ks[q]) {
-        count += low[lowBin--];
-      }
-      answers[q] = bins[q] << 16 | lowBin;
+      answers[q] = bins[q].bin() << 16 | Bin.of(low, ks[q], bins[q].above()).bin();
     }
     return answers;
   }

@@ -2,11 +2,11 @@ package dev.amalgam.merge;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.List;
+import java.util.stream.IntStream;
 
 /**
- * The whole-tensor statistics of a tensor with task vectors, found in passes over the mapped inputs before any
- * chunk is merged, for the element op to read:
+ * The whole-tensor statistics of a tensor with task vectors, found in passes over its inputs before any chunk is
+ * merged, for the element op to read:
  * <ul>
  *   <li>{@code cuts}: the magnitude cuts of TIES and breadcrumbs ({@link MagnitudeThresholds});
  *   <li>{@code scales}: per input, the L1 rescale factor {@code L1(δ) / L1(kept δ)} (1 where nothing is rescaled,
@@ -14,14 +14,12 @@ import java.util.List;
  *   <li>{@code weights}: SCE's per-model weights, the mean squares of the selected task vectors normalized to sum
  *       to 1 (1/n where that sum is under 1e-6); null for the plan's weights;
  *   <li>{@code varianceCut}: SCE's selection, the float32 bit pattern of the smallest variance across the task
- *       vectors that is kept ({@link #variance}); 0 keeps everything;
+ *       vectors that is kept ({@link #selectByVariance}); 0 keeps everything;
  *   <li>{@code keepMasks}: per input, what a random thinning kept, drawn once in the rescale pass, and for DELLA
  *       always, so that the GPU need not rank rows (null where not drawn: DARE's element op then draws itself, to
  *       the same bits).
  * </ul>
- * The passes run over {@link TensorBlocks} in parallel. Norms and mean squares are summed in float64, in a fixed
- * order within a block ({@link LaneSums}) and in block order across
- * them, so they are the same on every run, thread count and device.
+ * The passes ({@link StatisticsPasses}) run on the host or the GPU, to the same bits.
  */
 record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] weights, int varianceCut,
     KeepMask[] keepMasks) {
@@ -30,57 +28,33 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
   /** A variance cut that keeps nothing: above every variance but the one NaN pattern arithmetic never makes. */
   static final int KEEP_NONE = Integer.MAX_VALUE;
 
+  /** From the mapped inputs, on the host. */
   static TensorStatistics of(PlannedTensor tensor, ByteBuffer[] inputs) {
+    return of(tensor, new HostStatisticsPasses(tensor, inputs));
+  }
+
+  static TensorStatistics of(PlannedTensor tensor, StatisticsPasses passes) {
+    int n = tensor.inputs().size();
     Sparsification sparsification = tensor.sparsification();
-    float[] scales = new float[inputs.length];
-    Arrays.fill(scales, 1f);
     MagnitudeThresholds.Cuts cuts = sparsification != null && sparsification.kind().byMagnitude()
-        ? MagnitudeThresholds.of(tensor, inputs) : MagnitudeThresholds.Cuts.allKept(inputs.length);
+        ? MagnitudeThresholds.of(tensor, passes) : MagnitudeThresholds.Cuts.allKept(n);
+    TensorStatistics unscaled = unscaled(cuts, 0);
     if (tensor.sce() != null) {
-      return sce(tensor, inputs, cuts, scales);
+      return sce(tensor, passes, cuts);
     }
-    KeepMask[] keepMasks = new KeepMask[inputs.length];
-    TensorStatistics unscaled = new TensorStatistics(cuts, scales.clone(), null, 0, keepMasks.clone());
     if (sparsification == null
         || !sparsification.rescale() && sparsification.kind() != Sparsification.Kind.RANKED_RANDOM) {
       return unscaled;
     }
-    TensorBlocks blocks = TensorBlocks.of(tensor);
-    boolean random = sparsification.kind().random();
-    for (int m = 1; m < inputs.length; m++) {
-      if (!sparsification.thins(m)) {
-        continue;
-      }
-      int input = m;
-      TaskVectorView view = TaskVectorView.of(tensor, inputs, m);
-      // Per block: L1 of the task vector, then of what its thinning keeps (and, drawn at random, which).
-      List<BlockNorms> norms = blocks.map(block -> {
-        int count = blocks.length(block);
-        long start = blocks.start(block);
-        float[] deltas = new float[count];
-        view.load(start, count, deltas, new float[count]);
-        float[] flags = new float[count];
-        new TaskVectorThinning(tensor, inputs, unscaled).keepFlags(input, start, deltas, count, flags);
-        float[] magnitudes = new float[count];
-        for (int i = 0; i < count; i++) {
-          magnitudes[i] = Math.abs(deltas[i]);
-        }
-        double before = LaneSums.sum(magnitudes, count);
-        for (int i = 0; i < count; i++) {
-          magnitudes[i] = magnitudes[i] * flags[i];
-        }
-        double after = LaneSums.sum(magnitudes, count);
-        return new BlockNorms(before, after, random ? KeepMask.bitsOf(flags, count) : null);
-      });
-      double before = 0;
-      double after = 0;
-      for (BlockNorms norm : norms) {
-        before += norm.before();
-        after += norm.after();
-      }
-      if (random) {
-        keepMasks[m] = new KeepMask(blocks, norms.stream().map(BlockNorms::kept).toList());
-      }
+    int[] thinned = IntStream.range(1, n).filter(sparsification::thins).toArray();
+    StatisticsPasses.Norms[] norms = passes.l1(thinned, unscaled);
+    float[] scales = unscaled.scales();
+    KeepMask[] keepMasks = unscaled.keepMasks();
+    for (int c = 0; c < thinned.length; c++) {
+      int m = thinned[c];
+      keepMasks[m] = norms[c].kept();
+      double before = norms[c].before();
+      double after = norms[c].after();
       if (sparsification.rescale() && before >= TINY_NORM && after >= TINY_NORM) {
         scales[m] = (float) (before / after);
       }
@@ -88,8 +62,16 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
     return new TensorStatistics(cuts, scales, null, 0, keepMasks);
   }
 
-  /** One block's L1 norms of a task vector before and after thinning, and its random keep bits (or null). */
-  private record BlockNorms(double before, double after, long[] kept) {}
+  /**
+   * Statistics with {@code cuts} and {@code varianceCut} found, scales of 1 and no masks or weights: what the passes
+   * that come after the cuts thin by.
+   */
+  static TensorStatistics unscaled(MagnitudeThresholds.Cuts cuts, int varianceCut) {
+    int n = cuts.keepFrom().length;
+    float[] scales = new float[n];
+    Arrays.fill(scales, 1f);
+    return new TensorStatistics(cuts, scales, null, varianceCut, new KeepMask[n]);
+  }
 
   /** The weights the element op uses: SCE's, else the plan's. */
   float[] weightsOr(float[] planned) {
@@ -131,72 +113,28 @@ record TensorStatistics(MagnitudeThresholds.Cuts cuts, float[] scales, float[] w
   }
 
   /** SCE's statistics: the variance cut (a radix selection, as for magnitudes), then the models' weights. */
-  private static TensorStatistics sce(PlannedTensor tensor, ByteBuffer[] inputs, MagnitudeThresholds.Cuts cuts,
-      float[] scales) {
-    TensorBlocks blocks = TensorBlocks.of(tensor);
+  private static TensorStatistics sce(PlannedTensor tensor, StatisticsPasses passes, MagnitudeThresholds.Cuts cuts) {
+    int n = tensor.inputs().size();
     int varianceCut = 0;
     double selectTopk = tensor.sce().selectTopk();
     if (selectTopk < 1) {
-      RadixSelection variances = new RadixSelection(blocks, 1, (from, count, out) -> {
-        float[][] deltas = deltas(tensor, inputs, from, count);
-        float[] kept = new float[count];
-        float[] squares = new float[count];
-        // With a cut of 0 every element is kept, and the squares left behind are the variances times the count.
-        selectByVariance(deltas, inputs.length, count, 0, kept, squares);
-        float models = inputs.length - 1;
-        for (int i = 0; i < count; i++) {
-          out[0][i] = Float.floatToRawIntBits(squares[i] / models) & 0x7FFF_FFFF;
-        }
-      });
+      BitSelection variances = passes.variances();
       long nonzero = tensor.elementCount() - variances.zeros(0);
       // mergekit multiplies the count, a tensor, by the fraction in float32.
       long k = (long) ((float) nonzero * (float) selectTopk);
       varianceCut = k == 0 ? KEEP_NONE : variances.kthLargest(new int[] {0}, new long[] {k})[0];
     }
-    int cut = varianceCut;
-    List<double[]> blockSquares = blocks.map(block -> {
-      int count = blocks.length(block);
-      float[][] deltas = deltas(tensor, inputs, blocks.start(block), count);
-      float[] kept = new float[count];
-      selectByVariance(deltas, inputs.length, count, cut, kept, new float[count]);
-      double[] squares = new double[inputs.length];
-      float[] selectedSquares = new float[count];
-      for (int m = 1; m < inputs.length; m++) {
-        float[] d = deltas[m];
-        for (int i = 0; i < count; i++) {
-          float selected = d[i] * kept[i];
-          selectedSquares[i] = selected * selected;
-        }
-        squares[m] = LaneSums.sum(selectedSquares, count);
-      }
-      return squares;
-    });
-    double[] meanSquares = new double[inputs.length];
-    for (double[] squares : blockSquares) {
-      for (int m = 1; m < inputs.length; m++) {
-        meanSquares[m] += squares[m];
-      }
-    }
+    double[] meanSquares = passes.selectedSquares(varianceCut);
     double total = 0;
-    for (int m = 1; m < inputs.length; m++) {
+    for (int m = 1; m < n; m++) {
       meanSquares[m] /= tensor.elementCount();
       total += meanSquares[m];
     }
-    float[] weights = new float[inputs.length];
-    for (int m = 1; m < inputs.length; m++) {
-      weights[m] = Math.abs(total) < TINY_WEIGHT_SUM ? 1f / (inputs.length - 1) : (float) (meanSquares[m] / total);
+    float[] weights = new float[n];
+    for (int m = 1; m < n; m++) {
+      weights[m] = Math.abs(total) < TINY_WEIGHT_SUM ? 1f / (n - 1) : (float) (meanSquares[m] / total);
     }
-    return new TensorStatistics(cuts, scales, weights, varianceCut, new KeepMask[inputs.length]);
-  }
-
-  /** Every task vector over elements {@code [from, from + count)}: {@code [input][element]}, input 0 unused. */
-  private static float[][] deltas(PlannedTensor tensor, ByteBuffer[] inputs, long from, int count) {
-    float[][] deltas = new float[inputs.length][];
-    float[] scratch = new float[count];
-    for (int m = 1; m < inputs.length; m++) {
-      deltas[m] = new float[count];
-      TaskVectorView.of(tensor, inputs, m).load(from, count, deltas[m], scratch);
-    }
-    return deltas;
+    TensorStatistics selected = unscaled(cuts, varianceCut);
+    return new TensorStatistics(cuts, selected.scales(), weights, varianceCut, selected.keepMasks());
   }
 }

@@ -28,7 +28,8 @@ class MagnitudeThresholdsTest {
         false, DType.BF16, true, 1f, true, new Sparsification(Sparsification.Kind.MAGNITUDE,
         new double[] {1, density}, new double[2], new double[2], false, 0), null);
 
-    MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x});
+    MagnitudeThresholds.Cuts cuts =
+        MagnitudeThresholds.of(tensor, new HostStatisticsPasses(tensor, new ByteBuffer[] {base, x}));
 
     int[] magnitudes = new int[n];
     for (int i = 0; i < n; i++) {
@@ -53,7 +54,8 @@ class MagnitudeThresholdsTest {
         false, DType.BF16, true, 1f, false, new Sparsification(Sparsification.Kind.MAGNITUDE_OUTLIERS,
         new double[] {1, density}, new double[] {0, gamma}, new double[2], false, 0), null);
 
-    MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x});
+    MagnitudeThresholds.Cuts cuts =
+        MagnitudeThresholds.of(tensor, new HostStatisticsPasses(tensor, new ByteBuffer[] {base, x}));
 
     int[] magnitudes = new int[n];
     for (int i = 0; i < n; i++) {
@@ -79,7 +81,8 @@ class MagnitudeThresholdsTest {
         new float[] {0, 1, 1}, false, DType.BF16, true, 1f, false, new Sparsification(
             Sparsification.Kind.MAGNITUDE_OUTLIERS, densities, gammas, new double[3], false, 0), null);
 
-    MagnitudeThresholds.Cuts cuts = MagnitudeThresholds.of(tensor, new ByteBuffer[] {base, x[0], x[1]});
+    MagnitudeThresholds.Cuts cuts =
+        MagnitudeThresholds.of(tensor, new HostStatisticsPasses(tensor, new ByteBuffer[] {base, x[0], x[1]}));
 
     for (int m = 1; m <= 2; m++) {
       int[] magnitudes = new int[n];

@@ -7,6 +7,7 @@ import static org.bytedeco.cuda.global.cudart.cuEventDestroy;
 import static org.bytedeco.cuda.global.cudart.cuEventElapsedTime;
 import static org.bytedeco.cuda.global.cudart.cuEventRecord;
 import static org.bytedeco.cuda.global.cudart.cuEventSynchronize;
+import static org.bytedeco.cuda.global.cudart.cuStreamWaitEvent;
 
 import org.bytedeco.cuda.cudart.CUevent_st;
 
@@ -31,6 +32,11 @@ public final class CudaEvent implements AutoCloseable {
   }
 
   /** Blocks this thread until the work before the last {@link #record} has finished. */
+  /** Makes {@code stream}'s later work wait, on the device, until the work recorded so far has finished. */
+  public void awaitOn(CudaStream stream) {
+    CudaException.check(cuStreamWaitEvent(stream.handle(), event, 0), "cuStreamWaitEvent");
+  }
+
   public void synchronize() {
     CudaException.check(cuEventSynchronize(event), "cuEventSynchronize");
   }

@@ -4,6 +4,7 @@ import static org.bytedeco.cuda.global.cudart.CU_STREAM_NON_BLOCKING;
 import static org.bytedeco.cuda.global.cudart.cuMemcpyDtoDAsync;
 import static org.bytedeco.cuda.global.cudart.cuMemcpyDtoHAsync;
 import static org.bytedeco.cuda.global.cudart.cuMemcpyHtoDAsync;
+import static org.bytedeco.cuda.global.cudart.cuMemsetD8Async;
 import static org.bytedeco.cuda.global.cudart.cuStreamCreate;
 import static org.bytedeco.cuda.global.cudart.cuStreamDestroy;
 import static org.bytedeco.cuda.global.cudart.cuStreamSynchronize;
@@ -45,6 +46,11 @@ public final class CudaStream implements AutoCloseable {
 
   public void copyOnDevice(long destination, long source, long bytes) {
     CudaException.check(cuMemcpyDtoDAsync(destination, source, bytes, stream), "cuMemcpyDtoDAsync");
+  }
+
+  /** Zeroes {@code bytes} of device memory from {@code deviceAddress}, in stream order. */
+  public void zero(long deviceAddress, long bytes) {
+    CudaException.check(cuMemsetD8Async(deviceAddress, (byte) 0, bytes, stream), "cuMemsetD8Async");
   }
 
   public void synchronize() {

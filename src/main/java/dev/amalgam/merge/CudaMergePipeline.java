@@ -1,9 +1,11 @@
 package dev.amalgam.merge;
 
 import dev.amalgam.cuda.CudaContext;
+import dev.amalgam.cuda.CudaStream;
 import dev.amalgam.io.TensorInfo;
 import dev.amalgam.tensor.DType;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -16,7 +18,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * inputs into a free {@link StagingSlot} and enqueues upload, kernel and (optionally) download on the slot's
  * stream; a completion thread waits for each chunk in order, frees its slot, and hands finished tensors on.
  * With several slots, chunk k+1 is read and uploaded while chunk k computes and downloads and chunk k-1 is
- * being written. Memory is the slots alone, whatever the model size.
+ * being written. Memory is the slots alone, whatever the model size, plus, for a tensor whose statistics the GPU
+ * finds ({@link DeviceStatistics}), that tensor's inputs: uploaded whole through the slots, then the statistics
+ * passes run over them on their own stream, and the element op reads them there, so nothing crosses the bus twice.
  */
 final class CudaMergePipeline implements AutoCloseable {
 
@@ -52,6 +56,8 @@ final class CudaMergePipeline implements AutoCloseable {
   private final BlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final Thread completionThread;
+  private final CudaStream statisticsStream;
+  private final StreamWorkspace statisticsWorkspace;
 
   CudaMergePipeline(CudaContext context, MergeKernel kernel, long chunkElements, List<StagingSlot> slots) {
     this.context = context;
@@ -59,6 +65,8 @@ final class CudaMergePipeline implements AutoCloseable {
     this.chunkElements = chunkElements;
     this.slots = slots;
     this.freeSlots = new ArrayBlockingQueue<>(slots.size(), false, slots);
+    this.statisticsStream = CudaStream.create();
+    this.statisticsWorkspace = new StreamWorkspace(statisticsStream);
     this.completionThread = new Thread(this::completeInOrder, "amalgam-cuda-merge-completion");
     this.completionThread.setDaemon(true);
     this.completionThread.start();
@@ -71,18 +79,74 @@ final class CudaMergePipeline implements AutoCloseable {
       completions.put(new Completion(null, target, 0, 0, true));
       return;
     }
-    int outputBytes = tensor.outDType().byteSize();
-    // Statistics are found on the host, from the mapped inputs, for now: passes before the chunks upload.
+    ResidentInputs resident = DeviceStatistics.supports(tensor) ? ResidentInputs.allocate(tensor) : null;
+    if (resident != null) {
+      submitResident(tensor, mapped, resident, target);
+      return;
+    }
+    // The second family's statistics, DELLA's ranks, and tensors the device has no room for: found on the host,
+    // from the mapped inputs, before the chunks upload.
     ByteBuffer[] inputs = mapped.toArray(ByteBuffer[]::new);
     RuleStatistics ruled = tensor.rule() != null ? RuleStatistics.of(tensor, inputs) : null;
     TensorStatistics statistics = tensor.taskVectors() && ruled == null ? TensorStatistics.of(tensor, inputs) : null;
+    mergeChunks(tensor, statistics, ruled, target,
+        (slot, start, count) -> slot.upload(tensor.inputs(), mapped, statistics == null ? null : statistics.keepMasks(),
+            ruled, start, count));
+  }
+
+  /** Where a chunk's inputs come from: staged and uploaded into its slot, or already on the device. */
+  private interface ChunkInputs {
+    StagingSlot.Uploaded of(StagingSlot slot, long start, long count);
+  }
+
+  /**
+   * Uploads every input of {@code tensor} whole into {@code resident}, finds its statistics there, then merges its
+   * chunks from there. {@code resident} is freed once the last chunk has finished, or after a failure, once every
+   * chunk queued before it has settled.
+   */
+  private void submitResident(PlannedTensor tensor, List<ByteBuffer> mapped, ResidentInputs resident,
+      TensorTarget target) throws InterruptedException {
+    try {
+      long n = tensor.elementCount();
+      for (long start = 0; start < n; start += chunkElements) {
+        rethrowFailure();
+        long count = Math.min(chunkElements, n - start);
+        StagingSlot slot = freeSlots.take();
+        try {
+          slot.uploadTo(resident, tensor.inputs(), mapped, start, count);
+          slot.done.record(slot.stream);
+          slot.done.awaitOn(statisticsStream);
+          completions.put(new Completion(slot, null, start, 0, false));
+        } catch (RuntimeException | InterruptedException e) {
+          settle(slot, e);
+          throw e;
+        }
+      }
+      TensorStatistics statistics = DeviceStatistics.of(tensor, resident.at(0), kernel.on(statisticsStream),
+          statisticsWorkspace);
+      // Every upload is complete before any chunk's kernel, on whichever stream, reads the inputs.
+      statisticsStream.synchronize();
+      mergeChunks(tensor, statistics, null, new ReleasingTarget(target, resident),
+          (slot, start, count) -> new StagingSlot.Uploaded(resident.at(start), new long[tensor.inputs().size()], 0));
+    } catch (RuntimeException | InterruptedException | Error e) {
+      // The last chunk never reached the completion thread, so nothing else frees it. add, not put: the queue is
+      // unbounded, and an interrupted thread must still queue this.
+      completions.add(new Completion(null, new Marker(resident::close), 0, 0, true));
+      throw e;
+    }
+  }
+
+  /** Enqueues the element op over every chunk of {@code tensor}, reading its inputs from {@code chunkInputs}. */
+  private void mergeChunks(PlannedTensor tensor, TensorStatistics statistics, RuleStatistics ruled,
+      TensorTarget target, ChunkInputs chunkInputs) throws InterruptedException {
+    long n = tensor.elementCount();
+    int outputBytes = tensor.outDType().byteSize();
     for (long start = 0; start < n; start += chunkElements) {
       rethrowFailure();
       long count = Math.min(chunkElements, n - start);
       StagingSlot slot = freeSlots.take();
       try {
-        StagingSlot.Uploaded uploaded = slot.upload(tensor.inputs(), mapped,
-            statistics == null ? null : statistics.keepMasks(), ruled, start, count);
+        StagingSlot.Uploaded uploaded = chunkInputs.of(slot, start, count);
         long requested = target.deviceOutput(start);
         long output = requested >= 0 ? requested : slot.deviceOutputAddress();
         MergeKernel.weightedSum(kernel.on(slot.stream),
@@ -94,14 +158,66 @@ final class CudaMergePipeline implements AutoCloseable {
         slot.done.record(slot.stream);
         completions.put(new Completion(slot, target, start, downloadBytes, start + count == n));
       } catch (RuntimeException | InterruptedException e) {
-        // The chunk never reached the completion thread: settle its stream here before reusing the slot.
-        try {
-          slot.stream.synchronize();
-        } catch (RuntimeException secondary) {
-          e.addSuppressed(secondary);
-        }
-        freeSlots.add(slot);
+        settle(slot, e);
         throw e;
+      }
+    }
+  }
+
+  /** A chunk that never reached the completion thread: its stream settled here before the slot is reused. */
+  private void settle(StagingSlot slot, Exception failure) {
+    try {
+      slot.stream.synchronize();
+    } catch (RuntimeException secondary) {
+      failure.addSuppressed(secondary);
+    }
+    freeSlots.add(slot);
+  }
+
+  /** A place in the completion order without chunks: it runs {@code onRelease} once everything before it is done. */
+  private record Marker(Runnable onRelease) implements TensorTarget {
+    @Override
+    public long deviceOutput(long start) {
+      throw new IllegalStateException("a marker has no chunks");
+    }
+
+    @Override
+    public void downloaded(long start, ByteBuffer bytes) {
+      throw new IllegalStateException("a marker has no chunks");
+    }
+
+    @Override
+    public void finished() {}
+
+    @Override
+    public void release() {
+      onRelease.run();
+    }
+  }
+
+  /** A target that frees a tensor's resident inputs when it is released. */
+  private record ReleasingTarget(TensorTarget target, ResidentInputs resident) implements TensorTarget {
+    @Override
+    public long deviceOutput(long start) {
+      return target.deviceOutput(start);
+    }
+
+    @Override
+    public void downloaded(long start, ByteBuffer bytes) {
+      target.downloaded(start, bytes);
+    }
+
+    @Override
+    public void finished() {
+      target.finished();
+    }
+
+    @Override
+    public void release() {
+      try {
+        target.release();
+      } finally {
+        resident.close();
       }
     }
   }
@@ -131,25 +247,7 @@ final class CudaMergePipeline implements AutoCloseable {
   /** Waits until every submitted tensor is finished, then throws the first failure of the completion side. */
   void drain() throws InterruptedException {
     CountDownLatch reached = new CountDownLatch(1);
-    completions.put(new Completion(null, new TensorTarget() {
-      @Override
-      public long deviceOutput(long start) {
-        throw new IllegalStateException("a drain marker has no chunks");
-      }
-
-      @Override
-      public void downloaded(long start, ByteBuffer bytes) {
-        throw new IllegalStateException("a drain marker has no chunks");
-      }
-
-      @Override
-      public void finished() {}
-
-      @Override
-      public void release() {
-        reached.countDown();
-      }
-    }, 0, 0, true));
+    completions.put(new Completion(null, new Marker(reached::countDown), 0, 0, true));
     reached.await();
     rethrowFailure();
   }
@@ -229,12 +327,15 @@ final class CudaMergePipeline implements AutoCloseable {
       Thread.currentThread().interrupt();
       failure = new IllegalStateException("interrupted while stopping the CUDA merge pipeline", e);
     }
-    for (StagingSlot slot : slots) {
+    List<AutoCloseable> resources = new ArrayList<>(slots);
+    resources.add(statisticsWorkspace);
+    resources.add(statisticsStream);
+    for (AutoCloseable resource : resources) {
       try {
-        slot.close();
-      } catch (RuntimeException e) {
+        resource.close();
+      } catch (Exception e) {
         if (failure == null) {
-          failure = e;
+          failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
         } else {
           failure.addSuppressed(e);
         }

@@ -42,12 +42,14 @@ final class DeviceStatistics implements StatisticsPasses {
   }
 
   /**
-   * Whether the GPU finds this tensor's statistics: task vectors thinned by magnitude, at random without ranks, or
-   * selected by SCE, and histogram counts that fit 32 bits.
+   * Whether this tensor has statistics to find and the GPU finds them: task vectors cut by magnitude, rescaled
+   * after a draw without ranks, or selected by SCE, with histogram counts that fit 32 bits.
    */
   static boolean supports(PlannedTensor tensor) {
     Sparsification sparsification = tensor.sparsification();
-    return tensor.taskVectors() && tensor.rule() == null && tensor.elementCount() < 1L << 32
+    boolean passes = tensor.sce() != null
+        || sparsification != null && (sparsification.kind().byMagnitude() || sparsification.rescale());
+    return passes && tensor.taskVectors() && tensor.rule() == null && tensor.elementCount() < 1L << 32
         && (sparsification == null || sparsification.kind() != Sparsification.Kind.RANKED_RANDOM);
   }
 

@@ -121,6 +121,23 @@ final class StagingSlot implements AutoCloseable {
     return new Uploaded(addresses, keepBits, segmentValues);
   }
 
+  /**
+   * Copies elements {@code [start, start + count)} of every input from the mapped files into pinned staging, and
+   * enqueues their upload to {@code resident}, where the whole tensor's inputs lie.
+   */
+  void uploadTo(ResidentInputs resident, List<TensorInfo> inputs, List<ByteBuffer> mapped, long start, long count) {
+    ByteBuffer staging = hostInputs.buffer();
+    long offset = 0;
+    long[] targets = resident.at(start);
+    for (int i = 0; i < inputs.size(); i++) {
+      int elementBytes = inputs.get(i).dtype().byteSize();
+      int length = Math.toIntExact(count * elementBytes);
+      staging.put(Math.toIntExact(offset), mapped.get(i), Math.toIntExact(start * elementBytes), length);
+      stream.copyToDevice(targets[i], hostInputs.at(offset), length);
+      offset += alignUp(length);
+    }
+  }
+
   /** The device output chunk; only slots allocated with output bytes have one. */
   long deviceOutputAddress() {
     if (deviceOutput == null) {

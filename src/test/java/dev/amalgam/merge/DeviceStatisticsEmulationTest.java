@@ -63,9 +63,10 @@ class DeviceStatisticsEmulationTest {
   /** The float64 sums themselves, not only the float32 factors made of them: the same bits in the same order. */
   @Test
   void theSumsAreTheHostsBitForBit() {
-    PlannedTensor tensor = randomTensor(new Sparsification(Sparsification.Kind.RANDOM, new double[] {1, 0.5, 0.7},
-        new double[3], new double[3], true, 3), null, null);
-    ByteBuffer[] inputs = randomInputs(tensor);
+    PlannedTensor tensor = randomTensor(TWO_BLOCKS, new Sparsification(Sparsification.Kind.RANDOM,
+        new double[] {1, 0.5, 0.7}, new double[3], new double[3], true, 3), null, null);
+    assertEquals(2, TensorBlocks.of(tensor).count(), "blocks");
+    ByteBuffer[] inputs = randomInputs(random, tensor);
     StatisticsPasses host = new HostStatisticsPasses(tensor, inputs);
     EmulatedGpu gpu = EmulatedGpu.open(dir, 1);
     StatisticsPasses device = new DeviceStatistics(tensor, upload(gpu, inputs), gpu, workspace(gpu));
@@ -122,30 +123,29 @@ class DeviceStatisticsEmulationTest {
 
   /** Statistics of a fresh random tensor of {@link #TWO_BLOCKS}, on the host and the emulated GPU. */
   private TensorStatistics check(Sparsification sparsification, SceMerge.SceSelection sce, DType rounding) {
-    PlannedTensor tensor = randomTensor(sparsification, sce, rounding);
-    ByteBuffer[] inputs = randomInputs(tensor);
+    PlannedTensor tensor = randomTensor(TWO_BLOCKS, sparsification, sce, rounding);
+    assertEquals(2, TensorBlocks.of(tensor).count(), "blocks");
+    ByteBuffer[] inputs = randomInputs(random, tensor);
     TensorStatistics host = TensorStatistics.of(tensor, inputs);
     TensorStatistics device = onTheEmulatedGpu(tensor, inputs);
     assertSame(host, device, tensor.name());
     return device;
   }
 
-  /** A tensor of {@link #TWO_BLOCKS} over a base and two models of different dtypes. */
-  private static PlannedTensor randomTensor(Sparsification sparsification, SceMerge.SceSelection sce,
+  /** A tensor of {@code shape} over a base and two models of different dtypes. */
+  static PlannedTensor randomTensor(long[] shape, Sparsification sparsification, SceMerge.SceSelection sce,
       DType rounding) {
     List<TensorInfo> infos = new ArrayList<>();
     for (int m = 0; m < TYPES.length; m++) {
-      infos.add(new TensorInfo("model.layers.0.mlp.up_proj.weight", TYPES[m], TWO_BLOCKS,
-          Path.of("m" + m + ".safetensors"), 0, TensorInfo.elementCount(TWO_BLOCKS) * TYPES[m].byteSize()));
+      infos.add(new TensorInfo("model.layers.0.mlp.up_proj.weight", TYPES[m], shape,
+          Path.of("m" + m + ".safetensors"), 0, TensorInfo.elementCount(shape) * TYPES[m].byteSize()));
     }
-    PlannedTensor tensor = new PlannedTensor(infos.get(0).name(), TWO_BLOCKS, infos, new float[] {0, 0.4f, 0.6f},
-        true, DType.BF16, true, 1f, true, sparsification, sce).withRounding(rounding);
-    assertEquals(2, TensorBlocks.of(tensor).count(), "blocks");
-    return tensor;
+    return new PlannedTensor(infos.get(0).name(), shape, infos, new float[] {0, 0.4f, 0.6f}, true, DType.BF16, true,
+        1f, true, sparsification, sce).withRounding(rounding);
   }
 
-  /** Fresh inputs for {@code tensor}, different for every call. */
-  private ByteBuffer[] randomInputs(PlannedTensor tensor) {
+  /** Fresh inputs for {@code tensor}. */
+  static ByteBuffer[] randomInputs(Random random, PlannedTensor tensor) {
     ByteBuffer[] inputs = new ByteBuffer[TYPES.length];
     for (int m = 0; m < TYPES.length; m++) {
       inputs[m] = input(random, TYPES[m], (int) tensor.elementCount(), m == 0 ? 0 : 0.01f * m);
@@ -183,8 +183,8 @@ class DeviceStatisticsEmulationTest {
     };
   }
 
-  /** Every statistic the element op reads, equal; the device draws no keep masks. */
-  private static void assertSame(TensorStatistics host, TensorStatistics device, String tensor) {
+  /** Every statistic the element op reads, equal. */
+  static void assertSame(TensorStatistics host, TensorStatistics device, String tensor) {
     assertArrayEquals(host.cuts().keepFrom(), device.cuts().keepFrom(), tensor + ": cuts from");
     assertArrayEquals(host.cuts().keepTo(), device.cuts().keepTo(), tensor + ": cuts to");
     assertArrayEquals(host.scales(), device.scales(), tensor + ": scales");

@@ -17,8 +17,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The mergekit oracle's cases planned as a merge plans them, and a few of their tensors merged by merge.cu on the
- * CPU emulation ({@link EmulatedGpu}) the way the CUDA pipeline does it (host statistics, keep bits and segment
- * values uploaded, {@link CudaMergePipeline#kernelArgs}, two chunks, the second starting inside a row), against
+ * CPU emulation ({@link EmulatedGpu}) the way the CUDA pipeline does it (statistics found by {@link
+ * DeviceStatistics} over the resident inputs where it can, else on the host with keep bits and segment values
+ * uploaded; {@link CudaMergePipeline#kernelArgs}, two chunks, the second starting inside a row), against
  * the CPU engine bit for bit: every method's element op, and mergekit's arithmetic, exercised in CI without a GPU.
  */
 class EmulatedMergeTest {
@@ -69,8 +70,18 @@ class EmulatedMergeTest {
     int n = tensor.inputs().size();
     ByteBuffer[] mapped = tensor.inputs().stream().map(i -> plan.map(i).order(ByteOrder.LITTLE_ENDIAN))
         .toArray(ByteBuffer[]::new);
+    // As the pipeline does: the whole inputs on the device and the statistics found there where the GPU finds
+    // them, else the statistics found on the host and each chunk's inputs (and keep bits) uploaded on their own.
+    long[] resident = DeviceStatistics.supports(tensor) ? new long[n] : null;
+    for (int m = 0; resident != null && m < n; m++) {
+      byte[] whole = new byte[mapped[m].remaining()];
+      mapped[m].duplicate().get(whole);
+      resident[m] = gpu.upload(whole);
+    }
     RuleStatistics ruled = tensor.rule() != null ? RuleStatistics.of(tensor, mapped) : null;
-    TensorStatistics statistics = tensor.taskVectors() && ruled == null ? TensorStatistics.of(tensor, mapped) : null;
+    TensorStatistics statistics = resident != null
+        ? DeviceStatistics.of(tensor, resident, gpu, DeviceStatisticsEmulationTest.workspace(gpu))
+        : tensor.taskVectors() && ruled == null ? TensorStatistics.of(tensor, mapped) : null;
     long elements = tensor.elementCount();
     // The second chunk starts on a 16-byte boundary, inside a row where the rows are longer than 8.
     long split = elements / 2 / 8 * 8 + (tensor.shape().length == 2 && tensor.shape()[1] > 8 ? 8 : 0);
@@ -83,6 +94,10 @@ class EmulatedMergeTest {
       long[] keepBits = new long[n];
       for (int m = 0; m < n; m++) {
         int bytes = tensor.inputs().get(m).dtype().byteSize();
+        if (resident != null) {
+          inputs[m] = resident[m] + start * bytes;
+          continue;
+        }
         byte[] part = new byte[(int) (count * bytes)];
         mapped[m].get((int) (start * bytes), part);
         inputs[m] = gpu.upload(part);

@@ -3,6 +3,7 @@ package dev.amalgam.cuda;
 import static org.bytedeco.cuda.global.cudart.cuCtxSynchronize;
 import static org.bytedeco.cuda.global.cudart.cuMemAlloc;
 import static org.bytedeco.cuda.global.cudart.cuMemFree;
+import static org.bytedeco.cuda.global.cudart.cuMemGetInfo;
 import static org.bytedeco.cuda.global.cudart.cuMemcpyDtoH;
 import static org.bytedeco.cuda.global.cudart.cuMemcpyHtoD;
 import static org.bytedeco.cuda.global.cudart.cuMemsetD8;
@@ -10,6 +11,7 @@ import static org.bytedeco.cuda.global.cudart.cuMemsetD8;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.SizeTPointer;
 
 /**
  * Device memory from cuMemAlloc. Its address is at least 256-byte aligned, which the vectorized kernels rely
@@ -35,6 +37,14 @@ public final class DeviceBuffer implements AutoCloseable {
     long[] address = new long[1];
     CudaException.check(cuMemAlloc(address, Math.max(bytes, 1)), "cuMemAlloc(" + bytes + " bytes)");
     return new DeviceBuffer(address[0], bytes);
+  }
+
+  /** Device memory free now, as the driver reports it for the current context's device. */
+  public static long freeBytes() {
+    try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
+      CudaException.check(cuMemGetInfo(free, total), "cuMemGetInfo");
+      return free.get();
+    }
   }
 
   /** The CUdeviceptr. */

@@ -23,7 +23,7 @@ final class CpuDevice implements Device {
   }
 
   @Override
-  public synchronized Backend backend() {
+  public synchronized CpuBackend backend() {
     if (backend == null) {
       backend = new CpuBackend();
     }
@@ -41,6 +41,11 @@ final class CpuDevice implements Device {
       return WeightSource.of(Merger.toMemory(plan, engine, progress), "the merge on " + engine.device()
           + ", held in memory");
     }
+  }
+
+  @Override
+  public PointMerger pointMerger(MergeEngine.MergeProgress progress) {
+    return new CpuPointMerger(backend(), mergeEngine(), progress);
   }
 
   @Override

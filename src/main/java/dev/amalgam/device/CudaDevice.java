@@ -57,6 +57,11 @@ final class CudaDevice implements Device {
   }
 
   @Override
+  public PointMerger pointMerger(MergeEngine.MergeProgress progress) {
+    return new CudaPointMerger(backend(), mergeEngine(), progress);
+  }
+
+  @Override
   public synchronized void close() {
     try {
       if (backend != null) {

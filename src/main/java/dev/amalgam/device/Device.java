@@ -30,6 +30,9 @@ public interface Device extends AutoCloseable {
    */
   WeightSource mergeInMemory(MergePlan plan, MergeEngine.MergeProgress progress);
 
+  /** A merger of a sweep's points on this device; the caller closes it before the device. */
+  PointMerger pointMerger(MergeEngine.MergeProgress progress);
+
   @Override
   void close();
 

@@ -2,6 +2,7 @@ package dev.amalgam.generate;
 
 import dev.amalgam.UserError;
 import dev.amalgam.backend.Backend;
+import dev.amalgam.backend.Tensor;
 import dev.amalgam.chat.ChatTemplate;
 import dev.amalgam.config.ModelConfig;
 import dev.amalgam.io.ModelDirectory;
@@ -100,6 +101,11 @@ public final class LanguageModel implements AutoCloseable {
       }
     }
     return ids;
+  }
+
+  /** The model's weights by checkpoint name, as the backend holds them: rewritable in place, in use by the model. */
+  public Map<String, Tensor> weights() {
+    return transformer.weights().byName();
   }
 
   public Set<Integer> eosIds() {

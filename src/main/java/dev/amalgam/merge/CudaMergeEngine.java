@@ -62,7 +62,7 @@ public final class CudaMergeEngine implements MergeEngine {
     context.makeCurrent();
     long outputChunkBytes = tensors.stream()
         .mapToLong(t -> Math.min(t.elementCount(), chunkElements) * t.outDType().byteSize()).max().orElse(0);
-    try (CudaMergePipeline pipeline = openPipeline(tensors, Math.max(outputChunkBytes, 1))) {
+    try (CudaMergePipeline pipeline = openPipeline(tensors, Math.max(outputChunkBytes, 1), null)) {
       for (PlannedTensor tensor : tensors) {
         pipeline.submit(tensor, map(tensor, inputs), new DownloadTarget(tensor, output, progress));
       }
@@ -79,16 +79,22 @@ public final class CudaMergeEngine implements MergeEngine {
    */
   public Map<String, DeviceTensor> mergeToDevice(
       List<PlannedTensor> tensors, TensorSource inputs, MergeProgress progress) {
+    return mergeToDevice(tensors, inputs, progress, null);
+  }
+
+  /** As {@link #mergeToDevice(List, TensorSource, MergeProgress)}, keeping the inputs in {@code cache} (or null). */
+  public Map<String, DeviceTensor> mergeToDevice(
+      List<PlannedTensor> tensors, TensorSource inputs, MergeProgress progress, ResidentInputCache cache) {
     tensors.forEach(CudaMergeEngine::validate);
     context.makeCurrent();
     Map<String, DeviceTensor> merged = new LinkedHashMap<>();
     boolean complete = false;
-    try (CudaMergePipeline pipeline = openPipeline(tensors, 0)) {
+    try (CudaMergePipeline pipeline = openPipeline(tensors, 0, cache)) {
       for (PlannedTensor tensor : tensors) {
         DeviceTensor result = new DeviceTensor(
             tensor.name(), tensor.outDType(), tensor.shape(), DeviceBuffer.allocate(tensor.outBytes()));
         merged.put(tensor.name(), result);
-        pipeline.submit(tensor, map(tensor, inputs), new ResidentTarget(tensor, result, progress));
+        pipeline.submit(tensor, map(tensor, inputs), new ResidentTarget(tensor, result.address(), progress));
       }
       pipeline.drain();
       complete = true;
@@ -103,7 +109,28 @@ public final class CudaMergeEngine implements MergeEngine {
     }
   }
 
-  private CudaMergePipeline openPipeline(List<PlannedTensor> tensors, long outputChunkBytes) {
+  /**
+   * Merges every tensor over device memory that already holds it: {@code outputs} maps each name to the device
+   * address of a buffer of the tensor's shape in its {@code outDType} (a model's weights, rewritten in place), with
+   * the inputs kept in {@code cache} (or null). Returns once every tensor is written.
+   */
+  public void mergeInto(List<PlannedTensor> tensors, TensorSource inputs, Map<String, Long> outputs,
+      MergeProgress progress, ResidentInputCache cache) {
+    tensors.forEach(CudaMergeEngine::validate);
+    context.makeCurrent();
+    try (CudaMergePipeline pipeline = openPipeline(tensors, 0, cache)) {
+      for (PlannedTensor tensor : tensors) {
+        pipeline.submit(tensor, map(tensor, inputs), new ResidentTarget(tensor, outputs.get(tensor.name()), progress));
+      }
+      pipeline.drain();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted during the CUDA merge", e);
+    }
+  }
+
+  private CudaMergePipeline openPipeline(List<PlannedTensor> tensors, long outputChunkBytes,
+      ResidentInputCache cache) {
     long stagingBytes = tensors.stream()
         .mapToLong(t -> StagingSlot.stagingBytes(t, Math.min(t.elementCount(), chunkElements)))
         .max().orElse(0);
@@ -116,7 +143,7 @@ public final class CudaMergeEngine implements MergeEngine {
       slots.forEach(StagingSlot::close);
       throw e;
     }
-    return new CudaMergePipeline(context, kernel, chunkElements, slots);
+    return new CudaMergePipeline(context, kernel, chunkElements, slots, cache);
   }
 
   private static List<ByteBuffer> map(PlannedTensor tensor, TensorSource inputs) {
@@ -180,13 +207,13 @@ public final class CudaMergeEngine implements MergeEngine {
     public void release() {}
   }
 
-  /** Has the kernel write straight into the tensor's device buffer; nothing comes back to the host. */
-  private record ResidentTarget(PlannedTensor tensor, DeviceTensor result, MergeProgress progress)
+  /** Has the kernel write straight into device memory at {@code address}; nothing comes back to the host. */
+  private record ResidentTarget(PlannedTensor tensor, long address, MergeProgress progress)
       implements CudaMergePipeline.TensorTarget {
 
     @Override
     public long deviceOutput(long start) {
-      return result.address() + start * tensor.outDType().byteSize();
+      return address + start * tensor.outDType().byteSize();
     }
 
     @Override

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * being written. Memory is the slots alone, whatever the model size, plus, for a tensor whose statistics the GPU
  * finds ({@link DeviceStatistics}), that tensor's inputs: uploaded whole through the slots, then the statistics
  * passes run over them on their own stream, and the element op reads them there, so nothing crosses the bus twice.
+ * With a {@link ResidentInputCache}, inputs uploaded whole stay on the device for the merges after this one.
  */
 final class CudaMergePipeline implements AutoCloseable {
 
@@ -58,12 +59,16 @@ final class CudaMergePipeline implements AutoCloseable {
   private final Thread completionThread;
   private final CudaStream statisticsStream;
   private final StreamWorkspace statisticsWorkspace;
+  private final ResidentInputCache cache;
 
-  CudaMergePipeline(CudaContext context, MergeKernel kernel, long chunkElements, List<StagingSlot> slots) {
+  /** {@code cache}: where inputs stay on the device across merges, or null to keep none beyond their tensor. */
+  CudaMergePipeline(CudaContext context, MergeKernel kernel, long chunkElements, List<StagingSlot> slots,
+      ResidentInputCache cache) {
     this.context = context;
     this.kernel = kernel;
     this.chunkElements = chunkElements;
     this.slots = slots;
+    this.cache = cache;
     this.freeSlots = new ArrayBlockingQueue<>(slots.size(), false, slots);
     this.statisticsStream = CudaStream.create();
     this.statisticsWorkspace = new StreamWorkspace(statisticsStream);
@@ -79,9 +84,25 @@ final class CudaMergePipeline implements AutoCloseable {
       completions.put(new Completion(null, target, 0, 0, true));
       return;
     }
-    ResidentInputs resident = DeviceStatistics.supports(tensor) ? ResidentInputs.allocate(tensor) : null;
+    ResidentInputs cached = cache == null || !readsOnlyItsInputs(tensor) ? null : cache.find(tensor);
+    if (cached != null) {
+      mergeResident(tensor, mapped, cached, target, false);
+      return;
+    }
+    ResidentInputs kept = cache == null || !readsOnlyItsInputs(tensor) ? null : cache.room(tensor);
+    ResidentInputs resident = kept != null ? kept
+        : DeviceStatistics.supports(tensor) ? ResidentInputs.allocate(tensor) : null;
     if (resident != null) {
-      submitResident(tensor, mapped, resident, target);
+      try {
+        uploadWhole(tensor, mapped, resident);
+      } catch (RuntimeException | InterruptedException | Error e) {
+        freeAfterQueued(resident);
+        throw e;
+      }
+      if (kept != null) {
+        cache.keep(tensor, kept);
+      }
+      mergeResident(tensor, mapped, resident, target, kept == null);
       return;
     }
     // The second family's statistics, DELLA's ranks, and tensors the device has no room for: found on the host,
@@ -94,46 +115,71 @@ final class CudaMergePipeline implements AutoCloseable {
             ruled, start, count));
   }
 
+  /**
+   * Whether the element op needs nothing from the host but the tensor's inputs and a few numbers: not the second
+   * family's segment values, not DELLA's masks. Only such tensors are kept in the cache.
+   */
+  private static boolean readsOnlyItsInputs(PlannedTensor tensor) {
+    Sparsification sparsification = tensor.sparsification();
+    return tensor.rule() == null
+        && (sparsification == null || sparsification.kind() != Sparsification.Kind.RANKED_RANDOM);
+  }
+
   /** Where a chunk's inputs come from: staged and uploaded into its slot, or already on the device. */
   private interface ChunkInputs {
     StagingSlot.Uploaded of(StagingSlot slot, long start, long count);
   }
 
-  /**
-   * Uploads every input of {@code tensor} whole into {@code resident}, finds its statistics there, then merges its
-   * chunks from there. {@code resident} is freed once the last chunk has finished, or after a failure, once every
-   * chunk queued before it has settled.
-   */
-  private void submitResident(PlannedTensor tensor, List<ByteBuffer> mapped, ResidentInputs resident,
-      TensorTarget target) throws InterruptedException {
-    try {
-      long n = tensor.elementCount();
-      for (long start = 0; start < n; start += chunkElements) {
-        rethrowFailure();
-        long count = Math.min(chunkElements, n - start);
-        StagingSlot slot = freeSlots.take();
-        try {
-          slot.uploadTo(resident, tensor.inputs(), mapped, start, count);
-          slot.done.record(slot.stream);
-          slot.done.awaitOn(statisticsStream);
-          completions.put(new Completion(slot, null, start, 0, false));
-        } catch (RuntimeException | InterruptedException e) {
-          settle(slot, e);
-          throw e;
-        }
+  /** Enqueues the upload of every input of {@code tensor}, whole, into {@code resident}, through the slots. */
+  private void uploadWhole(PlannedTensor tensor, List<ByteBuffer> mapped, ResidentInputs resident)
+      throws InterruptedException {
+    long n = tensor.elementCount();
+    for (long start = 0; start < n; start += chunkElements) {
+      rethrowFailure();
+      long count = Math.min(chunkElements, n - start);
+      StagingSlot slot = freeSlots.take();
+      try {
+        slot.uploadTo(resident, tensor.inputs(), mapped, start, count);
+        slot.done.record(slot.stream);
+        slot.done.awaitOn(statisticsStream);
+        completions.put(new Completion(slot, null, start, 0, false));
+      } catch (RuntimeException | InterruptedException e) {
+        settle(slot, e);
+        throw e;
       }
-      TensorStatistics statistics = DeviceStatistics.of(tensor, resident.at(0), kernel.on(statisticsStream),
-          statisticsWorkspace);
+    }
+  }
+
+  /**
+   * Finds the statistics of {@code tensor} from {@code resident} (the host's where they need no pass over the
+   * inputs), then merges its chunks from there. With {@code owned}, {@code resident} is freed once the last chunk
+   * has finished, or after a failure, once every chunk queued before it has settled.
+   */
+  private void mergeResident(PlannedTensor tensor, List<ByteBuffer> mapped, ResidentInputs resident,
+      TensorTarget target, boolean owned) throws InterruptedException {
+    try {
+      TensorStatistics statistics = DeviceStatistics.supports(tensor)
+          ? DeviceStatistics.of(tensor, resident.at(0), kernel.on(statisticsStream), statisticsWorkspace)
+          : tensor.taskVectors() ? TensorStatistics.of(tensor, mapped.toArray(ByteBuffer[]::new)) : null;
       // Every upload is complete before any chunk's kernel, on whichever stream, reads the inputs.
       statisticsStream.synchronize();
-      mergeChunks(tensor, statistics, null, new ReleasingTarget(target, resident),
+      mergeChunks(tensor, statistics, null, owned ? new ReleasingTarget(target, resident) : target,
           (slot, start, count) -> new StagingSlot.Uploaded(resident.at(start), new long[tensor.inputs().size()], 0));
     } catch (RuntimeException | InterruptedException | Error e) {
-      // The last chunk never reached the completion thread, so nothing else frees it. add, not put: the queue is
-      // unbounded, and an interrupted thread must still queue this.
-      completions.add(new Completion(null, new Marker(resident::close), 0, 0, true));
+      if (owned) {
+        freeAfterQueued(resident);
+      }
       throw e;
     }
+  }
+
+  /**
+   * Frees {@code resident} on the completion thread once every chunk queued so far has settled: after a failure,
+   * the last chunk never reached the completion thread, so nothing else frees it. add, not put: the queue is
+   * unbounded, and an interrupted thread must still queue this.
+   */
+  private void freeAfterQueued(ResidentInputs resident) {
+    completions.add(new Completion(null, new Marker(resident::close), 0, 0, true));
   }
 
   /** Enqueues the element op over every chunk of {@code tensor}, reading its inputs from {@code chunkInputs}. */

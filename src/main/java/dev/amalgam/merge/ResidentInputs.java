@@ -24,6 +24,19 @@ final class ResidentInputs implements AutoCloseable {
     this.addresses = addresses;
   }
 
+  /** Device bytes that {@code tensor}'s inputs take here. */
+  static long bytes(PlannedTensor tensor) {
+    long total = 0;
+    for (TensorInfo input : tensor.inputs()) {
+      total += aligned(tensor.elementCount() * input.dtype().byteSize());
+    }
+    return total;
+  }
+
+  private static long aligned(long bytes) {
+    return (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+  }
+
   /** Device memory for every input of {@code tensor}, or null where the device has no room for it. */
   static ResidentInputs allocate(PlannedTensor tensor) {
     List<TensorInfo> inputs = tensor.inputs();
@@ -31,7 +44,7 @@ final class ResidentInputs implements AutoCloseable {
     long total = 0;
     for (int i = 0; i < inputs.size(); i++) {
       offsets[i] = total;
-      total += (tensor.elementCount() * inputs.get(i).dtype().byteSize() + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+      total += aligned(tensor.elementCount() * inputs.get(i).dtype().byteSize());
     }
     DeviceBuffer buffer;
     try {

@@ -5,16 +5,21 @@ import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * A model's tensors uploaded to a backend, each checked against the shape its architecture requires before
  * upload, so a mismatched checkpoint fails at load naming the tensor rather than deep inside a matmul.
+ * {@code byName} holds the same tensors by their checkpoint names (a tied lm_head under the embedding's), for
+ * whoever rewrites them in place: a sweep merges each point into the weights the model already has.
  */
-public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor finalNorm, Tensor lmHead)
-    implements AutoCloseable {
+public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor finalNorm, Tensor lmHead,
+    Map<String, Tensor> byName) implements AutoCloseable {
   private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d{1,9})\\.");
 
   public static ModelWeights load(Backend backend, ModelSpec spec, WeightSource source) {
@@ -38,7 +43,7 @@ public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor
     }
     Tensor norm = loader.tensor("model.norm.weight", hidden);
     Tensor head = spec.tiedEmbeddings() ? embed : loader.tensor("lm_head.weight", spec.vocabSize(), hidden);
-    return new ModelWeights(embed, List.copyOf(layers), norm, head);
+    return new ModelWeights(embed, List.copyOf(layers), norm, head, Collections.unmodifiableMap(loader.loaded()));
   }
 
   /**
@@ -119,7 +124,12 @@ public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor
     return n;
   }
 
-  private record Loader(Backend backend, WeightSource source) {
+  /** Places each weight on the backend, and keeps it by its checkpoint name, in load order. */
+  private record Loader(Backend backend, WeightSource source, Map<String, Tensor> loaded) {
+    Loader(Backend backend, WeightSource source) {
+      this(backend, source, new LinkedHashMap<>());
+    }
+
     Tensor tensor(String name, long... shape) {
       WeightSource.Weight weight = source.find(name).orElseThrow(() -> new UserError(
           "tensor `" + name + "` is missing from " + source.description()));
@@ -131,7 +141,9 @@ public record ModelWeights(Tensor embedTokens, List<LayerWeights> layers, Tensor
         throw new UserError("tensor `" + name + "` in " + source.description() + " is " + weight.dtype()
             + "; weights must be BF16, F16 or F32");
       }
-      return weight.placeOn(backend);
+      Tensor placed = weight.placeOn(backend);
+      loaded.put(name, placed);
+      return placed;
     }
 
     Linear linear(String prefix, int out, int in, boolean bias) {

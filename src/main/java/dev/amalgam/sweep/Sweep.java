@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.device.Device;
+import dev.amalgam.device.PointMerger;
 import dev.amalgam.generate.LanguageModel;
 import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergePlan;
@@ -26,7 +27,9 @@ import java.util.function.Consumer;
 /**
  * Runs a sweep: every point's config merged in memory on the device (nothing written to disk) and evaluated, each
  * result appended to results.jsonl as it finishes, points already there skipped; then results.csv and a chart per
- * metric. The inputs stay mapped by the operating system between points, so after the first they come from memory.
+ * metric. One model serves every point: the first point's merge builds it, and each later point is merged into its
+ * weights in place ({@link PointMerger}). The inputs stay mapped between points, so after the first they come from
+ * memory (on the GPU, from device memory).
  */
 public final class Sweep {
   /** A point's row (its values, config, metrics and timings), in grid order. */
@@ -50,32 +53,48 @@ public final class Sweep {
     List<ObjectNode> rows = new ArrayList<>();
     int ran = 0;
     long started = System.nanoTime();
-    for (int i = 0; i < points.size(); i++) {
-      String key = sha256(configs.get(i) + "\n" + data);
-      ObjectNode done = results.get(key);
-      if (done != null) {
-        rows.add(done);
-        continue;
-      }
-      log.accept(String.format(Locale.ROOT, "point %d/%d %s%s", i + 1, points.size(), points.get(i),
-          ran == 0 ? "" : eta(started, ran, points.size() - i)));
-      ObjectNode row = new ObjectMapper().createObjectNode().put("key", key);
-      row.putPOJO("point", points.get(i));
-      row.put("config", configs.get(i));
-      long mergeStart = System.nanoTime();
-      try (MergePlan plan = MergePlanner.plan(parse(spec, configs.get(i)));
-          WeightSource weights = device.mergeInMemory(plan, MergeEngine.MergeProgress.NONE);
-          LanguageModel model = LanguageModel.fromWeights(device.backend(), plan.tokenizerDir(), plan.outputConfig(),
-              weights)) {
+    LanguageModel model = null;
+    try (PointMerger merger = device.pointMerger(MergeEngine.MergeProgress.NONE)) {
+      for (int i = 0; i < points.size(); i++) {
+        String key = sha256(configs.get(i) + "\n" + data);
+        ObjectNode done = results.get(key);
+        if (done != null) {
+          rows.add(done);
+          continue;
+        }
+        log.accept(String.format(Locale.ROOT, "point %d/%d %s%s", i + 1, points.size(), points.get(i),
+            ran == 0 ? "" : eta(started, ran, points.size() - i)));
+        ObjectNode row = new ObjectMapper().createObjectNode().put("key", key);
+        row.putPOJO("point", points.get(i));
+        row.put("config", configs.get(i));
+        long mergeStart = System.nanoTime();
+        try (MergePlan plan = MergePlanner.plan(parse(spec, configs.get(i)))) {
+          // Into the weights of the model the last point left, where its tensors are the same; else a new model.
+          boolean inPlace = model != null && merger.mergeInto(plan, model.weights());
+          if (!inPlace) {
+            if (model != null) {
+              model.close();
+              model = null;
+            }
+            try (WeightSource weights = merger.merge(plan)) {
+              model = LanguageModel.fromWeights(device.backend(), plan.tokenizerDir(), plan.outputConfig(), weights);
+            }
+          }
+          row.put("merged_in_place", inPlace);
+        }
         double mergeSeconds = (System.nanoTime() - mergeStart) / 1e9;
         long evalStart = System.nanoTime();
         row.set("metrics", evaluations.run(model));
         row.put("merge_seconds", mergeSeconds).put("eval_seconds", (System.nanoTime() - evalStart) / 1e9);
+        row = (ObjectNode) new ObjectMapper().valueToTree(row);
+        results.append(row);
+        rows.add(row);
+        ran++;
       }
-      row = (ObjectNode) new ObjectMapper().valueToTree(row);
-      results.append(row);
-      rows.add(row);
-      ran++;
+    } finally {
+      if (model != null) {
+        model.close();
+      }
     }
     List<String> axes = spec.axes().stream().map(SweepSpec.Axis::name).toList();
     results.writeCsv(axes, rows);

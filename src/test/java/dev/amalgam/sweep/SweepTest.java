@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Sweeps over the demo pair: the end points are exactly the models (their metrics are those `amalgam eval` gives
- * them), results grow and resume, the CSV and charts come out, and a bad sweep fails before any merge.
+ * them, the second merged into the first one's weights in place), results grow and resume, the CSV and charts come out, and a bad sweep fails before any merge.
  */
 class SweepTest {
   private static final String EVALUATIONS = """
@@ -37,6 +37,9 @@ class SweepTest {
         "--json");
     assertEquals(2, sweep.get("ran").asInt());
     JsonNode points = sweep.get("points");
+    // The second end point is merged into the first one's weights: what it measures is model b's all the same.
+    assertFalse(points.get(0).get("merged_in_place").asBoolean(), "the first point builds the model");
+    assertTrue(points.get(1).get("merged_in_place").asBoolean(), "the second point is merged in place");
     for (String model : List.of("a", "b")) {
       JsonNode metrics = points.get(model.equals("a") ? 0 : 1).get("metrics");
       JsonNode eval = eval("examples/qwen2-tiny-" + model);

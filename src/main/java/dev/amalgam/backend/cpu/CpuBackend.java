@@ -68,13 +68,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public Tensor upload(HostTensor weight) {
-    ScalarType source = switch (weight.dtype()) {
-      case BF16 -> ScalarType.BFloat16;
-      case F16 -> ScalarType.Half;
-      case F32 -> ScalarType.Float;
-      default -> throw new IllegalArgumentException(
-          "tensor `" + weight.name() + "` is " + weight.dtype() + "; weights must be BF16, F16 or F32");
-    };
+    ScalarType source = weightType(weight.name(), weight.dtype());
     ByteBuffer bytes = weight.data().duplicate();
     long expected = elementCount(weight.shape()) * weight.dtype().byteSize();
     if (bytes.remaining() != expected) {
@@ -88,6 +82,33 @@ public final class CpuBackend implements Backend {
       // copy=true: a float32 source would otherwise alias the staging memory freed by the scope.
       return adopt(detached(view.to(ScalarType.Float, false, true, new MemoryFormatOptional())), DType.F32);
     }
+  }
+
+  /**
+   * Writes {@code bytes}, elements of {@code dtype}, over elements {@code [offset, offset + count)} of {@code weight}
+   * (a tensor of this backend), converted as {@link #upload} converts them: a weight rewritten in place, by a sweep's
+   * merge of its next point. Callers may write disjoint ranges from several threads.
+   */
+  public void overwrite(Tensor weight, long offset, DType dtype, ByteBuffer bytes) {
+    org.bytedeco.pytorch.Tensor target = ((CpuTensor) weight).torch();
+    long count = bytes.remaining() / dtype.byteSize();
+    try (PointerScope scope = new PointerScope()) {
+      BytePointer staging = new BytePointer(bytes.remaining());
+      staging.asBuffer().put(bytes.duplicate());
+      org.bytedeco.pytorch.Tensor source = torch.from_blob(staging, new long[] {count},
+          new TensorOptions(weightType("a merged tensor", dtype)));
+      target.view(-1).narrow(0, offset, count).copy_(source);
+    }
+  }
+
+  private static ScalarType weightType(String name, DType dtype) {
+    return switch (dtype) {
+      case BF16 -> ScalarType.BFloat16;
+      case F16 -> ScalarType.Half;
+      case F32 -> ScalarType.Float;
+      default -> throw new IllegalArgumentException(
+          "tensor `" + name + "` is " + dtype + "; weights must be BF16, F16 or F32");
+    };
   }
 
   @Override

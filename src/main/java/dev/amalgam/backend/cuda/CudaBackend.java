@@ -178,6 +178,17 @@ public final class CudaBackend implements Backend {
   }
 
   /**
+   * The device address of {@code tensor}, a tensor of this backend, for a merge that rewrites a weight in place
+   * (its dtype is {@link Tensor#dtype}, BF16 for weights).
+   */
+  public long address(Tensor tensor) {
+    if (!(tensor instanceof CudaTensor cuda) || !live.contains(cuda)) {
+      throw new IllegalArgumentException("not a live tensor of this backend: " + tensor);
+    }
+    return cuda.address();
+  }
+
+  /**
    * Takes over a tensor that is already in this backend's GPU memory, such as a merge result from
    * {@code CudaMergeEngine.mergeToDevice} on the same context, as a weight: bf16 memory becomes the weight as
    * is, F16 or F32 is converted into new bf16 memory and the original freed. Either way the caller must not

@@ -1,0 +1,64 @@
+package dev.amalgam.device;
+
+import dev.amalgam.backend.Tensor;
+import dev.amalgam.backend.cuda.CudaBackend;
+import dev.amalgam.merge.CudaMergeEngine;
+import dev.amalgam.merge.MergeEngine;
+import dev.amalgam.merge.MergePlan;
+import dev.amalgam.merge.PlannedTensor;
+import dev.amalgam.merge.ResidentInputCache;
+import dev.amalgam.model.WeightSource;
+import dev.amalgam.tensor.DType;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Points merged on the GPU: every tensor's inputs are uploaded by the first point that reads them and kept (a
+ * {@link ResidentInputCache}), and each later point's kernels write straight into the model's bf16 weights.
+ */
+final class CudaPointMerger implements PointMerger {
+  /** Device memory left free for what generation allocates after a merge: its KV cache and activations. */
+  static final long RESERVE_BYTES = 4L << 30;
+
+  private final CudaBackend backend;
+  private final CudaMergeEngine engine;
+  private final MergeEngine.MergeProgress progress;
+  private final ResidentInputCache inputs = new ResidentInputCache(RESERVE_BYTES);
+
+  CudaPointMerger(CudaBackend backend, CudaMergeEngine engine, MergeEngine.MergeProgress progress) {
+    this.backend = backend;
+    this.engine = engine;
+    this.progress = progress;
+  }
+
+  @Override
+  public WeightSource merge(MergePlan plan) {
+    return new ResidentWeights(engine.mergeToDevice(plan.tensors(), plan, progress, inputs), backend,
+        "the merge on " + engine.device() + ", held in memory on the GPU");
+  }
+
+  /** The kernels write the output dtype, and the backend holds weights in bf16: only bf16 merges go in place. */
+  @Override
+  public boolean mergeInto(MergePlan plan, Map<String, Tensor> weights) {
+    List<PlannedTensor> tensors = PointMerger.matching(plan, weights);
+    if (tensors == null || tensors.stream().anyMatch(t -> t.outDType() != DType.BF16)) {
+      return false;
+    }
+    Map<String, Long> addresses = new LinkedHashMap<>();
+    for (PlannedTensor tensor : tensors) {
+      addresses.put(tensor.name(), backend.address(weights.get(tensor.name())));
+    }
+    engine.mergeInto(tensors, plan, addresses, progress, inputs);
+    return true;
+  }
+
+  @Override
+  public void close() {
+    try {
+      engine.close();
+    } finally {
+      inputs.close();
+    }
+  }
+}

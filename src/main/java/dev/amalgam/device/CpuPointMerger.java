@@ -43,6 +43,15 @@ final class CpuPointMerger implements PointMerger {
   }
 
   @Override
+  public String memoryNeeds(MergePlan plan) {
+    long elements = plan.tensors().stream().mapToLong(PlannedTensor::elementCount).sum();
+    long inputs = plan.tensors().stream().mapToLong(PlannedTensor::inBytes).sum();
+    return "memory: the model's float32 weights take " + PointMerger.size(elements * Float.BYTES)
+        + " (and the first point's merge as much again while the model is built); the inputs ("
+        + PointMerger.size(inputs) + ") stay mapped, read from the page cache where it holds them";
+  }
+
+  @Override
   public void close() {
     engine.close();
   }

@@ -54,6 +54,18 @@ final class CudaPointMerger implements PointMerger {
   }
 
   @Override
+  public String memoryNeeds(MergePlan plan) {
+    long weights = plan.tensors().stream().mapToLong(t -> t.elementCount() * DType.BF16.byteSize()).sum();
+    long inputs = plan.tensors().stream().mapToLong(PlannedTensor::inBytes).sum();
+    long free = engine.freeBytes();
+    boolean fits = weights + inputs + RESERVE_BYTES <= free;
+    return "GPU memory: the model's bf16 weights take " + PointMerger.size(weights) + ", the inputs "
+        + PointMerger.size(inputs) + " to stay resident, with " + PointMerger.size(RESERVE_BYTES)
+        + " left for generation; " + PointMerger.size(free) + " free: "
+        + (fits ? "every input stays on the GPU" : "inputs that do not fit stream from pinned host memory each point");
+  }
+
+  @Override
   public void close() {
     try {
       engine.close();

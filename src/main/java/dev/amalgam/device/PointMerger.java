@@ -6,6 +6,7 @@ import dev.amalgam.merge.PlannedTensor;
 import dev.amalgam.model.WeightSource;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -25,8 +26,17 @@ public interface PointMerger extends AutoCloseable {
    */
   boolean mergeInto(MergePlan plan, Map<String, Tensor> weights);
 
+  /** What a sweep of {@code plan}'s shape keeps in memory here, and whether it fits, in a sentence. */
+  String memoryNeeds(MergePlan plan);
+
   @Override
   void close();
+
+  /** {@code bytes} in GB, or MB below one GB, for the messages. */
+  static String size(long bytes) {
+    return bytes >= 1e9 ? String.format(Locale.ROOT, "%.2f GB", bytes / 1e9)
+        : String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+  }
 
   /** The plan's tensors that {@code weights} hold, or null where a weight is missing from the plan or shaped otherwise. */
   static List<PlannedTensor> matching(MergePlan plan, Map<String, Tensor> weights) {

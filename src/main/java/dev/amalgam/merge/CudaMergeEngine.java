@@ -51,6 +51,12 @@ public final class CudaMergeEngine implements MergeEngine {
     this(context, new KernelCompiler(KernelCache.fromEnvironment()), DEFAULT_CHUNK_ELEMENTS);
   }
 
+  /** Device memory free now on this engine's GPU. */
+  public long freeBytes() {
+    context.makeCurrent();
+    return DeviceBuffer.freeBytes();
+  }
+
   @Override
   public String device() {
     return context.description();

@@ -55,6 +55,9 @@ public final class Sweep {
     long started = System.nanoTime();
     LanguageModel model = null;
     try (PointMerger merger = device.pointMerger(MergeEngine.MergeProgress.NONE)) {
+      try (MergePlan first = MergePlanner.plan(parse(spec, configs.get(0)))) {
+        log.accept(merger.memoryNeeds(first));
+      }
       for (int i = 0; i < points.size(); i++) {
         String key = sha256(configs.get(i) + "\n" + data);
         ObjectNode done = results.get(key);

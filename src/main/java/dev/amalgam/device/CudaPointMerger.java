@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Points merged on the GPU: every tensor's inputs are uploaded by the first point that reads them and kept (a
- * {@link ResidentInputCache}), and each later point's kernels write straight into the model's bf16 weights.
+ * Points merged on the GPU: each point merged in place writes the model's bf16 weights with the kernels, from inputs
+ * uploaded by the first such point and kept in device memory (a {@link ResidentInputCache}) where they fit.
  */
 final class CudaPointMerger implements PointMerger {
   /** Device memory left free for what generation allocates after a merge: its KV cache and activations. */
@@ -32,9 +32,13 @@ final class CudaPointMerger implements PointMerger {
     this.progress = progress;
   }
 
+  /**
+   * Without the input cache: the weights are allocated tensor by tensor as the merge goes, so inputs kept now could
+   * leave no room for the last ones. The first point merged in place fills the cache, once the weights are there.
+   */
   @Override
   public WeightSource merge(MergePlan plan) {
-    return new ResidentWeights(engine.mergeToDevice(plan.tensors(), plan, progress, inputs), backend,
+    return new ResidentWeights(engine.mergeToDevice(plan.tensors(), plan, progress), backend,
         "the merge on " + engine.device() + ", held in memory on the GPU");
   }
 

@@ -85,17 +85,11 @@ public final class CudaMergeEngine implements MergeEngine {
    */
   public Map<String, DeviceTensor> mergeToDevice(
       List<PlannedTensor> tensors, TensorSource inputs, MergeProgress progress) {
-    return mergeToDevice(tensors, inputs, progress, null);
-  }
-
-  /** As {@link #mergeToDevice(List, TensorSource, MergeProgress)}, keeping the inputs in {@code cache} (or null). */
-  public Map<String, DeviceTensor> mergeToDevice(
-      List<PlannedTensor> tensors, TensorSource inputs, MergeProgress progress, ResidentInputCache cache) {
     tensors.forEach(CudaMergeEngine::validate);
     context.makeCurrent();
     Map<String, DeviceTensor> merged = new LinkedHashMap<>();
     boolean complete = false;
-    try (CudaMergePipeline pipeline = openPipeline(tensors, 0, cache)) {
+    try (CudaMergePipeline pipeline = openPipeline(tensors, 0, null)) {
       for (PlannedTensor tensor : tensors) {
         DeviceTensor result = new DeviceTensor(
             tensor.name(), tensor.outDType(), tensor.shape(), DeviceBuffer.allocate(tensor.outBytes()));

@@ -619,3 +619,51 @@ extern "C" __global__ void merge_statistics_block_sums(const MergeArgs args, dou
     __syncthreads();
   }
 }
+
+// DELLA's keep bits (dev.amalgam.merge.RankedProbabilities), one block per row of `cols` elements: element j of the
+// row has the ascending rank r of its task vector's magnitude among the row's (equal magnitudes by position), is
+// kept with probability low + ((r / (cols - 1)) * 2) * epsilon (0.5 in place of the fraction for a row of one), and
+// is kept when its Philox uniform is below that: then its bit is set in keep_bits (bit e % 32 of word e / 32, for
+// the launch's element e; the words zeroed before). The rank counts the row in tiles of keys kept in shared memory:
+// cols comparisons per element, which a GPU does for the seed model's rows (at most 8960 long) in milliseconds.
+#define AMALGAM_RANK_TILE 2048
+
+__device__ __forceinline__ unsigned int magnitude_key(unsigned long long e, int i, const MergeArgs& args) {
+  const float delta = rd(__fsub_rn(load_work_element(i, e, args), load_work_element(0, e, args)), args);
+  return __float_as_uint(delta) & 0x7fffffffu;
+}
+
+extern "C" __global__ void merge_della_keep_bits(const MergeArgs args, unsigned int* keep_bits, int input,
+                                                 unsigned long long cols, float low, float epsilon) {
+  __shared__ unsigned int tile[AMALGAM_RANK_TILE];
+  const unsigned long long first = (unsigned long long)blockIdx.x * cols;
+  const unsigned long long rounds = (cols + blockDim.x - 1) / blockDim.x;
+  for (unsigned long long round = 0; round < rounds; ++round) {
+    const unsigned long long j = round * blockDim.x + threadIdx.x;
+    const bool mine = j < cols;
+    const unsigned int key = mine ? magnitude_key(first + j, input, args) : 0u;
+    unsigned long long rank = 0;
+    for (unsigned long long from = 0; from < cols; from += AMALGAM_RANK_TILE) {
+      const unsigned long long length = cols - from < AMALGAM_RANK_TILE ? cols - from : AMALGAM_RANK_TILE;
+      for (unsigned long long k = threadIdx.x; k < length; k += blockDim.x) {
+        tile[k] = magnitude_key(first + from + k, input, args);
+      }
+      __syncthreads();
+      if (mine) {
+        for (unsigned long long k = 0; k < length; ++k) {
+          const unsigned int other = tile[k];
+          rank += (other < key || (other == key && from + k < j)) ? 1ull : 0ull;
+        }
+      }
+      __syncthreads();
+    }
+    if (mine) {
+      const float fraction = cols == 1 ? 0.5f : __fdiv_rn((float)rank, (float)(cols - 1));
+      const float probability = __fadd_rn(low, __fmul_rn(__fmul_rn(fraction, 2.0f), epsilon));
+      const unsigned long long e = first + j;
+      if (keep_uniform(args.first_element + e, input, args) < probability) {
+        atomicOr(keep_bits + (e >> 5), 1u << (e & 31ull));
+      }
+    }
+  }
+}

@@ -3,7 +3,7 @@
 // launches there through dev.amalgam.cuda.EmulatedGpu).
 //
 // What is emulated: one block at a time, each of its threads a std::thread with its own threadIdx/blockIdx;
-// atomicAdd on 32-bit unsigned integers (really atomic: a block's threads run at once);
+// atomicAdd and atomicOr on 32-bit unsigned integers (really atomic: a block's threads run at once);
 // __syncthreads as a std::barrier over the block; warp shuffles as a barrier over the warp around a shared
 // slot array; __shared__ variables as statics (not cleared between blocks); the bit-cast and explicitly
 // rounded intrinsics, exactly (compile with -ffp-contract=off so nothing is fused into an FMA).
@@ -101,6 +101,9 @@ inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((uint64_t)
 
 inline unsigned atomicAdd(unsigned* address, unsigned value) {
   return std::atomic_ref<unsigned>(*address).fetch_add(value);
+}
+inline unsigned atomicOr(unsigned* address, unsigned value) {
+  return std::atomic_ref<unsigned>(*address).fetch_or(value);
 }
 
 using std::exp;

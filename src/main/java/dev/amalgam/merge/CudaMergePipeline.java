@@ -84,14 +84,15 @@ final class CudaMergePipeline implements AutoCloseable {
       completions.put(new Completion(null, target, 0, 0, true));
       return;
     }
-    ResidentInputs cached = cache == null || !readsOnlyItsInputs(tensor) ? null : cache.find(tensor);
+    boolean onDevice = canResideOnDevice(tensor);
+    ResidentInputs cached = cache != null && onDevice ? cache.find(tensor) : null;
     if (cached != null) {
       mergeResident(tensor, mapped, cached, target, false);
       return;
     }
-    ResidentInputs kept = cache == null || !readsOnlyItsInputs(tensor) ? null : cache.room(tensor);
+    ResidentInputs kept = cache != null && onDevice ? cache.room(tensor) : null;
     ResidentInputs resident = kept != null ? kept
-        : DeviceStatistics.supports(tensor) ? ResidentInputs.allocate(tensor) : null;
+        : onDevice && DeviceStatistics.supports(tensor) ? ResidentInputs.allocate(tensor) : null;
     if (resident != null) {
       try {
         uploadWhole(tensor, mapped, resident);
@@ -105,8 +106,8 @@ final class CudaMergePipeline implements AutoCloseable {
       mergeResident(tensor, mapped, resident, target, kept == null);
       return;
     }
-    // The second family's statistics, DELLA's ranks, and tensors the device has no room for: found on the host,
-    // from the mapped inputs, before the chunks upload.
+    // The second family's statistics, and tensors the device has no room for: found on the host, from the mapped
+    // inputs, before the chunks upload.
     ByteBuffer[] inputs = mapped.toArray(ByteBuffer[]::new);
     RuleStatistics ruled = tensor.rule() != null ? RuleStatistics.of(tensor, inputs) : null;
     TensorStatistics statistics = tensor.taskVectors() && ruled == null ? TensorStatistics.of(tensor, inputs) : null;
@@ -116,13 +117,11 @@ final class CudaMergePipeline implements AutoCloseable {
   }
 
   /**
-   * Whether the element op needs nothing from the host but the tensor's inputs and a few numbers: not the second
-   * family's segment values, not DELLA's masks. Only such tensors are kept in the cache.
+   * Whether everything the element op reads can be on the device: not the second family's segment values (found on
+   * the host), and DELLA's keep bits only where chunks start on their 32-element words.
    */
-  private static boolean readsOnlyItsInputs(PlannedTensor tensor) {
-    Sparsification sparsification = tensor.sparsification();
-    return tensor.rule() == null
-        && (sparsification == null || sparsification.kind() != Sparsification.Kind.RANKED_RANDOM);
+  private boolean canResideOnDevice(PlannedTensor tensor) {
+    return tensor.rule() == null && (ResidentInputs.keepBitBytes(tensor) == 0 || chunkElements % 32 == 0);
   }
 
   /** Where a chunk's inputs come from: staged and uploaded into its slot, or already on the device. */
@@ -159,12 +158,13 @@ final class CudaMergePipeline implements AutoCloseable {
       TensorTarget target, boolean owned) throws InterruptedException {
     try {
       TensorStatistics statistics = DeviceStatistics.supports(tensor)
-          ? DeviceStatistics.of(tensor, resident.at(0), kernel.on(statisticsStream), statisticsWorkspace)
+          ? DeviceStatistics.of(tensor, resident.at(0), resident.keepBits(), kernel.on(statisticsStream),
+              statisticsWorkspace)
           : tensor.taskVectors() ? TensorStatistics.of(tensor, mapped.toArray(ByteBuffer[]::new)) : null;
       // Every upload is complete before any chunk's kernel, on whichever stream, reads the inputs.
       statisticsStream.synchronize();
       mergeChunks(tensor, statistics, null, owned ? new ReleasingTarget(target, resident) : target,
-          (slot, start, count) -> new StagingSlot.Uploaded(resident.at(start), new long[tensor.inputs().size()], 0));
+          (slot, start, count) -> new StagingSlot.Uploaded(resident.at(start), resident.keepBitsAt(start), 0));
     } catch (RuntimeException | InterruptedException | Error e) {
       if (owned) {
         freeAfterQueued(resident);

@@ -11,8 +11,9 @@ import java.nio.ByteBuffer;
  * rescale and SCE's weights. Only the histograms and the sums come back to the host, which walks and adds them as
  * the host passes do, so {@code TensorStatistics.of(tensor, deviceStatistics)} equals the host's bit for bit.
  *
- * <p>DELLA ranks magnitudes within rows, which these kernels do not: its statistics stay on the host ({@link
- * #supports}). DARE's draws are not kept: the element op draws the same bits again.
+ * <p>DELLA's draws depend on each element's magnitude rank within its row: {@code merge_della_keep_bits} ranks and
+ * draws on the device into keep bits the caller provides, which the L1 sums and then the element op read. DARE's
+ * draws are not kept: the element op draws the same bits again.
  */
 final class DeviceStatistics implements StatisticsPasses {
   /** Device memory for the passes' results, on the stream the launches go to. */
@@ -22,6 +23,9 @@ final class DeviceStatistics implements StatisticsPasses {
 
     /** {@code bytes} from {@code address}, little-endian, once the launches so far have finished. */
     ByteBuffer read(long address, long bytes);
+
+    /** Zeroes {@code bytes} of device memory at {@code address}, in order with the launches. */
+    void zero(long address, long bytes);
   }
 
   private static final int SUMS_PER_BLOCK = 2 * MergeKernelArgs.MAX_INPUTS;
@@ -30,35 +34,41 @@ final class DeviceStatistics implements StatisticsPasses {
   private final long[] inputs;
   private final KernelLauncher kernels;
   private final Workspace workspace;
+  private final long[] keepBits;
   private final TensorBlocks blocks;
 
-  /** The passes over {@code tensor}, whose inputs are at device addresses {@code inputs}, the whole tensor each. */
-  DeviceStatistics(PlannedTensor tensor, long[] inputs, KernelLauncher kernels, Workspace workspace) {
+  /**
+   * The passes over {@code tensor}, whose inputs are at device addresses {@code inputs}, the whole tensor each;
+   * DELLA's draws go to {@code keepBits} (per input, room for a bit per element; see {@link ResidentInputs}).
+   */
+  DeviceStatistics(PlannedTensor tensor, long[] inputs, long[] keepBits, KernelLauncher kernels,
+      Workspace workspace) {
     this.tensor = tensor;
     this.inputs = inputs;
+    this.keepBits = keepBits;
     this.kernels = kernels;
     this.workspace = workspace;
     this.blocks = TensorBlocks.of(tensor);
   }
 
   /**
-   * Whether this tensor has statistics to find and the GPU finds them: task vectors cut by magnitude, rescaled
-   * after a draw without ranks, or selected by SCE, with histogram counts that fit 32 bits.
+   * Whether this tensor has statistics to find and the GPU finds them: task vectors cut by magnitude, drawn by
+   * DELLA, rescaled after a draw, or selected by SCE, with histogram counts that fit 32 bits.
    */
   static boolean supports(PlannedTensor tensor) {
     Sparsification sparsification = tensor.sparsification();
-    boolean passes = tensor.sce() != null
-        || sparsification != null && (sparsification.kind().byMagnitude() || sparsification.rescale());
-    return passes && tensor.taskVectors() && tensor.rule() == null && tensor.elementCount() < 1L << 32
-        && (sparsification == null || sparsification.kind() != Sparsification.Kind.RANKED_RANDOM);
+    boolean passes = tensor.sce() != null || sparsification != null && (sparsification.kind().byMagnitude()
+        || sparsification.rescale() || sparsification.kind() == Sparsification.Kind.RANKED_RANDOM);
+    return passes && tensor.taskVectors() && tensor.rule() == null && tensor.elementCount() < 1L << 32;
   }
 
-  /** The statistics of {@code tensor}, whose inputs are at device addresses {@code inputs}, the whole tensor each. */
-  static TensorStatistics of(PlannedTensor tensor, long[] inputs, KernelLauncher kernels, Workspace workspace) {
+  /** The statistics of {@code tensor} (see the constructor). */
+  static TensorStatistics of(PlannedTensor tensor, long[] inputs, long[] keepBits, KernelLauncher kernels,
+      Workspace workspace) {
     if (!supports(tensor)) {
       throw new IllegalArgumentException("the GPU does not find the statistics of " + tensor.name());
     }
-    return TensorStatistics.of(tensor, new DeviceStatistics(tensor, inputs, kernels, workspace));
+    return TensorStatistics.of(tensor, new DeviceStatistics(tensor, inputs, keepBits, kernels, workspace));
   }
 
   @Override
@@ -77,7 +87,8 @@ final class DeviceStatistics implements StatisticsPasses {
 
   /** A selection whose channel c counts in histogram slot {@code slots[c]}. */
   private BitSelection select(int statistic, int channels, int[] slots) {
-    MergeKernelArgs args = args(TensorStatistics.unscaled(MagnitudeThresholds.Cuts.allKept(inputs.length), 0));
+    MergeKernelArgs args = args(TensorStatistics.unscaled(MagnitudeThresholds.Cuts.allKept(inputs.length), 0),
+        new long[inputs.length]);
     long[][] high = new long[slots.length][];
     long histogram = workspace.zeroed((long) MergeKernelArgs.MAX_INPUTS * MergeKernel.HISTOGRAM_SLOT * Integer.BYTES);
     MergeKernel.histogram(kernels, args, histogram, statistic, channels, MergeKernel.HIGH_PASS);
@@ -121,13 +132,27 @@ final class DeviceStatistics implements StatisticsPasses {
     return values;
   }
 
+  /** For DELLA, its draws first, into the keep bits the sums (and later the element op) read. */
   @Override
   public Norms[] l1(int[] thinned, TensorStatistics unscaled) {
     int channels = 0;
     for (int m : thinned) {
       channels |= 1 << m;
     }
-    double[][] sums = blockSums(MergeKernel.STATISTIC_MAGNITUDE, channels, unscaled);
+    Sparsification sparsification = tensor.sparsification();
+    long[] drawn = new long[inputs.length];
+    if (sparsification.kind() == Sparsification.Kind.RANKED_RANDOM) {
+      MergeKernelArgs args = args(unscaled, drawn);
+      long cols = RankedProbabilities.rowLength(tensor.shape());
+      for (int m : thinned) {
+        workspace.zero(keepBits[m], KeepMask.wordBytes(tensor.elementCount()));
+        double density = sparsification.densities()[m];
+        double epsilon = sparsification.epsilons()[m];
+        MergeKernel.dellaKeepBits(kernels, args, keepBits[m], m, cols, (float) (density - epsilon), (float) epsilon);
+        drawn[m] = keepBits[m];
+      }
+    }
+    double[][] sums = blockSums(MergeKernel.STATISTIC_MAGNITUDE, channels, args(unscaled, drawn));
     Norms[] norms = new Norms[thinned.length];
     for (int c = 0; c < thinned.length; c++) {
       norms[c] = new Norms(sums[thinned[c]][0], sums[thinned[c]][1], null);
@@ -137,8 +162,9 @@ final class DeviceStatistics implements StatisticsPasses {
 
   @Override
   public double[] selectedSquares(int varianceCut) {
-    double[][] sums = blockSums(MergeKernel.STATISTIC_VARIANCE, 0,
-        TensorStatistics.unscaled(MagnitudeThresholds.Cuts.allKept(inputs.length), varianceCut));
+    double[][] sums = blockSums(MergeKernel.STATISTIC_VARIANCE, 0, args(
+        TensorStatistics.unscaled(MagnitudeThresholds.Cuts.allKept(inputs.length), varianceCut),
+        new long[inputs.length]));
     double[] squares = new double[inputs.length];
     for (int m = 1; m < inputs.length; m++) {
       squares[m] = sums[m][0];
@@ -147,11 +173,11 @@ final class DeviceStatistics implements StatisticsPasses {
   }
 
   /** Per input, its two block sums added up in block order, as the host adds its blocks. */
-  private double[][] blockSums(int statistic, int channels, TensorStatistics statistics) {
+  private double[][] blockSums(int statistic, int channels, MergeKernelArgs args) {
     long count = blocks.count();
     long bytes = count * SUMS_PER_BLOCK * Double.BYTES;
     long sums = workspace.zeroed(bytes);
-    MergeKernel.blockSums(kernels, args(statistics), sums, statistic, channels, blocks.blockLength());
+    MergeKernel.blockSums(kernels, args, sums, statistic, channels, blocks.blockLength());
     ByteBuffer perBlock = workspace.read(sums, bytes);
     double[][] totals = new double[inputs.length][2];
     for (long block = 0; block < count; block++) {
@@ -164,11 +190,11 @@ final class DeviceStatistics implements StatisticsPasses {
     return totals;
   }
 
-  /** The whole tensor's arguments, thinned by {@code statistics}. */
-  private MergeKernelArgs args(TensorStatistics statistics) {
+  /** The whole tensor's arguments, thinned by {@code statistics} and the keep bits at {@code drawn} (0: none). */
+  private MergeKernelArgs args(TensorStatistics statistics, long[] drawn) {
     DType[] types = tensor.inputs().stream().map(TensorInfo::dtype).toArray(DType[]::new);
     return new MergeKernelArgs(inputs, types, tensor.weights(), tensor.divisor(), tensor.normalize(), 0,
-        tensor.outDType(), tensor.elementCount(), MergeKernelArgs.TaskVectors.of(tensor, statistics, 0,
-            new long[inputs.length]), null, tensor.rounding());
+        tensor.outDType(), tensor.elementCount(), MergeKernelArgs.TaskVectors.of(tensor, statistics, 0, drawn), null,
+        tensor.rounding());
   }
 }

@@ -26,6 +26,9 @@ public final class MergeKernel implements AutoCloseable {
   static final KernelSignature BLOCK_SUMS = KernelSignature.of(FILE, "merge_statistics_block_sums",
       KernelParam.struct(MergeKernelArgs.SIZE), KernelParam.POINTER, KernelParam.INT, KernelParam.INT,
       KernelParam.LONG);
+  static final KernelSignature DELLA_KEEP_BITS = KernelSignature.of(FILE, "merge_della_keep_bits",
+      KernelParam.struct(MergeKernelArgs.SIZE), KernelParam.POINTER, KernelParam.INT, KernelParam.LONG,
+      KernelParam.FLOAT, KernelParam.FLOAT);
   /** What the statistics kernels compute, as merge.cu numbers it: task vector magnitudes, or SCE's variances. */
   static final int STATISTIC_MAGNITUDE = 0;
   static final int STATISTIC_VARIANCE = 1;
@@ -51,7 +54,8 @@ public final class MergeKernel implements AutoCloseable {
 
   /** Compiles (or takes from the cache) and loads the kernel into the current context. */
   public static MergeKernel load(CudaContext context, KernelCompiler compiler) {
-    return new MergeKernel(LoadedKernels.load(context, compiler, List.of(WEIGHTED_SUM, HISTOGRAM, BLOCK_SUMS),
+    return new MergeKernel(LoadedKernels.load(context, compiler, List.of(WEIGHTED_SUM, HISTOGRAM, BLOCK_SUMS,
+        DELLA_KEEP_BITS),
         file -> OPTIONS));
   }
 
@@ -93,6 +97,19 @@ public final class MergeKernel implements AutoCloseable {
     if (blocks > 0) {
       k.launch(BLOCK_SUMS, LaunchGrid.of(Math.toIntExact(blocks), SUM_THREADS), args.encode(), sums, statistic,
           channels, blockLength);
+    }
+  }
+
+  /**
+   * Enqueues DELLA's draws for {@code input} over the launch's rows of {@code cols} elements, into {@code keepBits}
+   * (zeroed words, a bit per element): {@code low} is density − ε and {@code epsilon} ε, both as float32.
+   */
+  static void dellaKeepBits(KernelLauncher k, MergeKernelArgs args, long keepBits, int input, long cols, float low,
+      float epsilon) {
+    long rows = args.count() / cols;
+    if (rows > 0) {
+      k.launch(DELLA_KEEP_BITS, LaunchGrid.of(Math.toIntExact(rows), THREADS_PER_BLOCK), args.encode(), keepBits,
+          input, cols, low, epsilon);
     }
   }
 

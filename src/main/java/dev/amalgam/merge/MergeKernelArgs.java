@@ -75,8 +75,9 @@ public record MergeKernelArgs(
    * with {@code random}, each element kept when its {@link KeepDraws} uniform, for the merge's {@code seed} and
    * the tensor's {@code tensorKey}, is below {@code keepProbabilities}; {@code firstElement} is the tensor's
    * index of the launch's element 0; with {@code sce}, SCE's election and its {@code varianceCut};
-   * {@code keepBits}, per input, the device address of the host's drawn {@link KeepMask} bits for the launch's
-   * elements, or 0 (then DARE draws on the device).
+   * {@code keepBits}, per input, the device address of the drawn keep bits for the launch's elements (the host's
+   * {@link KeepMask}, or DELLA's drawn on the device), or 0 (then DARE draws in the element op). {@code seed} is
+   * the merge's wherever a draw happens on the device.
    */
   public record TaskVectors(float lambda, boolean consensus, MagnitudeThresholds.Cuts cuts, float[] scales,
       float[] keepProbabilities, boolean random, long seed, int tensorKey, long firstElement, boolean sce,
@@ -95,8 +96,9 @@ public record MergeKernelArgs(
     static TaskVectors of(PlannedTensor tensor, TensorStatistics statistics, long firstElement, long[] keepBits) {
       int n = tensor.inputs().size();
       Sparsification sparsification = tensor.sparsification();
-      // DELLA's ranks are drawn on the host, always: only DARE draws on the device.
+      // Only DARE draws in the element op; DELLA's draws, which need its ranks, come as keep bits.
       boolean random = sparsification != null && sparsification.kind() == Sparsification.Kind.RANDOM;
+      boolean drawn = sparsification != null && sparsification.kind().random();
       float[] keepProbabilities = new float[n];
       Arrays.fill(keepProbabilities, 1f);
       for (int m = 1; random && m < n; m++) {
@@ -105,7 +107,7 @@ public record MergeKernelArgs(
         }
       }
       return new TaskVectors(tensor.lambda(), tensor.consensus(), statistics.cuts(), statistics.scales(),
-          keepProbabilities, random, random ? sparsification.seed() : 0, KeepDraws.tensorKey(tensor.name()),
+          keepProbabilities, random, drawn ? sparsification.seed() : 0, KeepDraws.tensorKey(tensor.name()),
           firstElement, tensor.sce() != null, statistics.varianceCut(), keepBits);
     }
   }

@@ -29,6 +29,11 @@ final class StreamWorkspace implements DeviceStatistics.Workspace, AutoCloseable
   }
 
   @Override
+  public void zero(long address, long bytes) {
+    stream.zero(address, bytes);
+  }
+
+  @Override
   public ByteBuffer read(long address, long bytes) {
     PinnedBuffer pinned = host.atLeast(bytes);
     stream.copyToHost(pinned.at(0), address, bytes);

@@ -86,6 +86,17 @@ public final class EmulatedGpu implements KernelLauncher {
     return upload(bytes);
   }
 
+  /** Sets {@code length} bytes from {@code address} to {@code value}, as cuMemsetD8 does. */
+  public void fill(long address, int length, byte value) {
+    byte[] buffer = buffer(address);
+    int offset = (int) (address & OFFSET_MASK);
+    if (offset + length > buffer.length) {
+      throw new IllegalArgumentException(length + " bytes at offset " + offset + " overrun a buffer of "
+          + buffer.length);
+    }
+    Arrays.fill(buffer, offset, offset + length, value);
+  }
+
   /** {@code length} bytes from {@code address}. */
   public byte[] bytes(long address, int length) {
     byte[] buffer = buffer(address);

@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -24,14 +25,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * merge.cu's statistics kernels on the CPU emulation ({@link EmulatedGpu}) through {@link DeviceStatistics}, against
- * the host passes bit for bit: magnitude cuts, L1 rescale factors (DARE's drawn on the device), SCE's variance cut
- * and weights, on fresh random tensors of two blocks and on the mergekit oracle's cases.
+ * the host passes bit for bit: magnitude cuts, L1 rescale factors (DARE's and DELLA's draws made on the device, and
+ * DELLA's keep bits themselves), SCE's variance cut and weights, on fresh random tensors of two blocks and on the
+ * mergekit oracle's cases.
  */
 class DeviceStatisticsEmulationTest {
   private static final long[] TWO_BLOCKS = {2, 140_001};  // rows longer than half a block: one row per block
   private static final DType[] TYPES = {DType.BF16, DType.F32, DType.F16};
-  private static final Set<String> ORACLE_TENSORS = Set.of("model.embed_tokens.weight",
-      "model.layers.1.self_attn.k_proj.weight", "model.layers.0.mlp.down_proj.weight", "model.norm.weight");
+  /** Two-block rows short enough for DELLA's ranks (a comparison per pair in a row) to emulate quickly. */
+  private static final long[] TWO_BLOCKS_OF_SHORT_ROWS = {65, 4096};
+  private static final Set<String> ORACLE_TENSORS = Set.of("model.layers.1.self_attn.k_proj.weight",
+      "model.layers.0.mlp.down_proj.weight", "model.norm.weight");
 
   @TempDir Path dir;
 
@@ -69,7 +73,7 @@ class DeviceStatisticsEmulationTest {
     ByteBuffer[] inputs = randomInputs(random, tensor);
     StatisticsPasses host = new HostStatisticsPasses(tensor, inputs);
     EmulatedGpu gpu = EmulatedGpu.open(dir, 1);
-    StatisticsPasses device = new DeviceStatistics(tensor, upload(gpu, inputs), gpu, workspace(gpu));
+    StatisticsPasses device = new DeviceStatistics(tensor, upload(gpu, inputs), new long[3], gpu, workspace(gpu));
     TensorStatistics unscaled = TensorStatistics.unscaled(MagnitudeThresholds.Cuts.allKept(3), 0);
     StatisticsPasses.Norms[] hostNorms = host.l1(new int[] {1, 2}, unscaled);
     StatisticsPasses.Norms[] deviceNorms = device.l1(new int[] {1, 2}, unscaled);
@@ -80,6 +84,23 @@ class DeviceStatisticsEmulationTest {
     }
     int cut = host.variances().kthLargest(new int[] {0}, new long[] {1000})[0];
     assertArrayEquals(host.selectedSquares(cut), device.selectedSquares(cut), "SCE's selected squares");
+  }
+
+  @Test
+  void dellaDrawsByRankWithinRowsAndRescales() {
+    TensorStatistics device = check(TWO_BLOCKS_OF_SHORT_ROWS, new Sparsification(Sparsification.Kind.RANKED_RANDOM,
+        new double[] {1, 0.5, 0.6}, new double[3], new double[] {0, 0.15, 0.1}, true, 0x5EEDL), null, null);
+    assertNotEquals(1f, device.scales()[1], "rescaled");
+  }
+
+  @Test
+  void dellaOnShortRowsAndARowOfOne() {
+    for (long[] shape : new long[][] {{50, 7}, {20, 1}, {513}}) {
+      PlannedTensor tensor = randomTensor(shape, new Sparsification(Sparsification.Kind.RANKED_RANDOM,
+          new double[] {1, 0.4, 0.5}, new double[3], new double[] {0, 0.2, 0.3}, true, 5), null, null);
+      ByteBuffer[] inputs = randomInputs(random, tensor);
+      assertSame(TensorStatistics.of(tensor, inputs), onTheEmulatedGpu(tensor, inputs), Arrays.toString(shape));
+    }
   }
 
   @Test
@@ -103,6 +124,7 @@ class DeviceStatisticsEmulationTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"ties-d05-nonorm", "breadcrumbs", "breadcrumbs_ties", "dare_ties", "dare_linear", "sce",
+      "della", "della_linear",
       "ties-d05-nonorm.bf16", "dare_linear.bf16", "sce.bf16"})
   void theOraclesCases(String name) throws Exception {
     MergeConfig config = MergeConfig.load(MergekitOracleTest.config(name, dir)).withRandomSeed(11);
@@ -123,7 +145,13 @@ class DeviceStatisticsEmulationTest {
 
   /** Statistics of a fresh random tensor of {@link #TWO_BLOCKS}, on the host and the emulated GPU. */
   private TensorStatistics check(Sparsification sparsification, SceMerge.SceSelection sce, DType rounding) {
-    PlannedTensor tensor = randomTensor(TWO_BLOCKS, sparsification, sce, rounding);
+    return check(TWO_BLOCKS, sparsification, sce, rounding);
+  }
+
+  /** Statistics of a fresh random tensor of {@code shape}, two blocks, on the host and the emulated GPU. */
+  private TensorStatistics check(long[] shape, Sparsification sparsification, SceMerge.SceSelection sce,
+      DType rounding) {
+    PlannedTensor tensor = randomTensor(shape, sparsification, sce, rounding);
     assertEquals(2, TensorBlocks.of(tensor).count(), "blocks");
     ByteBuffer[] inputs = randomInputs(random, tensor);
     TensorStatistics host = TensorStatistics.of(tensor, inputs);
@@ -155,7 +183,32 @@ class DeviceStatisticsEmulationTest {
 
   private TensorStatistics onTheEmulatedGpu(PlannedTensor tensor, ByteBuffer[] inputs) {
     EmulatedGpu gpu = EmulatedGpu.open(dir, 1);
-    return DeviceStatistics.of(tensor, upload(gpu, inputs), gpu, workspace(gpu));
+    long[] keepBits = keepBits(gpu, tensor);
+    TensorStatistics statistics = DeviceStatistics.of(tensor, upload(gpu, inputs), keepBits, gpu, workspace(gpu));
+    if (ResidentInputs.keepBitBytes(tensor) > 0) {
+      // DELLA's draws on the device, bit for bit the host's (which the host's statistics keep as masks).
+      TensorStatistics host = TensorStatistics.of(tensor, inputs);
+      int words = (int) KeepMask.wordBytes(tensor.elementCount());
+      for (int m = 1; m < inputs.length; m++) {
+        ByteBuffer hostBits = ByteBuffer.allocate(words);
+        if (host.keepMasks()[m] != null) {
+          host.keepMasks()[m].copyBits(0, tensor.elementCount(), hostBits);
+        }
+        byte[] deviceBits = keepBits[m] == 0 ? new byte[words] : gpu.bytes(keepBits[m], words);
+        assertArrayEquals(hostBits.array(), deviceBits, tensor.name() + ": DELLA's keep bits of input " + m);
+      }
+    }
+    return statistics;
+  }
+
+  /** Per input, room for DELLA's keep bits where the tensor has them (poisoned: the passes must zero it), else 0. */
+  static long[] keepBits(EmulatedGpu gpu, PlannedTensor tensor) {
+    long[] keepBits = new long[tensor.inputs().size()];
+    long bytes = ResidentInputs.keepBitBytes(tensor);
+    for (int m = 1; m < keepBits.length && bytes > 0; m++) {
+      keepBits[m] = gpu.poisoned(bytes);
+    }
+    return keepBits;
   }
 
   private static long[] upload(EmulatedGpu gpu, ByteBuffer[] inputs) {
@@ -179,6 +232,11 @@ class DeviceStatisticsEmulationTest {
       @Override
       public ByteBuffer read(long address, long bytes) {
         return ByteBuffer.wrap(gpu.bytes(address, Math.toIntExact(bytes))).order(ByteOrder.LITTLE_ENDIAN);
+      }
+
+      @Override
+      public void zero(long address, long bytes) {
+        gpu.fill(address, Math.toIntExact(bytes), (byte) 0);
       }
     };
   }

@@ -69,6 +69,8 @@ class DeviceStatisticsGpuTest {
       cases.add(Arguments.of(shape, new Sparsification(Sparsification.Kind.RANDOM, new double[] {1, 0.5, 0.7},
           new double[3], new double[3], true, 0x5EED_1234_5678L), null, null));
       cases.add(Arguments.of(shape, null, new SceMerge.SceSelection(0.3), null));
+      cases.add(Arguments.of(shape, new Sparsification(Sparsification.Kind.RANKED_RANDOM, new double[] {1, 0.5, 0.6},
+          new double[3], new double[] {0, 0.15, 0.1}, true, 77), null, null));
     }
     return cases.stream();
   }
@@ -91,7 +93,14 @@ class DeviceStatisticsGpuTest {
         addresses[m] = buffer.address();
       }
       StatisticsPasses host = new HostStatisticsPasses(tensor, inputs);
-      StatisticsPasses device = new DeviceStatistics(tensor, addresses, kernel.on(stream), workspace);
+      DeviceBuffer keepBits = DeviceBuffer.allocate(3 * Math.max(ResidentInputs.keepBitBytes(tensor), 1));
+      buffers.add(keepBits);
+      long[] keepBitAddresses = new long[3];
+      for (int m = 1; m < 3 && ResidentInputs.keepBitBytes(tensor) > 0; m++) {
+        keepBitAddresses[m] = keepBits.address() + m * ResidentInputs.keepBitBytes(tensor);
+      }
+      StatisticsPasses device = new DeviceStatistics(tensor, addresses, keepBitAddresses, kernel.on(stream),
+          workspace);
       TensorStatistics unscaled = TensorStatistics.unscaled(MagnitudeThresholds.Cuts.allKept(3), 0);
       if (sparsification != null) {
         StatisticsPasses.Norms[] hostNorms = host.l1(new int[] {1, 2}, unscaled);
@@ -104,7 +113,7 @@ class DeviceStatisticsGpuTest {
         assertArrayEquals(host.selectedSquares(0), device.selectedSquares(0), "SCE's squares");
       }
       DeviceStatisticsEmulationTest.assertSame(TensorStatistics.of(tensor, inputs),
-          DeviceStatistics.of(tensor, addresses, kernel.on(stream), workspace), tensor.name());
+          DeviceStatistics.of(tensor, addresses, keepBitAddresses, kernel.on(stream), workspace), tensor.name());
     } finally {
       buffers.forEach(DeviceBuffer::close);
     }

@@ -79,12 +79,14 @@ class EmulatedMergeTest {
       resident[m] = gpu.upload(whole);
     }
     RuleStatistics ruled = tensor.rule() != null ? RuleStatistics.of(tensor, mapped) : null;
+    long[] residentKeepBits = resident != null ? DeviceStatisticsEmulationTest.keepBits(gpu, tensor) : null;
     TensorStatistics statistics = resident != null
-        ? DeviceStatistics.of(tensor, resident, gpu, DeviceStatisticsEmulationTest.workspace(gpu))
+        ? DeviceStatistics.of(tensor, resident, residentKeepBits, gpu, DeviceStatisticsEmulationTest.workspace(gpu))
         : tensor.taskVectors() && ruled == null ? TensorStatistics.of(tensor, mapped) : null;
     long elements = tensor.elementCount();
-    // The second chunk starts on a 16-byte boundary, inside a row where the rows are longer than 8.
-    long split = elements / 2 / 8 * 8 + (tensor.shape().length == 2 && tensor.shape()[1] > 8 ? 8 : 0);
+    // The second chunk starts on a 32-element boundary (a keep-bit word, and 16 bytes), inside a row where the rows
+    // are longer than 32.
+    long split = elements / 2 / 32 * 32 + (tensor.shape().length == 2 && tensor.shape()[1] > 32 ? 32 : 0);
     int outBytes = tensor.outDType().byteSize();
     long out = gpu.poisoned(elements * outBytes);
     for (long[] chunk : new long[][] {{0, split}, {split, elements - split}}) {
@@ -96,6 +98,7 @@ class EmulatedMergeTest {
         int bytes = tensor.inputs().get(m).dtype().byteSize();
         if (resident != null) {
           inputs[m] = resident[m] + start * bytes;
+          keepBits[m] = residentKeepBits[m] == 0 ? 0 : residentKeepBits[m] + start / 32 * Integer.BYTES;
           continue;
         }
         byte[] part = new byte[(int) (count * bytes)];

@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       EvalCommand.class,
       SweepCommand.class,
+      BatchCommand.class,
       TemplateCommand.class,
       InspectCommand.class,
       DoctorCommand.class,

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.UserError;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -48,6 +49,39 @@ public final class YamlDocument {
   }
 
   public static JsonNode parse(Path file, String text) {
+    Object document;
+    try {
+      document = yaml(file, text).load(text);
+    } catch (YAMLException e) {
+      throw new UserError(file + " is not valid YAML: " + oneLine(e.getMessage()));
+    }
+    checkAcyclic(document, Collections.newSetFromMap(new IdentityHashMap<>()));
+    return JSON.valueToTree(document);
+  }
+
+  /** Every document of a file of several ({@code ---} between them), as {@link #parse} reads one. */
+  public static List<JsonNode> parseAll(Path file, String text) {
+    List<JsonNode> documents = new ArrayList<>();
+    try {
+      for (Object document : yaml(file, text).loadAll(text)) {
+        checkAcyclic(document, Collections.newSetFromMap(new IdentityHashMap<>()));
+        documents.add(JSON.valueToTree(document));
+      }
+    } catch (YAMLException e) {
+      throw new UserError(file + " is not valid YAML: " + oneLine(e.getMessage()));
+    }
+    return documents;
+  }
+
+  /** {@code node} as block-style YAML, which {@link #parse} reads back as the same tree. */
+  public static String write(JsonNode node) {
+    DumperOptions options = new DumperOptions();
+    options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+    options.setWidth(120);
+    return new Yaml(options).dump(JSON.convertValue(node, Object.class));
+  }
+
+  private static Yaml yaml(Path file, String text) {
     if (text.length() > MAX_BYTES) {
       throw new UserError(file + " is over " + (MAX_BYTES >> 20) + " MiB, more than a merge config can be");
     }
@@ -56,16 +90,7 @@ public final class YamlDocument {
     options.setMaxAliasesForCollections(MAX_ALIASES);
     options.setCodePointLimit(MAX_BYTES);
     DumperOptions unused = new DumperOptions();
-    Yaml yaml = new Yaml(new SafeConstructor(options), new Representer(unused), unused, options,
-        new NoTimestampResolver());
-    Object document;
-    try {
-      document = yaml.load(text);
-    } catch (YAMLException e) {
-      throw new UserError(file + " is not valid YAML: " + oneLine(e.getMessage()));
-    }
-    checkAcyclic(document, Collections.newSetFromMap(new IdentityHashMap<>()));
-    return JSON.valueToTree(document);
+    return new Yaml(new SafeConstructor(options), new Representer(unused), unused, options, new NoTimestampResolver());
   }
 
   /** A list or mapping that contains itself through an alias has no JSON form and no meaning as a config. */

@@ -1,5 +1,6 @@
 package dev.amalgam.batch;
 
+import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.device.Device;
 import dev.amalgam.merge.MergeEngine;
@@ -43,6 +44,27 @@ public final class LocalBatch {
 
   public static List<Outcome> run(BatchPlan plan, Device device, Consumer<String> log) {
     check(plan);
+    return run(plan, plan.merges(), device, log);
+  }
+
+  /**
+   * Runs merge {@code name} alone, as a Slurm task does: what it reads must be up to date already (the stages
+   * before it ran first).
+   */
+  public static Outcome runOnly(BatchPlan plan, String name, Device device, Consumer<String> log) {
+    BatchPlan.BatchMerge only = plan.merges().stream().filter(m -> m.name().equals(name)).findFirst()
+        .orElseThrow(() -> new UserError("--only " + name + ": the batch has no merge of that name (it has "
+            + String.join(", ", plan.merges().stream().map(BatchPlan.BatchMerge::name).toList()) + ")"));
+    for (String need : only.needs()) {
+      if (!merge(plan, need).upToDate()) {
+        throw new UserError("merge `" + name + "` reads `" + need + "`, which is not merged (or not up to date)");
+      }
+    }
+    return run(plan, List.of(only), device, log).get(0);
+  }
+
+  private static List<Outcome> run(BatchPlan plan, List<BatchPlan.BatchMerge> merges, Device device,
+      Consumer<String> log) {
     try {
       Files.createDirectories(plan.outDir());
     } catch (IOException e) {
@@ -50,9 +72,9 @@ public final class LocalBatch {
     }
     List<Outcome> outcomes = new ArrayList<>();
     int index = 0;
-    for (BatchPlan.BatchMerge merge : plan.merges()) {
+    for (BatchPlan.BatchMerge merge : merges) {
       index++;
-      String where = "merge " + index + "/" + plan.merges().size() + " `" + merge.name() + "`";
+      String where = "merge " + index + "/" + merges.size() + " `" + merge.name() + "`";
       if (merge.upToDate()) {
         log.accept(where + ": up to date (" + merge.output() + ")");
         outcomes.add(new Outcome(merge, "up to date", 0));

@@ -6,28 +6,39 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
 import dev.amalgam.batch.BatchPlan;
 import dev.amalgam.batch.LocalBatch;
+import dev.amalgam.batch.SlurmBatch;
+import dev.amalgam.batch.SlurmCommands;
 import dev.amalgam.device.Device;
 import dev.amalgam.device.DeviceChoice;
+import java.io.File;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(
     name = "batch",
     mixinStandardHelpOptions = true,
+    subcommands = {BatchStatusCommand.class, BatchCancelCommand.class},
     description = {
       "Run several named merges from one file, in the form mergekit-multi reads: YAML documents separated by",
       "`---`, each a merge config with a `name`. A model may be an earlier merge's name: that merge runs first and",
       "its output is read. Each merge writes OUT_DIR/NAME. Names, models and cycles are checked before anything",
       "runs. A merge whose output was made from the same config and inputs (a hash recorded in its",
-      "mergekit_config.yml) is skipped, so running the batch again finishes what is missing."
+      "mergekit_config.yml) is skipped, so running the batch again finishes what is missing.",
+      "",
+      "With --slurm, the merges go to Slurm instead: each stage's merges as one job array (a task per merge), each",
+      "stage waiting for the ones before it, every task running this very amalgam (its java and jars) on a node, a",
+      "log per merge in OUT_DIR/.amalgam-batch/logs. `amalgam batch status` and `amalgam batch cancel` follow them."
     },
     footer = {
       "",
@@ -48,16 +59,16 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  amalgam batch examples/batch.yml --out-dir /tmp/batch",
-      "  amalgam batch examples/batch.yml --out-dir /tmp/batch --dry-run     the stages, and what is up to date"
+      "  amalgam batch examples/batch.yml --out-dir /tmp/batch --dry-run     the stages, and what is up to date",
+      "  amalgam batch examples/batch.yml --out-dir /shared/batch --slurm --partition gpu --gres gpu:1 --time 1:00:00",
+      "  amalgam batch status examples/batch.yml --out-dir /shared/batch",
+      "  amalgam batch cancel examples/batch.yml --out-dir /shared/batch"
     })
 final class BatchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "BATCH.yml", description = "The batch file (paths relative to its folder).")
-  Path file;
-
-  @Option(names = "--out-dir", required = true, paramLabel = "DIR", description = "Where each merge writes DIR/NAME.")
-  Path outDir;
+  @Mixin
+  BatchFileOptions batch;
 
   @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cuda|cpu",
       converter = DeviceChoiceConverter.class, description = "Where to merge (default: ${DEFAULT-VALUE}).")
@@ -72,13 +83,57 @@ final class BatchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print a JSON summary on stdout.")
   boolean json;
 
+  @Option(names = "--only", paramLabel = "NAME",
+      description = "Run merge NAME alone; what it reads must be up to date (what each Slurm task runs).")
+  String only;
+
+  @Option(names = "--slurm", description = "Submit the merges to Slurm (sbatch) and return with the job ids.")
+  boolean slurm;
+
+  @Option(names = "--partition", paramLabel = "NAME", description = "With --slurm: the partition.")
+  String partition;
+
+  @Option(names = "--time", paramLabel = "LIMIT", description = "With --slurm: each task's time limit (1:00:00).")
+  String time;
+
+  @Option(names = "--gres", paramLabel = "SPEC", description = "With --slurm: generic resources per task (gpu:1).")
+  String gres;
+
+  @Option(names = "--cpus-per-task", paramLabel = "N", description = "With --slurm: CPUs per task.")
+  Integer cpusPerTask;
+
+  @Option(names = "--mem", paramLabel = "SIZE", description = "With --slurm: memory per task (32G).")
+  String mem;
+
+  @Option(names = "--account", paramLabel = "NAME", description = "With --slurm: the account charged.")
+  String account;
+
+  @Option(names = "--sbatch-arg", paramLabel = "ARG", description = "With --slurm: one more sbatch argument "
+      + "(repeatable), as --sbatch-arg=--qos=high.")
+  List<String> sbatchArgs = new ArrayList<>();
+
   @Override
   public Integer call() {
     if (threads != null && (threads < 1 || threads > 1024)) {
       throw new UserError("--threads must be between 1 and 1024, not " + threads);
     }
-    BatchPlan plan = BatchPlan.load(file, outDir);
+    if (cpusPerTask != null && cpusPerTask < 1) {
+      throw new UserError("--cpus-per-task must be 1 or more, not " + cpusPerTask);
+    }
+    BatchPlan plan = batch.plan();
     PrintWriter err = spec.commandLine().getErr();
+    if (slurm) {
+      if (dryRun || only != null) {
+        throw new UserError("--slurm submits the whole batch: it does not go with --dry-run or --only");
+      }
+      return submit(plan);
+    }
+    if (only != null) {
+      try (Device opened = Device.open(device, new Device.Settings(threads, false), "merging", err::println)) {
+        print(plan, List.of(LocalBatch.runOnly(plan, only, opened, err::println)));
+      }
+      return ExitCodes.OK;
+    }
     if (dryRun) {
       LocalBatch.check(plan);
       print(plan, plan.merges().stream().map(m -> new LocalBatch.Outcome(m, m.upToDate() ? "up to date" : "to merge",
@@ -93,6 +148,38 @@ final class BatchCommand implements Callable<Integer> {
       print(plan, LocalBatch.run(plan, opened, err::println));
     }
     return ExitCodes.OK;
+  }
+
+  private int submit(BatchPlan plan) {
+    SlurmBatch.Options options = new SlurmBatch.Options(partition, time, gres, cpusPerTask, mem, account, sbatchArgs,
+        device.name().toLowerCase(Locale.ROOT));
+    List<SlurmBatch.Job> jobs = SlurmBatch.submit(plan, options, launcher(), SlurmCommands.onPath());
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      ArrayNode array = new ObjectMapper().createArrayNode();
+      for (SlurmBatch.Job job : jobs) {
+        ObjectNode node = array.addObject().put("stage", job.stage()).put("job_id", job.id());
+        job.merges().forEach(node.putArray("merges")::add);
+      }
+      out.println(array.toPrettyString());
+    } else if (jobs.isEmpty()) {
+      out.println("every merge is up to date: nothing submitted");
+    } else {
+      for (SlurmBatch.Job job : jobs) {
+        out.println("stage " + job.stage() + ": job " + job.id() + " (" + String.join(", ", job.merges()) + ")");
+      }
+      out.println("follow them with: amalgam batch status " + plan.file() + " --out-dir " + plan.outDir());
+    }
+    return ExitCodes.OK;
+  }
+
+  /** This amalgam's own command line: its java, its jars by absolute path, its main class. */
+  private static List<String> launcher() {
+    String java = ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .map(entry -> Path.of(entry).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator));
+    return List.of(java, "-cp", classPath, Main.class.getName());
   }
 
   private void print(BatchPlan plan, List<LocalBatch.Outcome> outcomes) {

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * What the tests that need a build tool (g++ for the kernel emulators, nvcc for the compile check) do when it
- * is missing: skip on a developer's machine, fail in CI. {@code .ci/run} sets {@code AMALGAM_REQUIRE_TOOLCHAIN=1},
+ * What the tests that need a tool (g++ for the kernel emulators, nvcc for the compile check, a Slurm cluster) do
+ * when it is missing: skip on a developer's machine, fail in CI. {@code .ci/run} sets {@code AMALGAM_REQUIRE_TOOLCHAIN=1},
  * so CI cannot go green by skipping the tests that execute the kernels.
  */
 public final class Toolchain {

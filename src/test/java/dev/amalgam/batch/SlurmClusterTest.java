@@ -1,0 +1,141 @@
+package dev.amalgam.batch;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.amalgam.cli.CliRun;
+import dev.amalgam.io.RecursiveDelete;
+import dev.amalgam.tensor.HostTensor;
+import dev.amalgam.testing.TestModels;
+import dev.amalgam.testing.Toolchain;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The example batch on a real Slurm cluster (two emulated nodes on this host, brought up by scripts/slurm-up.sh,
+ * which .ci/run runs): the same outputs as the batch run locally, bit for bit; a failing task reported with its
+ * exit code and log; a rerun that submits only what is missing; cancel.
+ */
+@Tag("slurm")
+class SlurmClusterTest {
+  private static final long TIMEOUT_MS = 180_000;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void aClusterIsUp() {
+    boolean up;
+    try {
+      up = new ProcessBuilder("sinfo", "-h").start().waitFor() == 0;
+    } catch (Exception e) {
+      up = false;
+    }
+    Toolchain.require(up, "a Slurm cluster (SLURM_CI_NODES=2 bash scripts/slurm-up.sh)");
+  }
+
+  @Test
+  void theBatchOnSlurmEqualsTheBatchRunHere() throws Exception {
+    Path local = dir.resolve("local");
+    Path slurm = dir.resolve("slurm");
+    assertEquals(0, CliRun.of("batch", "examples/batch.yml", "--out-dir", local.toString(), "--device", "cpu")
+        .exitCode());
+    JsonNode jobs = submit(slurm, "cpu");
+    assertEquals(2, jobs.size(), jobs.toString());
+    for (JsonNode state : waitForJobs(slurm)) {
+      assertEquals("done", state.get("state").asText(), state.toString());
+    }
+    for (String merge : List.of("ab", "ba", "middle")) {
+      assertSameTensors(local.resolve(merge), slurm.resolve(merge));
+    }
+    assertEquals("every merge is up to date: nothing submitted", CliRun.of("batch", "examples/batch.yml",
+        "--out-dir", slurm.toString(), "--slurm").out().strip());
+  }
+
+  @Test
+  void aFailedTaskIsReportedAndARerunSubmitsOnlyWhatIsMissing() throws Exception {
+    Path out = dir.resolve("out");
+    // No GPU on the nodes: each stage-0 task fails with the merge's own message; the stage after it is cancelled.
+    submit(out, "cuda");
+    List<JsonNode> failed = waitForJobs(out);
+    assertEquals("failed", failed.get(0).get("state").asText(), failed.toString());
+    assertTrue(failed.get(0).get("detail").asText().contains("exit code 2"), failed.toString());
+    assertTrue(failed.get(0).get("detail").asText().contains("no GPU backend"), failed.toString());
+    assertEquals("cancelled", failed.get(2).get("state").asText(), failed.toString());
+
+    submit(out, "cpu");
+    waitForJobs(out);
+    RecursiveDelete.quietly(out.resolve("middle"));
+    JsonNode rerun = submit(out, "cpu");
+    assertEquals(1, rerun.size(), rerun.toString());
+    assertEquals("[\"middle\"]", rerun.get(0).get("merges").toString());
+    for (JsonNode state : waitForJobs(out)) {
+      assertEquals("done", state.get("state").asText(), state.toString());
+    }
+  }
+
+  @Test
+  void cancelStopsWhatIsQueued() throws Exception {
+    Path out = dir.resolve("out");
+    CliRun run = CliRun.of("batch", "examples/batch.yml", "--out-dir", out.toString(), "--slurm", "--device", "cpu",
+        "--sbatch-arg=--begin=now+1hour");
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals("pending", status(out).get(0).get("state").asText());
+    CliRun cancel = CliRun.of("batch", "cancel", "examples/batch.yml", "--out-dir", out.toString());
+    assertEquals(0, cancel.exitCode(), cancel.err());
+    assertTrue(cancel.out().startsWith("cancelled jobs "), cancel.out());
+    for (JsonNode state : waitForJobs(out)) {
+      assertEquals("cancelled", state.get("state").asText(), state.toString());
+    }
+    assertFalse(Files.exists(out.resolve("ab")), "nothing merged");
+  }
+
+  private static JsonNode submit(Path out, String device) throws Exception {
+    CliRun run = CliRun.of("batch", "examples/batch.yml", "--out-dir", out.toString(), "--slurm", "--device", device,
+        "--json");
+    assertEquals(0, run.exitCode(), run.err());
+    return new ObjectMapper().readTree(run.out());
+  }
+
+  /** The merges' states once none is pending or running. */
+  private static List<JsonNode> waitForJobs(Path out) throws Exception {
+    long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+    while (true) {
+      List<JsonNode> states = status(out);
+      boolean active = states.stream().anyMatch(s -> List.of("pending", "running", "configuring", "completing")
+          .contains(s.get("state").asText()));
+      if (!active) {
+        return states;
+      }
+      assertTrue(System.currentTimeMillis() < deadline, "jobs still active: " + states);
+      Thread.sleep(300);
+    }
+  }
+
+  private static List<JsonNode> status(Path out) throws Exception {
+    CliRun run = CliRun.of("batch", "status", "examples/batch.yml", "--out-dir", out.toString(), "--json");
+    assertEquals(0, run.exitCode(), run.err());
+    List<JsonNode> states = new ArrayList<>();
+    new ObjectMapper().readTree(run.out()).forEach(states::add);
+    return states;
+  }
+
+  private static void assertSameTensors(Path expected, Path actual) {
+    Map<String, HostTensor> want = TestModels.load(expected);
+    Map<String, HostTensor> got = TestModels.load(actual);
+    assertEquals(want.keySet(), got.keySet());
+    for (String name : want.keySet()) {
+      assertArrayEquals(TestModels.shorts(want.get(name)), TestModels.shorts(got.get(name)), name);
+    }
+  }
+}

@@ -23,52 +23,17 @@ ARCHIVE=build/gpu-bundle.tar.xz
 BUNDLE_LIMIT_MIB=60
 CARRY_LIMIT_MIB=63
 JUNIT_PLATFORM_VERSION=1.14.1
-# jdeps also names java.desktop (java.beans, optional in Jackson) and java.sql (optional in Jackson): left out
-# to keep the runtime small; doctor --json in the run half proves Jackson works without them. java.xml (4 MB)
-# would only serve the JUnit console's XML reports, so the tree log stands in for them.
+# The runtime leaves out java.desktop (JFreeChart's AWT, for sweep charts, 4 MB) to fit the carry limit;
+# doctor --json in the run half proves Jackson works without java.sql and java.beans. java.xml (4 MB) would
+# only serve the JUnit console's XML reports, so the tree log stands in for them.
 MODULES=java.base,jdk.unsupported,java.logging,java.management
 
 mib() { echo $(( ($1 + 1048575) / 1048576 )); }
 
-# Drops the natives a jar bundles for other platforms (tokenizers, jna); this is linux-x86_64 only. Of the
-# CUDA presets' JNI libraries only the ones amalgam calls stay (driver/runtime, NVRTC, cuBLAS): NPP, cuDNN,
-# cuSOLVER and the rest are 30 MB unpacked.
-strip_other_platforms() {
-  python3 - "$1" <<'PY'
-import re, sys, zipfile, os
-path = sys.argv[1]
-native = re.compile(r'\.(so|dll|dylib|jnilib|a)$')
-ours = re.compile(r'(^|/)linux[-_]x86[-_]64(/|$)')
-unused_cuda = re.compile(r'org/bytedeco/cuda/.*/libjni(?!cudart\.so|nvrtc\.so|cublas\.so)[^/]*\.so$')
-tmp = path + '.tmp'
-with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED) as dst:
-    for item in src.infolist():
-        if native.search(item.filename) and not ours.search(item.filename):
-            continue
-        if unused_cuda.search(item.filename):
-            continue
-        dst.writestr(item, src.read(item.filename))
-os.replace(tmp, path)
-PY
-}
-
 stage() {
   mvn -o -q package -DskipTests
-  rm -rf "$BUNDLE"
-  mkdir -p "$BUNDLE/lib"
-  # No jlink compression: xz packs the plain module image far smaller than jlink's zip does.
-  jlink --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages \
-    --output "$BUNDLE/runtime"
-  # jlink's --strip-debug leaves the native symbols of libjvm.so (4 MB) in place.
-  if command -v strip >/dev/null; then strip --strip-unneeded "$BUNDLE/runtime/lib/server/libjvm.so"; fi
-  cp target/amalgam-*.jar "$BUNDLE/amalgam.jar"
-  for jar in target/lib/*.jar; do
-    case "$(basename "$jar")" in
-      pytorch-*|openblas-*) continue ;; # the CPU backend's libtorch and OpenBLAS: 110 MB, not needed on the GPU
-    esac
-    cp "$jar" "$BUNDLE/lib/"
-    strip_other_platforms "$BUNDLE/lib/$(basename "$jar")"
-  done
+  # The GPU variant of the cluster bundle (scripts/dist.sh): runtime, jars without libtorch, bin/amalgam.
+  DIST_MODULES=$MODULES scripts/dist.sh tree gpu "$BUNDLE"
   # Only the compiled tests: their resources (goldens, fixtures) are tracked files under src/test/resources,
   # which travel with the working tree and go on the class path there.
   local classes="$PWD/$BUNDLE/test-classes"

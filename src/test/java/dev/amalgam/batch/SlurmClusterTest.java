@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.amalgam.cli.CliRun;
 import dev.amalgam.io.RecursiveDelete;
 import dev.amalgam.tensor.HostTensor;
+import dev.amalgam.testing.Bundle;
 import dev.amalgam.testing.TestModels;
 import dev.amalgam.testing.Toolchain;
 import java.nio.file.Files;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The example batch on a real Slurm cluster (two emulated nodes on this host, brought up by scripts/slurm-up.sh,
  * which .ci/run runs): the same outputs as the batch run locally, bit for bit; a failing task reported with its
- * exit code and log; a rerun that submits only what is missing; cancel.
+ * exit code and log; a rerun that submits only what is missing; cancel; and a submission from the cluster bundle
+ * on a PATH without Java, whose tasks run the bundle's own launcher.
  */
 @Tag("slurm")
 class SlurmClusterTest {
@@ -98,6 +100,23 @@ class SlurmClusterTest {
       assertEquals("cancelled", state.get("state").asText(), state.toString());
     }
     assertFalse(Files.exists(out.resolve("ab")), "nothing merged");
+  }
+
+  /** Submitted from the bundle on a PATH without Java: the tasks run the bundle's own launcher, and finish. */
+  @Test
+  void theBundleSubmitsItselfToNodesWithoutJava() throws Exception {
+    Path launcher = Bundle.unpack("-gpu", dir);
+    String path = Bundle.pathOf(dir, "dirname", "readlink", "sbatch", "scontrol", "scancel");
+    Path out = dir.resolve("out");
+    Bundle.Result run = Bundle.run(dir, List.of(launcher.toString(), "batch",
+        Path.of("examples/batch.yml").toAbsolutePath().toString(), "--out-dir", out.toString(), "--slurm",
+        "--device", "cpu"), path);
+    assertEquals(0, run.exitCode(), run.text());
+    for (JsonNode state : waitForJobs(out)) {
+      assertEquals("done", state.get("state").asText(), state.toString());
+    }
+    assertTrue(Files.readString(out.resolve(".amalgam-batch/stage-0.sbatch")).contains(launcher.getParent()
+        .getParent().resolve("runtime/bin/java").toString()), "the tasks run the bundle's java");
   }
 
   private static JsonNode submit(Path out, String device) throws Exception {

@@ -7,7 +7,9 @@ import dev.amalgam.BoundedText;
 import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.config.YamlDocument;
+import dev.amalgam.sweep.SweepSpec;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +27,9 @@ import java.util.regex.Pattern;
  * documents separated by {@code ---}, each a merge config with a {@code name}), where a model may be an earlier
  * merge's name. Names are unique and usable as folder names, every model is a merge of the batch or an existing
  * folder, and nothing depends on itself. Merges come in dependency order (file order where free), each with its
- * stage: 0 for a merge of existing models, else one more than the latest stage it reads.
+ * stage: 0 for a merge of existing models, else one more than the latest stage it reads. A document may also be a
+ * sweep ({@code name} and {@code sweep:}, a sweep file's mapping with its merge config inline), whose merge config
+ * may read the batch's merges; it writes its results into {@code OUT_DIR/NAME}.
  *
  * @param merges in the order they run
  */
@@ -37,9 +41,20 @@ public record BatchPlan(Path file, Path outDir, List<BatchMerge> merges) {
    * the batch named by their output folders, and a first line {@code # amalgam batch: NAME HASH}, where the hash
    * covers this config and those of everything it reads, so an output recording it was made from the same inputs.
    */
-  public record BatchMerge(String name, String config, List<String> needs, int stage, Path output, String hash) {
+  public record BatchMerge(String name, String config, List<String> needs, int stage, Path output, String hash,
+      boolean sweep) {
+    /** Where a finished sweep records its hash: the sweep's own results folder has no config of its own. */
+    static final String SWEEP_HASH = "batch-hash.txt";
+
     /** Whether {@link #output} exists, complete, and was made from this very config and inputs. */
     public boolean upToDate() {
+      if (sweep) {
+        try {
+          return Files.readString(output.resolve(SWEEP_HASH), StandardCharsets.UTF_8).contains(hashLine());
+        } catch (IOException e) {
+          return false;
+        }
+      }
       Path recorded = output.resolve("mergekit_config.yml");
       try {
         return Files.isRegularFile(output.resolve("config.json")) && Files.isRegularFile(recorded)
@@ -54,7 +69,21 @@ public record BatchPlan(Path file, Path outDir, List<BatchMerge> merges) {
       return MergeConfig.parse(batchFile.toAbsolutePath().resolveSibling(name + ".yml"), config);
     }
 
-    private String hashLine() {
+    /** A sweep's spec, relative paths resolved from the batch file's folder. */
+    public SweepSpec sweepSpec(Path batchFile) {
+      return SweepSpec.of(batchFile, YamlDocument.parse(batchFile, config));
+    }
+
+    /** Records, after the whole sweep ran, that its results are those of this config and inputs. */
+    public void recordSweepDone() {
+      try {
+        Files.writeString(output.resolve(SWEEP_HASH), hashLine() + "\n", StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + output.resolve(SWEEP_HASH), e);
+      }
+    }
+
+    String hashLine() {
       return "# amalgam batch: " + name + " " + hash;
     }
   }
@@ -101,18 +130,30 @@ public record BatchPlan(Path file, Path outDir, List<BatchMerge> merges) {
           .orElseThrow(() -> new UserError(file + ": merges " + String.join(", ", documents.keySet().stream()
               .filter(n -> !done.containsKey(n)).toList()) + " depend on each other in a cycle"));
       int stage = 0;
-      StringBuilder hashed = new StringBuilder(yaml(documents.get(ready)));
+      ObjectNode body = documents.get(ready).has("sweep") ? sweepBody(file, ready, documents.get(ready))
+          : documents.get(ready);
+      StringBuilder hashed = new StringBuilder(yaml(body));
       for (String need : needs.get(ready)) {
         stage = Math.max(stage, done.get(need).stage() + 1);
         hashed.append('\n').append(need).append(' ').append(done.get(need).hash());
       }
       String hash = sha256(hashed.toString());
-      String config = "# amalgam batch: " + ready + " " + hash + "\n" + yaml(documents.get(ready));
-      BatchMerge merge = new BatchMerge(ready, config, needs.get(ready), stage, out.resolve(ready), hash);
+      String config = "# amalgam batch: " + ready + " " + hash + "\n" + yaml(body);
+      BatchMerge merge = new BatchMerge(ready, config, needs.get(ready), stage, out.resolve(ready), hash,
+          documents.get(ready).has("sweep"));
       done.put(ready, merge);
       merges.add(merge);
     }
     return new BatchPlan(file, out, List.copyOf(merges));
+  }
+
+  /** A sweep document's {@code sweep:} mapping; nothing else may stand beside it. */
+  private static ObjectNode sweepBody(Path file, String name, ObjectNode document) {
+    if (document.size() != 1 || !document.get("sweep").isObject()) {
+      throw new UserError(file + ": sweep `" + name + "` must hold only `name` and `sweep: {merge, axes, set, "
+          + "evaluations}`");
+    }
+    return (ObjectNode) document.get("sweep");
   }
 
   /** The highest stage, plus one. */
@@ -128,6 +169,14 @@ public record BatchPlan(Path file, Path outDir, List<BatchMerge> merges) {
       Map<String, ObjectNode> documents) {
     List<String> needs = new ArrayList<>();
     List<ModelField> fields = new ArrayList<>();
+    if (config.has("sweep")) {
+      // A sweep's merge config is where its models are; a config in a file of its own cannot read the batch's.
+      JsonNode merge = config.path("sweep").path("merge");
+      if (!merge.isObject()) {
+        return needs;
+      }
+      config = (ObjectNode) merge;
+    }
     for (JsonNode entry : config.path("models")) {
       fields.add(new ModelField(entry, "model", true));
     }

@@ -7,6 +7,7 @@ import dev.amalgam.merge.MergeEngine;
 import dev.amalgam.merge.MergePlan;
 import dev.amalgam.merge.MergePlanner;
 import dev.amalgam.merge.Merger;
+import dev.amalgam.sweep.Sweep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -35,6 +36,10 @@ public final class LocalBatch {
    */
   public static void check(BatchPlan plan) {
     for (BatchPlan.BatchMerge merge : plan.merges()) {
+      if (merge.sweep()) {
+        merge.sweepSpec(plan.file());  // its points are planned when it starts, before any merges
+        continue;
+      }
       boolean inputsThere = merge.needs().stream().allMatch(need -> merge(plan, need).upToDate());
       if (inputsThere) {
         MergePlanner.plan(merge.mergeConfig(plan.file())).close();
@@ -49,18 +54,33 @@ public final class LocalBatch {
 
   /**
    * Runs merge {@code name} alone, as a Slurm task does: what it reads must be up to date already (the stages
-   * before it ran first).
+   * before it ran first). For a sweep, {@code NAME@I-N} runs its share I of N ({@link Sweep.Share}).
    */
   public static Outcome runOnly(BatchPlan plan, String name, Device device, Consumer<String> log) {
-    BatchPlan.BatchMerge only = plan.merges().stream().filter(m -> m.name().equals(name)).findFirst()
+    int at = name.lastIndexOf('@');
+    String item = at < 0 ? name : name.substring(0, at);
+    BatchPlan.BatchMerge only = plan.merges().stream().filter(m -> m.name().equals(item)).findFirst()
         .orElseThrow(() -> new UserError("--only " + name + ": the batch has no merge of that name (it has "
             + String.join(", ", plan.merges().stream().map(BatchPlan.BatchMerge::name).toList()) + ")"));
     for (String need : only.needs()) {
       if (!merge(plan, need).upToDate()) {
-        throw new UserError("merge `" + name + "` reads `" + need + "`, which is not merged (or not up to date)");
+        throw new UserError("merge `" + item + "` reads `" + need + "`, which is not merged (or not up to date)");
       }
     }
-    return run(plan, List.of(only), device, log).get(0);
+    if (at < 0) {
+      return run(plan, List.of(only), device, log).get(0);
+    }
+    if (!only.sweep()) {
+      throw new UserError("--only " + name + ": `" + item + "` is a merge; only a sweep is split into shares");
+    }
+    String[] share = name.substring(at + 1).split("-");
+    if (share.length != 2 || !share[0].matches("\\d{1,4}") || !share[1].matches("\\d{1,4}")) {
+      throw new UserError("--only " + name + ": a sweep's share is NAME@I-N, as 2 of 4 is s@2-4");
+    }
+    long start = System.nanoTime();
+    Sweep.run(only.sweepSpec(plan.file()), only.output(), device, log,
+        new Sweep.Share(Integer.parseInt(share[0]), Integer.parseInt(share[1])));
+    return new Outcome(only, "swept (share " + share[0] + " of " + share[1] + ")", (System.nanoTime() - start) / 1e9);
   }
 
   private static List<Outcome> run(BatchPlan plan, List<BatchPlan.BatchMerge> merges, Device device,
@@ -82,6 +102,12 @@ public final class LocalBatch {
       }
       log.accept(where + " (stage " + merge.stage() + ") -> " + merge.output());
       long start = System.nanoTime();
+      if (merge.sweep()) {
+        Sweep.run(merge.sweepSpec(plan.file()), merge.output(), device, log);
+        merge.recordSweepDone();
+        outcomes.add(new Outcome(merge, "swept", (System.nanoTime() - start) / 1e9));
+        continue;
+      }
       MergeConfig config = merge.mergeConfig(plan.file());
       try (MergePlan mergePlan = MergePlanner.plan(config); MergeEngine engine = device.mergeEngine()) {
         mergePlan.notes().forEach(log);

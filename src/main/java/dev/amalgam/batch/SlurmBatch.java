@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -23,6 +24,8 @@ import java.util.stream.Collectors;
  * run the launcher of the amalgam that submitted them ({@code batch --only NAME}), so a cluster needs nothing
  * installed but a shared file system. The job ids go into {@code OUT_DIR/.amalgam-batch/jobs.json}, one log per
  * merge into {@code OUT_DIR/.amalgam-batch/logs/NAME.log}; {@link #status} and {@link #cancel} read them back.
+ * A sweep is split over {@code sweepTasks} tasks of its stage's array ({@code NAME@I-N}, each its share of the
+ * points), and a job after them gathers its results into the table and charts.
  */
 public final class SlurmBatch {
   /** Lines of a failed merge's log that {@link #status} shows. */
@@ -34,7 +37,7 @@ public final class SlurmBatch {
    * tasks merge.
    */
   public record Options(String partition, String time, String gres, Integer cpusPerTask, String mem, String account,
-      List<String> extra, String device) {
+      List<String> extra, String device, int sweepTasks) {
     List<String> sbatchArguments() {
       List<String> arguments = new ArrayList<>();
       add(arguments, "--partition", partition);
@@ -54,7 +57,7 @@ public final class SlurmBatch {
     }
   }
 
-  /** One submitted job array: its stage, its id, and the merge of each task, by task index. */
+  /** One submitted job array: its stage, its id, and the merge (or sweep share) of each task, by task index. */
   public record Job(int stage, String id, List<String> merges) {}
 
   /** One merge's state: {@code done}, {@code pending}, {@code running}, {@code failed}, ..., with what explains it. */
@@ -81,28 +84,29 @@ public final class SlurmBatch {
       throw new UncheckedIOException("cannot create " + logs, e);
     }
     Map<Integer, List<String>> stages = new LinkedHashMap<>();
+    Map<Integer, List<String>> gathers = new LinkedHashMap<>();
     for (BatchPlan.BatchMerge merge : plan.merges()) {
-      if (!merge.upToDate()) {
-        stages.computeIfAbsent(merge.stage(), s -> new ArrayList<>()).add(merge.name());
+      if (merge.upToDate()) {
+        continue;
+      }
+      List<String> tasks = stages.computeIfAbsent(merge.stage(), s -> new ArrayList<>());
+      if (merge.sweep()) {
+        for (int share = 0; share < options.sweepTasks(); share++) {
+          tasks.add(merge.name() + "@" + share + "-" + options.sweepTasks());
+        }
+        gathers.computeIfAbsent(merge.stage(), s -> new ArrayList<>()).add(merge.name());
+      } else {
+        tasks.add(merge.name());
       }
     }
     List<Job> jobs = new ArrayList<>();
     try {
       for (Map.Entry<Integer, List<String>> stage : stages.entrySet()) {
-        Path script = writeScript(plan, stage.getKey(), stage.getValue(), options, launcher);
-        List<String> command = new ArrayList<>(List.of("sbatch", "--parsable",
-            "--job-name=amalgam-" + plan.outDir().getFileName() + "-" + stage.getKey(),
-            "--array=0-" + (stage.getValue().size() - 1),
-            "--output=" + logs.resolve("slurm-%A_%a.out")));
-        if (!jobs.isEmpty()) {
-          command.add("--dependency=afterok:" + jobs.stream().map(Job::id).collect(Collectors.joining(":")));
-          command.add("--kill-on-invalid-dep=yes");
+        jobs.add(submitArray(plan, stage.getKey(), stage.getValue(), jobs, options, launcher, slurm));
+        List<String> gather = gathers.get(stage.getKey());
+        if (gather != null) {
+          jobs.add(submitArray(plan, stage.getKey(), gather, jobs, options, launcher, slurm));
         }
-        command.addAll(options.sbatchArguments());
-        command.add(script.toString());
-        // --parsable prints "id" or "id;cluster".
-        String id = slurm.run(command).strip().split(";")[0];
-        jobs.add(new Job(stage.getKey(), id, stage.getValue()));
       }
     } catch (RuntimeException e) {
       cancelQuietly(jobs, slurm, e);
@@ -114,6 +118,24 @@ public final class SlurmBatch {
     return jobs;
   }
 
+  /** One job array of {@code tasks}, waiting for every job before it. */
+  private static Job submitArray(BatchPlan plan, int stage, List<String> tasks, List<Job> before, Options options,
+      List<String> launcher, SlurmCommands slurm) {
+    Path script = writeScript(plan, stage, before.size(), tasks, options, launcher);
+    List<String> command = new ArrayList<>(List.of("sbatch", "--parsable",
+        "--job-name=amalgam-" + plan.outDir().getFileName() + "-" + stage,
+        "--array=0-" + (tasks.size() - 1),
+        "--output=" + stateDir(plan).resolve("logs").resolve("slurm-%A_%a.out")));
+    if (!before.isEmpty()) {
+      command.add("--dependency=afterok:" + before.stream().map(Job::id).collect(Collectors.joining(":")));
+      command.add("--kill-on-invalid-dep=yes");
+    }
+    command.addAll(options.sbatchArguments());
+    command.add(script.toString());
+    // --parsable prints "id" or "id;cluster".
+    return new Job(stage, slurm.run(command).strip().split(";")[0], tasks);
+  }
+
   /** Every merge's state, from its output on disk and from Slurm. */
   public static List<MergeState> status(BatchPlan plan, SlurmCommands slurm) {
     Map<String, Job> jobOf = new LinkedHashMap<>();
@@ -121,17 +143,31 @@ public final class SlurmBatch {
       job.merges().forEach(m -> jobOf.put(m, job));
     }
     Map<String, Map<Integer, SlurmJobs.TaskState>> tasksOf = new LinkedHashMap<>();
+    Function<String, SlurmJobs.TaskState> taskOf = entry -> {
+      Job job = jobOf.get(entry);
+      return tasksOf.computeIfAbsent(job.id(), id -> tasks(id, slurm)).get(job.merges().indexOf(entry));
+    };
     List<MergeState> states = new ArrayList<>();
     for (BatchPlan.BatchMerge merge : plan.merges()) {
-      Job job = jobOf.get(merge.name());
-      if (job == null) {
+      if (!jobOf.containsKey(merge.name())) {
         states.add(merge.upToDate() ? new MergeState(merge.name(), "done", merge.output().toString())
             : new MergeState(merge.name(), "not submitted", "not up to date, and no job of the last submission"));
         continue;
       }
-      SlurmJobs.TaskState task = tasksOf.computeIfAbsent(job.id(), id -> tasks(id, slurm))
-          .get(job.merges().indexOf(merge.name()));
-      states.add(state(plan, merge, job, task));
+      MergeState state = state(plan, merge, merge.name(), jobOf.get(merge.name()), taskOf.apply(merge.name()));
+      if (merge.sweep() && (state.state().equals("cancelled") || state.state().equals("failed"))) {
+        // A sweep's gathering is cancelled when a share failed: the share says why.
+        for (String entry : jobOf.keySet()) {
+          if (entry.startsWith(merge.name() + "@")) {
+            MergeState share = state(plan, merge, entry, jobOf.get(entry), taskOf.apply(entry));
+            if (share.state().equals("failed")) {
+              state = new MergeState(merge.name(), "failed", "share " + entry + ": " + share.detail());
+              break;
+            }
+          }
+        }
+      }
+      states.add(state);
     }
     return states;
   }
@@ -146,28 +182,31 @@ public final class SlurmBatch {
     return cancelled;
   }
 
-  private static MergeState state(BatchPlan plan, BatchPlan.BatchMerge merge, Job job, SlurmJobs.TaskState task) {
-    String where = "job " + job.id() + ", task " + job.merges().indexOf(merge.name());
+  /** The state of task {@code entry} (the merge, a sweep's share, or its gathering) of {@code merge}. */
+  private static MergeState state(BatchPlan plan, BatchPlan.BatchMerge merge, String entry, Job job,
+      SlurmJobs.TaskState task) {
+    String where = "job " + job.id() + ", task " + job.merges().indexOf(entry);
+    boolean share = !entry.equals(merge.name());
     if (task == null) {
       // Slurm forgets a job MinJobAge after it ends: the output says how it went.
       return merge.upToDate() ? new MergeState(merge.name(), "done", merge.output().toString())
           : new MergeState(merge.name(), "failed", where + " is gone from Slurm and left no output" + logTail(plan,
-              merge));
+              entry));
     }
     return switch (task.state()) {
-      case "COMPLETED" -> merge.upToDate() ? new MergeState(merge.name(), "done", merge.output().toString())
+      case "COMPLETED" -> share || merge.upToDate() ? new MergeState(merge.name(), "done", merge.output().toString())
           : new MergeState(merge.name(), "failed", where + " completed, but the output is missing or stale"
-              + logTail(plan, merge));
+              + logTail(plan, entry));
       case "PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED" ->
           new MergeState(merge.name(), task.state().toLowerCase(java.util.Locale.ROOT), where);
       case "CANCELLED" -> new MergeState(merge.name(), "cancelled", where);
       default -> new MergeState(merge.name(), "failed", where + ": " + task.state() + ", exit code "
-          + task.exitCode() + (task.signal() == 0 ? "" : ", signal " + task.signal()) + logTail(plan, merge));
+          + task.exitCode() + (task.signal() == 0 ? "" : ", signal " + task.signal()) + logTail(plan, entry));
     };
   }
 
-  private static String logTail(BatchPlan plan, BatchPlan.BatchMerge merge) {
-    Path log = stateDir(plan).resolve("logs").resolve(merge.name() + ".log");
+  private static String logTail(BatchPlan plan, String entry) {
+    Path log = stateDir(plan).resolve("logs").resolve(entry + ".log");
     try {
       List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
       return "; last lines of " + log + ":\n    "
@@ -204,8 +243,8 @@ public final class SlurmBatch {
     }
   }
 
-  /** The stage's job script: each task runs the merge its index names, its output in that merge's log. */
-  private static Path writeScript(BatchPlan plan, int stage, List<String> merges, Options options,
+  /** A job script: each task runs the merge (or share) its index names, its output in that one's log. */
+  private static Path writeScript(BatchPlan plan, int stage, int job, List<String> merges, Options options,
       List<String> launcher) {
     Path logs = stateDir(plan).resolve("logs");
     List<String> worker = new ArrayList<>(launcher);
@@ -217,7 +256,7 @@ public final class SlurmBatch {
         + "name=${names[$((SLURM_ARRAY_TASK_ID - ${SLURM_ARRAY_TASK_MIN:-0}))]}\n"
         + "exec >" + quote(logs.toString()) + "/\"$name\".log 2>&1\n"
         + "exec " + worker.stream().map(SlurmBatch::quote).collect(Collectors.joining(" ")) + " --only \"$name\"\n";
-    Path file = stateDir(plan).resolve("stage-" + stage + ".sbatch");
+    Path file = stateDir(plan).resolve("job-" + job + "-stage-" + stage + ".sbatch");
     try (AtomicFile out = AtomicFile.create(file)) {
       out.writer().write(script);
       out.commit();

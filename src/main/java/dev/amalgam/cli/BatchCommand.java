@@ -34,11 +34,14 @@ import picocli.CommandLine.Spec;
       "`---`, each a merge config with a `name`. A model may be an earlier merge's name: that merge runs first and",
       "its output is read. Each merge writes OUT_DIR/NAME. Names, models and cycles are checked before anything",
       "runs. A merge whose output was made from the same config and inputs (a hash recorded in its",
-      "mergekit_config.yml) is skipped, so running the batch again finishes what is missing.",
+      "mergekit_config.yml) is skipped, so running the batch again finishes what is missing. A document may also be",
+      "a sweep: `name` and `sweep:` holding a sweep file's mapping, its merge config inline (its models may be the",
+      "batch's merges); it writes its results, table and charts into OUT_DIR/NAME.",
       "",
       "With --slurm, the merges go to Slurm instead: each stage's merges as one job array (a task per merge), each",
       "stage waiting for the ones before it, every task running this very amalgam (its java and jars) on a node, a",
-      "log per merge in OUT_DIR/.amalgam-batch/logs. `amalgam batch status` and `amalgam batch cancel` follow them."
+      "log per merge in OUT_DIR/.amalgam-batch/logs. A sweep's points are split over --sweep-tasks tasks, and a job",
+      "after them gathers the table and charts. `amalgam batch status` and `amalgam batch cancel` follow them."
     },
     footer = {
       "",
@@ -108,6 +111,10 @@ final class BatchCommand implements Callable<Integer> {
   @Option(names = "--account", paramLabel = "NAME", description = "With --slurm: the account charged.")
   String account;
 
+  @Option(names = "--sweep-tasks", defaultValue = "2", paramLabel = "N",
+      description = "With --slurm: the array tasks each sweep's points are split over (default: ${DEFAULT-VALUE}).")
+  int sweepTasks;
+
   @Option(names = "--sbatch-arg", paramLabel = "ARG", description = "With --slurm: one more sbatch argument "
       + "(repeatable), as --sbatch-arg=--qos=high.")
   List<String> sbatchArgs = new ArrayList<>();
@@ -116,6 +123,9 @@ final class BatchCommand implements Callable<Integer> {
   public Integer call() {
     if (threads != null && (threads < 1 || threads > 1024)) {
       throw new UserError("--threads must be between 1 and 1024, not " + threads);
+    }
+    if (sweepTasks < 1 || sweepTasks > 1000) {
+      throw new UserError("--sweep-tasks must be from 1 to 1000, not " + sweepTasks);
     }
     if (cpusPerTask != null && cpusPerTask < 1) {
       throw new UserError("--cpus-per-task must be 1 or more, not " + cpusPerTask);
@@ -136,8 +146,8 @@ final class BatchCommand implements Callable<Integer> {
     }
     if (dryRun) {
       LocalBatch.check(plan);
-      print(plan, plan.merges().stream().map(m -> new LocalBatch.Outcome(m, m.upToDate() ? "up to date" : "to merge",
-          0)).toList());
+      print(plan, plan.merges().stream().map(m -> new LocalBatch.Outcome(m,
+          m.upToDate() ? "up to date" : m.sweep() ? "to sweep" : "to merge", 0)).toList());
       return ExitCodes.OK;
     }
     if (plan.merges().stream().allMatch(BatchPlan.BatchMerge::upToDate)) {
@@ -152,7 +162,7 @@ final class BatchCommand implements Callable<Integer> {
 
   private int submit(BatchPlan plan) {
     SlurmBatch.Options options = new SlurmBatch.Options(partition, time, gres, cpusPerTask, mem, account, sbatchArgs,
-        device.name().toLowerCase(Locale.ROOT));
+        device.name().toLowerCase(Locale.ROOT), sweepTasks);
     List<SlurmBatch.Job> jobs = SlurmBatch.submit(plan, options, launcher(), SlurmCommands.onPath());
     PrintWriter out = spec.commandLine().getOut();
     if (json) {

@@ -2,6 +2,7 @@ package dev.amalgam.sweep;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.device.Device;
 import dev.amalgam.device.PointMerger;
@@ -35,9 +36,31 @@ public final class Sweep {
   /** A point's row (its values, config, metrics and timings), in grid order. */
   public record Outcome(List<ObjectNode> rows, int ran, int skipped, List<String> metrics) {}
 
+  /**
+   * Share {@code index} of {@code count} of a sweep split over cluster tasks: the points whose grid index is
+   * {@code index} modulo {@code count}, their results in their own file, and no table or chart (the run that
+   * gathers the shares writes those).
+   */
+  public record Share(int index, int count) {
+    public Share {
+      if (count < 1 || index < 0 || index >= count) {
+        throw new UserError("a sweep share is I of N with 0 <= I < N, not " + index + " of " + count);
+      }
+    }
+
+    boolean holds(int point) {
+      return point % count == index;
+    }
+  }
+
   private Sweep() {}
 
   public static Outcome run(SweepSpec spec, Path out, Device device, Consumer<String> log) {
+    return run(spec, out, device, log, null);
+  }
+
+  /** Runs share {@code share} of the sweep, or the whole of it (then the table and charts too) where null. */
+  public static Outcome run(SweepSpec spec, Path out, Device device, Consumer<String> log, Share share) {
     Evaluations evaluations = Evaluations.load(spec);
     List<Map<String, Double>> points = spec.points();
     List<String> configs = new ArrayList<>();
@@ -48,7 +71,8 @@ public final class Sweep {
     for (int i = 0; i < points.size(); i++) {
       MergePlanner.plan(parse(spec, configs.get(i))).close();
     }
-    SweepResults results = new SweepResults(out);
+    SweepResults results = new SweepResults(out,
+        share == null ? SweepResults.JSONL : "results-share-" + share.index() + ".jsonl");
     String data = dataHash(spec);
     List<ObjectNode> rows = new ArrayList<>();
     int ran = 0;
@@ -59,6 +83,9 @@ public final class Sweep {
         log.accept(merger.memoryNeeds(first));
       }
       for (int i = 0; i < points.size(); i++) {
+        if (share != null && !share.holds(i)) {
+          continue;
+        }
         String key = sha256(configs.get(i) + "\n" + data);
         ObjectNode done = results.get(key);
         if (done != null) {
@@ -98,6 +125,9 @@ public final class Sweep {
       if (model != null) {
         model.close();
       }
+    }
+    if (share != null) {
+      return new Outcome(rows, ran, rows.size() - ran, List.of());
     }
     List<String> axes = spec.axes().stream().map(SweepSpec.Axis::name).toList();
     results.writeCsv(axes, rows);

@@ -16,26 +16,35 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 /**
  * A sweep's results folder: {@code results.jsonl}, one line appended (and synced) as each point finishes, which a
  * rerun reads to skip the points it has (by a hash of the point's config and the evaluations' data); and
- * {@code results.csv}, one row per point of the grid, written at the end.
+ * {@code results.csv}, one row per point of the grid, written at the end. A sweep split over cluster tasks appends
+ * each task's points to its own {@code results-share-I.jsonl} (no two writers share a file on shared storage); every
+ * {@code results*.jsonl} is read, so the run that gathers them finds every point done.
  */
 final class SweepResults {
   static final String JSONL = "results.jsonl";
   static final String CSV = "results.csv";
 
   private final Path folder;
+  private final String appendTo;
   private final Map<String, ObjectNode> byKey = new LinkedHashMap<>();
 
-  SweepResults(Path folder) {
+  /** Appending to {@code appendTo}: {@link #JSONL}, or a share's own file. */
+  SweepResults(Path folder, String appendTo) {
     this.folder = folder;
+    this.appendTo = appendTo;
     try {
       Files.createDirectories(folder);
-      Path jsonl = folder.resolve(JSONL);
-      if (Files.exists(jsonl)) {
-        ObjectMapper mapper = new ObjectMapper();
+      List<Path> files;
+      try (Stream<Path> listed = Files.list(folder)) {
+        files = listed.filter(f -> f.getFileName().toString().matches("results.*\\.jsonl")).sorted().toList();
+      }
+      ObjectMapper mapper = new ObjectMapper();
+      for (Path jsonl : files) {
         for (String line : Files.readAllLines(jsonl, StandardCharsets.UTF_8)) {
           if (!line.isBlank()) {
             // A line cut short by an interruption is a point to run again.
@@ -59,10 +68,10 @@ final class SweepResults {
 
   void append(ObjectNode row) {
     try {
-      Files.writeString(folder.resolve(JSONL), row + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+      Files.writeString(folder.resolve(appendTo), row + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
           StandardOpenOption.APPEND, StandardOpenOption.SYNC);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot append to " + folder.resolve(JSONL), e);
+      throw new UncheckedIOException("cannot append to " + folder.resolve(appendTo), e);
     }
     byKey.put(row.get("key").asText(), row);
   }

@@ -28,7 +28,14 @@ public record SweepSpec(Path file, Path merge, JsonNode mergeTree, List<Axis> ax
   public record Axis(String name, List<Double> values) {}
 
   public static SweepSpec load(Path file) {
-    JsonNode root = YamlDocument.parse(file, BoundedText.read(file, MAX_BYTES, "sweep file"));
+    return of(file, YamlDocument.parse(file, BoundedText.read(file, MAX_BYTES, "sweep file")));
+  }
+
+  /**
+   * A sweep read from {@code file}, or from a document of it: {@code merge} is the path of a merge config, or the
+   * merge config itself (as in a batch file), whose relative paths are then relative to {@code file}'s folder.
+   */
+  public static SweepSpec of(Path file, JsonNode root) {
     if (root == null || !root.isObject()) {
       throw new UserError(file + " must be a mapping with merge, axes, set and evaluations");
     }
@@ -37,14 +44,20 @@ public record SweepSpec(Path file, Path merge, JsonNode mergeTree, List<Axis> ax
         throw new UserError(file + ": unknown key `" + key + "` (known: merge, axes, set, evaluations, best)");
       }
     });
-    if (!root.path("merge").isTextual()) {
-      throw new UserError(file + ": `merge` must be the path of a merge config");
+    Path merge;
+    JsonNode mergeTree;
+    if (root.path("merge").isObject()) {
+      merge = file.toAbsolutePath();
+      mergeTree = root.get("merge");
+    } else if (root.path("merge").isTextual()) {
+      merge = file.toAbsolutePath().getParent().resolve(root.get("merge").asText()).normalize();
+      if (!Files.isRegularFile(merge)) {
+        throw new UserError(file + ": merge config " + merge + " not found");
+      }
+      mergeTree = YamlDocument.parse(merge, BoundedText.read(merge, MAX_BYTES, "merge config"));
+    } else {
+      throw new UserError(file + ": `merge` must be the path of a merge config, or a merge config");
     }
-    Path merge = file.toAbsolutePath().getParent().resolve(root.get("merge").asText()).normalize();
-    if (!Files.isRegularFile(merge)) {
-      throw new UserError(file + ": merge config " + merge + " not found");
-    }
-    JsonNode mergeTree = YamlDocument.parse(merge, BoundedText.read(merge, MAX_BYTES, "merge config"));
     List<Axis> axes = axes(file, root.path("axes"));
     Map<String, String> set = new LinkedHashMap<>();
     if (!root.path("set").isObject() || root.path("set").isEmpty()) {

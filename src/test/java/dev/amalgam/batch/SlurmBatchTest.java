@@ -22,7 +22,7 @@ class SlurmBatchTest {
   private static final List<String> LAUNCHER = List.of("/opt/java/bin/java", "-cp", "/opt/amalgam.jar",
       "dev.amalgam.cli.Main");
   private static final SlurmBatch.Options OPTIONS = new SlurmBatch.Options("gpu", "1:00:00", "gpu:1", 4, "32G",
-      "lab", List.of("--qos=high"), "cuda");
+      "lab", List.of("--qos=high"), "cuda", 2);
 
   @TempDir Path dir;
 
@@ -49,7 +49,8 @@ class SlurmBatchTest {
     List<SlurmBatch.Job> jobs = SlurmBatch.submit(plan, OPTIONS, LAUNCHER, slurm);
 
     assertEquals(List.of(new SlurmBatch.Job(0, "41", List.of("ab", "ba")), new SlurmBatch.Job(1, "42",
-        List.of("middle"))), jobs);
+        List.of("middle")), new SlurmBatch.Job(2, "43", List.of("toward-prose@0-2", "toward-prose@1-2")),
+        new SlurmBatch.Job(2, "44", List.of("toward-prose"))), jobs);
     List<String> first = slurm.commands().get(0);
     assertEquals("sbatch", first.get(0));
     assertTrue(first.containsAll(List.of("--parsable", "--array=0-1", "--partition=gpu", "--time=1:00:00",
@@ -58,7 +59,13 @@ class SlurmBatchTest {
     List<String> second = slurm.commands().get(1);
     assertTrue(second.containsAll(List.of("--array=0-0", "--dependency=afterok:41", "--kill-on-invalid-dep=yes")),
         second.toString());
+    // The sweep's shares, then its gathering, each after everything before it.
+    assertTrue(slurm.commands().get(2).containsAll(List.of("--array=0-1", "--dependency=afterok:41:42")));
+    assertTrue(slurm.commands().get(3).containsAll(List.of("--array=0-0", "--dependency=afterok:41:42:43")));
+    String shares = Files.readString(Path.of(slurm.commands().get(2).get(slurm.commands().get(2).size() - 1)));
+    assertTrue(shares.contains("names=('toward-prose@0-2' 'toward-prose@1-2')"), shares);
     String script = Files.readString(Path.of(first.get(first.size() - 1)));
+    assertTrue(first.get(first.size() - 1).endsWith("job-0-stage-0.sbatch"), first.toString());
     assertTrue(script.contains("names=('ab' 'ba')"), script);
     assertTrue(script.contains("exec '/opt/java/bin/java' '-cp' '/opt/amalgam.jar' 'dev.amalgam.cli.Main' 'batch' '"
         + Path.of("examples/batch.yml").toAbsolutePath() + "' '--out-dir' '" + dir.resolve("out") + "' '--device' "
@@ -69,13 +76,16 @@ class SlurmBatchTest {
   @Test
   void statesComeFromScontrolAndFailuresShowTheirLog() throws Exception {
     BatchPlan plan = BatchPlan.load(Path.of("examples/batch.yml"), dir.resolve("out"));
-    SlurmBatch.submit(plan, OPTIONS, LAUNCHER, new ScriptedSlurm(c -> c.contains("--array=0-1") ? "7\n" : "8\n"));
+    int[] next = {7};
+    SlurmBatch.submit(plan, OPTIONS, LAUNCHER, new ScriptedSlurm(c -> (next[0]++) + "\n"));
     Files.writeString(dir.resolve("out/.amalgam-batch/logs/ba.log"), "merging\nerror: --device cuda, but there is "
         + "no GPU backend\n");
     Map<String, String> scontrol = Map.of(
         "7", "JobId=9 ArrayJobId=7 ArrayTaskId=0 JobName=x JobState=RUNNING Reason=None ExitCode=0:0\n"
             + "JobId=7 ArrayJobId=7 ArrayTaskId=1 JobName=x JobState=FAILED Reason=NonZeroExitCode ExitCode=2:0\n",
-        "8", "JobId=8 ArrayJobId=8 ArrayTaskId=0 JobName=x JobState=PENDING Reason=Dependency ExitCode=0:0\n");
+        "8", "JobId=8 ArrayJobId=8 ArrayTaskId=0 JobName=x JobState=PENDING Reason=Dependency ExitCode=0:0\n",
+        "9", "JobId=9 ArrayJobId=9 ArrayTaskId=0-1 JobName=x JobState=PENDING Reason=Dependency ExitCode=0:0\n",
+        "10", "JobId=10 ArrayJobId=10 ArrayTaskId=0 JobName=x JobState=PENDING Reason=Dependency ExitCode=0:0\n");
     List<SlurmBatch.MergeState> states = SlurmBatch.status(plan,
         new ScriptedSlurm(c -> scontrol.get(c.get(c.size() - 1))));
     assertEquals("running", states.get(0).state());
@@ -83,12 +93,31 @@ class SlurmBatchTest {
     assertTrue(states.get(1).detail().contains("FAILED, exit code 2") && states.get(1).detail().contains(
         "no GPU backend"), states.get(1).detail());
     assertEquals("pending", states.get(2).state());
-    // Jobs still running: a new submission is refused, and cancel reaches both arrays.
+    assertEquals("pending", states.get(3).state());
+    // Jobs still running: a new submission is refused, and cancel reaches every array.
     ScriptedSlurm slurm = new ScriptedSlurm(c -> c.get(0).equals("scontrol") ? scontrol.get(c.get(c.size() - 1)) : "");
     UserError refused = assertThrows(UserError.class, () -> SlurmBatch.submit(plan, OPTIONS, LAUNCHER, slurm));
     assertTrue(refused.getMessage().contains("still queued or running"), refused.getMessage());
-    assertEquals(List.of("7", "8"), SlurmBatch.cancel(plan, slurm));
+    assertEquals(List.of("7", "8", "9", "10"), SlurmBatch.cancel(plan, slurm));
     assertTrue(slurm.commands().contains(List.of("scancel", "7")) && slurm.commands().contains(List.of("scancel", "8")));
+  }
+
+  @Test
+  void aSweepWhoseShareFailedSaysWhichAndWhy() throws Exception {
+    BatchPlan plan = BatchPlan.load(Path.of("examples/batch.yml"), dir.resolve("out"));
+    int[] next = {1};
+    SlurmBatch.submit(plan, OPTIONS, LAUNCHER, new ScriptedSlurm(c -> (next[0]++) + "\n"));
+    Files.writeString(dir.resolve("out/.amalgam-batch/logs/toward-prose@1-2.log"), "error: out of memory\n");
+    Map<String, String> scontrol = Map.of(
+        "1", "JobId=1 ArrayTaskId=0-1 JobState=COMPLETED ExitCode=0:0\n",
+        "2", "JobId=2 ArrayTaskId=0 JobState=COMPLETED ExitCode=0:0\n",
+        "3", "JobId=3 ArrayTaskId=0 JobState=COMPLETED ExitCode=0:0\nJobId=4 ArrayTaskId=1 JobState=FAILED ExitCode=1:0\n",
+        "4", "JobId=5 ArrayTaskId=0 JobState=CANCELLED ExitCode=0:0\n");
+    SlurmBatch.MergeState sweep = SlurmBatch.status(plan, new ScriptedSlurm(c -> scontrol.get(c.get(c.size() - 1))))
+        .get(3);
+    assertEquals("failed", sweep.state());
+    assertTrue(sweep.detail().startsWith("share toward-prose@1-2: job 3, task 1: FAILED, exit code 1")
+        && sweep.detail().contains("out of memory"), sweep.detail());
   }
 
   @Test

@@ -53,13 +53,18 @@ class SlurmClusterTest {
     assertEquals(0, CliRun.of("batch", "examples/batch.yml", "--out-dir", local.toString(), "--device", "cpu")
         .exitCode());
     JsonNode jobs = submit(slurm, "cpu");
-    assertEquals(2, jobs.size(), jobs.toString());
+    assertEquals(4, jobs.size(), jobs.toString());
     for (JsonNode state : waitForJobs(slurm)) {
       assertEquals("done", state.get("state").asText(), state.toString());
     }
     for (String merge : List.of("ab", "ba", "middle")) {
       assertSameTensors(local.resolve(merge), slurm.resolve(merge));
     }
+    assertEquals(metrics(local.resolve("toward-prose")), metrics(slurm.resolve("toward-prose")));
+    // The sweep's two shares ran on the two nodes.
+    String shares = new ProcessBuilder("scontrol", "show", "job", "-o", jobs.get(2).get("job_id").asText()).start()
+        .inputReader().lines().map(l -> l.replaceAll(".*\\bBatchHost=(\\S+).*", "$1")).sorted().toList().toString();
+    assertEquals("[n1, n2]", shares);
     assertEquals("every merge is up to date: nothing submitted", CliRun.of("batch", "examples/batch.yml",
         "--out-dir", slurm.toString(), "--slurm").out().strip());
   }
@@ -74,6 +79,7 @@ class SlurmClusterTest {
     assertTrue(failed.get(0).get("detail").asText().contains("exit code 2"), failed.toString());
     assertTrue(failed.get(0).get("detail").asText().contains("no GPU backend"), failed.toString());
     assertEquals("cancelled", failed.get(2).get("state").asText(), failed.toString());
+    assertEquals("cancelled", failed.get(3).get("state").asText(), failed.toString());
 
     submit(out, "cpu");
     waitForJobs(out);
@@ -105,7 +111,7 @@ class SlurmClusterTest {
   /** Submitted from the bundle on a PATH without Java: the tasks run the bundle's own launcher, and finish. */
   @Test
   void theBundleSubmitsItselfToNodesWithoutJava() throws Exception {
-    Path launcher = Bundle.unpack("-gpu", dir);
+    Path launcher = Bundle.unpack("", dir);
     String path = Bundle.pathOf(dir, "dirname", "readlink", "sbatch", "scontrol", "scancel");
     Path out = dir.resolve("out");
     Bundle.Result run = Bundle.run(dir, List.of(launcher.toString(), "batch",
@@ -115,7 +121,7 @@ class SlurmClusterTest {
     for (JsonNode state : waitForJobs(out)) {
       assertEquals("done", state.get("state").asText(), state.toString());
     }
-    assertTrue(Files.readString(out.resolve(".amalgam-batch/stage-0.sbatch")).contains(launcher.getParent()
+    assertTrue(Files.readString(out.resolve(".amalgam-batch/job-0-stage-0.sbatch")).contains(launcher.getParent()
         .getParent().resolve("runtime/bin/java").toString()), "the tasks run the bundle's java");
   }
 
@@ -147,6 +153,23 @@ class SlurmClusterTest {
     List<JsonNode> states = new ArrayList<>();
     new ObjectMapper().readTree(run.out()).forEach(states::add);
     return states;
+  }
+
+  /** A sweep's metrics by point, timings left out (they are the only thing a run may change). */
+  private static Map<String, String> metrics(Path sweep) throws Exception {
+    Map<String, String> byPoint = new java.util.TreeMap<>();
+    try (var files = Files.list(sweep)) {
+      for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".jsonl")).toList()) {
+        for (String line : Files.readAllLines(file)) {
+          JsonNode row = new ObjectMapper().readTree(line);
+          ((com.fasterxml.jackson.databind.node.ObjectNode) row.get("metrics")).remove(List.of(
+              "perplexity.seconds", "exact_match.seconds"));
+          byPoint.put(row.get("point").toString(), row.get("metrics").toString());
+        }
+      }
+    }
+    assertEquals(4, byPoint.size(), byPoint.toString());
+    return byPoint;
   }
 
   private static void assertSameTensors(Path expected, Path actual) {

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * amalgam batch on the demo pair: the example's two stages give what the same merges give one by one, a rerun
- * merges nothing, a changed merge reruns with what reads it and nothing else, and a bad batch fails before
- * anything is written.
+ * amalgam batch on the demo pair: the example's stages give what the same merges give one by one (and its sweep its
+ * table), a rerun merges nothing, a changed merge reruns with what reads it and nothing else, and a bad batch fails
+ * before anything is written.
  */
 class BatchCommandTest {
   private static final String EXAMPLES = Path.of("examples").toAbsolutePath().toString();
@@ -30,10 +30,12 @@ class BatchCommandTest {
   void theStagesGiveWhatTheMergesGiveOneByOne() throws Exception {
     Path out = dir.resolve("out");
     JsonNode first = batch(Path.of("examples/batch.yml"), out);
-    assertEquals(2, first.get("stages").asInt());
+    assertEquals(3, first.get("stages").asInt());
     for (JsonNode merge : first.get("merges")) {
-      assertEquals("merged", merge.get("status").asText(), merge.toString());
+      assertEquals(merge.get("name").asText().equals("toward-prose") ? "swept" : "merged",
+          merge.get("status").asText(), merge.toString());
     }
+    assertTrue(Files.isRegularFile(out.resolve("toward-prose/results.csv")), "the sweep's table");
     assertEquals("[\"ab\",\"ba\"]", first.get("merges").get(2).get("needs").toString());
     // The same three merges by hand, the third reading the first two's outputs.
     Path ab = merge("ab", models("qwen2-tiny-a", "0.3", "qwen2-tiny-b", "0.7"));
@@ -47,20 +49,22 @@ class BatchCommandTest {
   void aRerunMergesOnlyWhatChangedAndWhatReadsIt() throws Exception {
     Path out = dir.resolve("out");
     Path file = Files.writeString(dir.resolve("batch.yml"), Files.readString(Path.of("examples/batch.yml"))
-        .replace("model: qwen2-tiny-", "model: " + EXAMPLES + "/qwen2-tiny-"));
+        .replace("model: qwen2-tiny-", "model: " + EXAMPLES + "/qwen2-tiny-")
+        .replace("file: eval/", "file: " + EXAMPLES + "/eval/"));
     batch(file, out);
     FileTime abWritten = Files.getLastModifiedTime(out.resolve("ab/config.json"));
     JsonNode again = batch(file, out);
     for (JsonNode merge : again.get("merges")) {
       assertEquals("up to date", merge.get("status").asText(), merge.toString());
     }
-    // ba's second weight changes: ba and middle, which reads it, merge again; ab does not.
+    // ba's second weight changes: ba, middle (which reads it) and the sweep (which reads middle) run again; ab not.
     Files.writeString(file, Files.readString(file).replace("weight: 0.3}\nmerge_method: linear\ndtype: bfloat16\n"
         + "---\nname: middle", "weight: 0.4}\nmerge_method: linear\ndtype: bfloat16\n---\nname: middle"));
     JsonNode changed = batch(file, out);
     assertEquals("up to date", changed.get("merges").get(0).get("status").asText());
     assertEquals("merged", changed.get("merges").get(1).get("status").asText());
     assertEquals("merged", changed.get("merges").get(2).get("status").asText());
+    assertEquals("swept", changed.get("merges").get(3).get("status").asText());
     assertEquals(abWritten, Files.getLastModifiedTime(out.resolve("ab/config.json")), "ab was not rewritten");
     assertTrue(Files.readString(out.resolve("ba/mergekit_config.yml")).contains("weight: 0.4"));
   }
@@ -70,8 +74,8 @@ class BatchCommandTest {
     Path out = dir.resolve("out");
     CliRun run = CliRun.of("batch", "examples/batch.yml", "--out-dir", out.toString(), "--dry-run");
     assertEquals(0, run.exitCode(), run.err());
-    assertTrue(run.out().contains("stage 1:") && run.out().contains("middle") && run.out().contains("(reads ab, ba)"),
-        run.out());
+    assertTrue(run.out().contains("stage 1:") && run.out().contains("middle") && run.out().contains("(reads ab, ba)")
+        && run.out().contains("to sweep"), run.out());
     assertFalse(Files.exists(out));
   }
 

@@ -1,6 +1,7 @@
 package dev.amalgam.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.amalgam.BoundedText;
@@ -31,9 +32,16 @@ import java.util.regex.Pattern;
  * sweep ({@code name} and {@code sweep:}, a sweep file's mapping with its merge config inline), whose merge config
  * may read the batch's merges; it writes its results into {@code OUT_DIR/NAME}.
  *
+ * A document holding only {@code slurm:} gives the scheduler options of {@code batch --slurm} (its flags win).
+ *
  * @param merges in the order they run
+ * @param slurm the {@code slurm:} document's mapping, or an empty one
  */
-public record BatchPlan(Path file, Path outDir, List<BatchMerge> merges) {
+public record BatchPlan(Path file, Path outDir, List<BatchMerge> merges, JsonNode slurm) {
+  /** The keys a {@code slurm:} document may set: the defaults of {@code batch --slurm}'s options. */
+  public static final List<String> SLURM_KEYS = List.of("partition", "time", "gres", "cpus_per_task", "mem",
+      "account", "sbatch_args", "sweep_tasks");
+
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
   /**
@@ -94,9 +102,17 @@ public record BatchPlan(Path file, Path outDir, List<BatchMerge> merges) {
     }
     String text = BoundedText.read(file, 1 << 20, "batch file");
     Map<String, ObjectNode> documents = new LinkedHashMap<>();
+    JsonNode slurm = null;
     for (JsonNode document : YamlDocument.parseAll(file, text)) {
       if (document == null || document.isNull()) {
         continue;  // an empty document, as a trailing --- makes
+      }
+      if (document.isObject() && document.size() == 1 && document.has("slurm")) {
+        if (slurm != null) {
+          throw new UserError(file + ": two `slurm:` documents");
+        }
+        slurm = slurmOptions(file, document.get("slurm"));
+        continue;
       }
       if (!document.isObject() || !document.path("name").isTextual()) {
         throw new UserError(file + ": merge " + (documents.size() + 1) + " needs a `name:` (each document of a "
@@ -144,7 +160,36 @@ public record BatchPlan(Path file, Path outDir, List<BatchMerge> merges) {
       done.put(ready, merge);
       merges.add(merge);
     }
-    return new BatchPlan(file, out, List.copyOf(merges));
+    return new BatchPlan(file, out, List.copyOf(merges),
+        slurm != null ? slurm : JsonNodeFactory.instance.objectNode());
+  }
+
+  /** The {@code slurm:} mapping, its keys and their kinds checked. */
+  private static JsonNode slurmOptions(Path file, JsonNode slurm) {
+    if (!slurm.isObject()) {
+      throw new UserError(file + ": `slurm:` must be a mapping of " + String.join(", ", SLURM_KEYS));
+    }
+    slurm.fields().forEachRemaining(e -> {
+      String key = e.getKey();
+      JsonNode value = e.getValue();
+      if (!SLURM_KEYS.contains(key)) {
+        throw new UserError(file + ": unknown `slurm:` key `" + key + "` (known: " + String.join(", ", SLURM_KEYS)
+            + ")");
+      }
+      boolean fits = switch (key) {
+        case "cpus_per_task", "sweep_tasks" -> value.isInt() && value.asInt() >= 1;
+        case "sbatch_args" -> value.isArray();
+        default -> value.isValueNode() && !value.isNull();
+      };
+      if (!fits) {
+        throw new UserError(file + ": `slurm: " + key + "` must be " + switch (key) {
+          case "cpus_per_task", "sweep_tasks" -> "a whole number of 1 or more";
+          case "sbatch_args" -> "a list of sbatch arguments";
+          default -> "a value";
+        });
+      }
+    });
+    return slurm;
   }
 
   /** A sweep document's {@code sweep:} mapping; nothing else may stand beside it. */

@@ -1,5 +1,6 @@
 package dev.amalgam.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -41,7 +42,9 @@ import picocli.CommandLine.Spec;
       "With --slurm, the merges go to Slurm instead: each stage's merges as one job array (a task per merge), each",
       "stage waiting for the ones before it, every task running this very amalgam (its java and jars) on a node, a",
       "log per merge in OUT_DIR/.amalgam-batch/logs. A sweep's points are split over --sweep-tasks tasks, and a job",
-      "after them gathers the table and charts. `amalgam batch status` and `amalgam batch cancel` follow them."
+      "after them gathers the table and charts. `amalgam batch status` and `amalgam batch cancel` follow them.",
+      "A document of the batch file holding only `slurm: {partition, time, gres, cpus_per_task, mem, account,",
+      "sbatch_args, sweep_tasks}` gives defaults for these options; the flags win."
     },
     footer = {
       "",
@@ -111,9 +114,9 @@ final class BatchCommand implements Callable<Integer> {
   @Option(names = "--account", paramLabel = "NAME", description = "With --slurm: the account charged.")
   String account;
 
-  @Option(names = "--sweep-tasks", defaultValue = "2", paramLabel = "N",
-      description = "With --slurm: the array tasks each sweep's points are split over (default: ${DEFAULT-VALUE}).")
-  int sweepTasks;
+  @Option(names = "--sweep-tasks", paramLabel = "N",
+      description = "With --slurm: the array tasks each sweep's points are split over (default: 2).")
+  Integer sweepTasks;
 
   @Option(names = "--sbatch-arg", paramLabel = "ARG", description = "With --slurm: one more sbatch argument "
       + "(repeatable), as --sbatch-arg=--qos=high.")
@@ -124,7 +127,7 @@ final class BatchCommand implements Callable<Integer> {
     if (threads != null && (threads < 1 || threads > 1024)) {
       throw new UserError("--threads must be between 1 and 1024, not " + threads);
     }
-    if (sweepTasks < 1 || sweepTasks > 1000) {
+    if (sweepTasks != null && (sweepTasks < 1 || sweepTasks > 1000)) {
       throw new UserError("--sweep-tasks must be from 1 to 1000, not " + sweepTasks);
     }
     if (cpusPerTask != null && cpusPerTask < 1) {
@@ -161,8 +164,16 @@ final class BatchCommand implements Callable<Integer> {
   }
 
   private int submit(BatchPlan plan) {
-    SlurmBatch.Options options = new SlurmBatch.Options(partition, time, gres, cpusPerTask, mem, account, sbatchArgs,
-        device.name().toLowerCase(Locale.ROOT), sweepTasks);
+    // Flags win over the batch file's `slurm:` document.
+    JsonNode file = plan.slurm();
+    List<String> extra = new ArrayList<>();
+    file.path("sbatch_args").forEach(a -> extra.add(a.asText()));
+    extra.addAll(sbatchArgs);
+    SlurmBatch.Options options = new SlurmBatch.Options(or(partition, file, "partition"), or(time, file, "time"),
+        or(gres, file, "gres"), cpusPerTask != null ? cpusPerTask
+            : file.has("cpus_per_task") ? Integer.valueOf(file.get("cpus_per_task").asInt()) : null,
+        or(mem, file, "mem"), or(account, file, "account"), extra, device.name().toLowerCase(Locale.ROOT),
+        sweepTasks != null ? sweepTasks : file.path("sweep_tasks").asInt(2));
     List<SlurmBatch.Job> jobs = SlurmBatch.submit(plan, options, launcher(), SlurmCommands.onPath());
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
@@ -181,6 +192,10 @@ final class BatchCommand implements Callable<Integer> {
       out.println("follow them with: amalgam batch status " + plan.file() + " --out-dir " + plan.outDir());
     }
     return ExitCodes.OK;
+  }
+
+  private static String or(String flag, JsonNode file, String key) {
+    return flag != null ? flag : file.hasNonNull(key) ? file.get(key).asText() : null;
   }
 
   /** This amalgam's own command line: its java, its jars by absolute path, its main class. */

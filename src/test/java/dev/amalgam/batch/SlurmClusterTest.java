@@ -92,17 +92,21 @@ class SlurmClusterTest {
     }
   }
 
+  /** The jobs held back an hour by the batch file's own `slurm:` options, then cancelled. */
   @Test
   void cancelStopsWhatIsQueued() throws Exception {
     Path out = dir.resolve("out");
-    CliRun run = CliRun.of("batch", "examples/batch.yml", "--out-dir", out.toString(), "--slurm", "--device", "cpu",
-        "--sbatch-arg=--begin=now+1hour");
+    String examples = Path.of("examples").toAbsolutePath().toString();
+    Path file = Files.writeString(dir.resolve("batch.yml"), "slurm: {sbatch_args: [--begin=now+1hour]}\n---\n"
+        + Files.readString(Path.of("examples/batch.yml")).replace("model: qwen2-tiny-", "model: " + examples
+            + "/qwen2-tiny-").replace("file: eval/", "file: " + examples + "/eval/"));
+    CliRun run = CliRun.of("batch", file.toString(), "--out-dir", out.toString(), "--slurm", "--device", "cpu");
     assertEquals(0, run.exitCode(), run.err());
-    assertEquals("pending", status(out).get(0).get("state").asText());
-    CliRun cancel = CliRun.of("batch", "cancel", "examples/batch.yml", "--out-dir", out.toString());
+    assertEquals("pending", status(file, out).get(0).get("state").asText());
+    CliRun cancel = CliRun.of("batch", "cancel", file.toString(), "--out-dir", out.toString());
     assertEquals(0, cancel.exitCode(), cancel.err());
     assertTrue(cancel.out().startsWith("cancelled jobs "), cancel.out());
-    for (JsonNode state : waitForJobs(out)) {
+    for (JsonNode state : waitForJobs(file, out)) {
       assertEquals("cancelled", state.get("state").asText(), state.toString());
     }
     assertFalse(Files.exists(out.resolve("ab")), "nothing merged");
@@ -132,11 +136,15 @@ class SlurmClusterTest {
     return new ObjectMapper().readTree(run.out());
   }
 
-  /** The merges' states once none is pending or running. */
+  /** The example batch's merges' states once none is pending or running. */
   private static List<JsonNode> waitForJobs(Path out) throws Exception {
+    return waitForJobs(Path.of("examples/batch.yml"), out);
+  }
+
+  private static List<JsonNode> waitForJobs(Path file, Path out) throws Exception {
     long deadline = System.currentTimeMillis() + TIMEOUT_MS;
     while (true) {
-      List<JsonNode> states = status(out);
+      List<JsonNode> states = status(file, out);
       boolean active = states.stream().anyMatch(s -> List.of("pending", "running", "configuring", "completing")
           .contains(s.get("state").asText()));
       if (!active) {
@@ -147,8 +155,8 @@ class SlurmClusterTest {
     }
   }
 
-  private static List<JsonNode> status(Path out) throws Exception {
-    CliRun run = CliRun.of("batch", "status", "examples/batch.yml", "--out-dir", out.toString(), "--json");
+  private static List<JsonNode> status(Path file, Path out) throws Exception {
+    CliRun run = CliRun.of("batch", "status", file.toString(), "--out-dir", out.toString(), "--json");
     assertEquals(0, run.exitCode(), run.err());
     List<JsonNode> states = new ArrayList<>();
     new ObjectMapper().readTree(run.out()).forEach(states::add);

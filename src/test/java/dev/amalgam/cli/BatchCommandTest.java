@@ -91,7 +91,9 @@ class BatchCommandTest {
         "two merges are named `ab`", ab + "---\n" + ab,
         "needs a `name:`", ab + "---\n" + models(a, "0.5", b, "0.5"),
         "must be letters, digits", ab.replace("name: ab", "name: ../up"),
-        "unknown merge_method", ab.replace("merge_method: linear", "merge_method: lineaar"));
+        "unknown merge_method", ab.replace("merge_method: linear", "merge_method: lineaar"),
+        "unknown `slurm:` key `partiton`", "slurm: {partiton: gpu}\n---\n" + ab,
+        "`slurm: sweep_tasks` must be a whole number", "slurm: {sweep_tasks: two}\n---\n" + ab);
     for (Map.Entry<String, String> bad : cases.entrySet()) {
       Path file = Files.writeString(dir.resolve("batch.yml"), bad.getValue());
       Path out = dir.resolve("out");

@@ -8,6 +8,7 @@ import dev.amalgam.BoundedText;
 import dev.amalgam.UserError;
 import dev.amalgam.config.MergeConfig;
 import dev.amalgam.config.YamlDocument;
+import dev.amalgam.io.AtomicFile;
 import dev.amalgam.sweep.SweepSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -84,14 +85,15 @@ public record BatchPlan(Path file, Path outDir, List<BatchMerge> merges, JsonNod
 
     /** Records, after the whole sweep ran, that its results are those of this config and inputs. */
     public void recordSweepDone() {
-      try {
-        Files.writeString(output.resolve(SWEEP_HASH), hashLine() + "\n", StandardCharsets.UTF_8);
+      try (AtomicFile out = AtomicFile.create(output.resolve(SWEEP_HASH))) {
+        out.writer().write(hashLine() + "\n");
+        out.commit();
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write " + output.resolve(SWEEP_HASH), e);
       }
     }
 
-    String hashLine() {
+    private String hashLine() {
       return "# amalgam batch: " + name + " " + hash;
     }
   }

@@ -1,6 +1,5 @@
 package dev.amalgam.device;
 
-import dev.amalgam.backend.Backend;
 import dev.amalgam.backend.cpu.CpuBackend;
 import dev.amalgam.merge.CpuMergeEngine;
 import dev.amalgam.merge.MergeEngine;

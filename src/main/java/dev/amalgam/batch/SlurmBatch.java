@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -198,7 +199,7 @@ public final class SlurmBatch {
           : new MergeState(merge.name(), "failed", where + " completed, but the output is missing or stale"
               + logTail(plan, entry));
       case "PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED" ->
-          new MergeState(merge.name(), task.state().toLowerCase(java.util.Locale.ROOT), where);
+          new MergeState(merge.name(), task.state().toLowerCase(Locale.ROOT), where);
       case "CANCELLED" -> new MergeState(merge.name(), "cancelled", where);
       default -> new MergeState(merge.name(), "failed", where + ": " + task.state() + ", exit code "
           + task.exitCode() + (task.signal() == 0 ? "" : ", signal " + task.signal()) + logTail(plan, entry));

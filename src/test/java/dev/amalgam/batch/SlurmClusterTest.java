@@ -1,15 +1,14 @@
 package dev.amalgam.batch;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.cli.CliRun;
 import dev.amalgam.io.RecursiveDelete;
-import dev.amalgam.tensor.HostTensor;
 import dev.amalgam.testing.Bundle;
 import dev.amalgam.testing.TestModels;
 import dev.amalgam.testing.Toolchain;
@@ -18,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -58,7 +58,7 @@ class SlurmClusterTest {
       assertEquals("done", state.get("state").asText(), state.toString());
     }
     for (String merge : List.of("ab", "ba", "middle")) {
-      assertSameTensors(local.resolve(merge), slurm.resolve(merge));
+      TestModels.assertSameTensors(local.resolve(merge), slurm.resolve(merge));
     }
     assertEquals(metrics(local.resolve("toward-prose")), metrics(slurm.resolve("toward-prose")));
     // The sweep's two shares ran on the two nodes.
@@ -165,12 +165,12 @@ class SlurmClusterTest {
 
   /** A sweep's metrics by point, timings left out (they are the only thing a run may change). */
   private static Map<String, String> metrics(Path sweep) throws Exception {
-    Map<String, String> byPoint = new java.util.TreeMap<>();
+    Map<String, String> byPoint = new TreeMap<>();
     try (var files = Files.list(sweep)) {
       for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".jsonl")).toList()) {
         for (String line : Files.readAllLines(file)) {
           JsonNode row = new ObjectMapper().readTree(line);
-          ((com.fasterxml.jackson.databind.node.ObjectNode) row.get("metrics")).remove(List.of(
+          ((ObjectNode) row.get("metrics")).remove(List.of(
               "perplexity.seconds", "exact_match.seconds"));
           byPoint.put(row.get("point").toString(), row.get("metrics").toString());
         }
@@ -178,14 +178,5 @@ class SlurmClusterTest {
     }
     assertEquals(4, byPoint.size(), byPoint.toString());
     return byPoint;
-  }
-
-  private static void assertSameTensors(Path expected, Path actual) {
-    Map<String, HostTensor> want = TestModels.load(expected);
-    Map<String, HostTensor> got = TestModels.load(actual);
-    assertEquals(want.keySet(), got.keySet());
-    for (String name : want.keySet()) {
-      assertArrayEquals(TestModels.shorts(want.get(name)), TestModels.shorts(got.get(name)), name);
-    }
   }
 }

@@ -1,13 +1,11 @@
 package dev.amalgam.cli;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.amalgam.tensor.HostTensor;
 import dev.amalgam.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,8 +39,8 @@ class BatchCommandTest {
     Path ab = merge("ab", models("qwen2-tiny-a", "0.3", "qwen2-tiny-b", "0.7"));
     Path ba = merge("ba", models("qwen2-tiny-a", "0.7", "qwen2-tiny-b", "0.3"));
     Path middle = merge("middle", models(ab.toString(), "0.5", ba.toString(), "0.5"));
-    assertSameTensors(middle, out.resolve("middle"));
-    assertSameTensors(ab, out.resolve("ab"));
+    TestModels.assertSameTensors(middle, out.resolve("middle"));
+    TestModels.assertSameTensors(ab, out.resolve("ab"));
   }
 
   @Test
@@ -123,14 +121,5 @@ class BatchCommandTest {
     CliRun run = CliRun.of("merge", file.toString(), out.toString(), "--device", "cpu");
     assertEquals(0, run.exitCode(), run.err());
     return out;
-  }
-
-  private static void assertSameTensors(Path expected, Path actual) {
-    Map<String, HostTensor> want = TestModels.load(expected);
-    Map<String, HostTensor> got = TestModels.load(actual);
-    assertEquals(want.keySet(), got.keySet());
-    for (String name : want.keySet()) {
-      assertArrayEquals(TestModels.shorts(want.get(name)), TestModels.shorts(got.get(name)), name);
-    }
   }
 }

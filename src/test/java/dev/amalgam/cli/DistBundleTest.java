@@ -1,16 +1,13 @@
 package dev.amalgam.cli;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.amalgam.tensor.HostTensor;
 import dev.amalgam.testing.Bundle;
 import dev.amalgam.testing.TestModels;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -39,11 +36,6 @@ class DistBundleTest {
     Bundle.Result merge = Bundle.run(dir, List.of(launcher.toString(), "merge",
         Path.of("examples/linear.yml").toAbsolutePath().toString(), merged.toString(), "--device", "cpu"), path);
     assertEquals(0, merge.exitCode(), merge.text());
-    Map<String, HostTensor> want = TestModels.load(Path.of("examples/qwen2-tiny-merged-linear"));
-    Map<String, HostTensor> got = TestModels.load(merged);
-    assertEquals(want.keySet(), got.keySet());
-    for (String name : want.keySet()) {
-      assertArrayEquals(TestModels.shorts(want.get(name)), TestModels.shorts(got.get(name)), name);
-    }
+    TestModels.assertSameTensors(Path.of("examples/qwen2-tiny-merged-linear"), merged);
   }
 }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 
 /** Test checkpoints built from the {@link Fixtures}: variants derived from them (tied, reshaped, re-typed), configs. */
 public final class TestModels {
@@ -38,6 +39,16 @@ public final class TestModels {
       }
     }
     return tensors;
+  }
+
+  /** The 16-bit tensors of two model folders, equal bit for bit, and the same names in both. */
+  public static void assertSameTensors(Path expected, Path actual) {
+    Map<String, HostTensor> want = load(expected);
+    Map<String, HostTensor> got = load(actual);
+    Assertions.assertEquals(want.keySet(), got.keySet(), actual + ": tensor names");
+    for (String name : want.keySet()) {
+      Assertions.assertArrayEquals(shorts(want.get(name)), shorts(got.get(name)), actual + ": " + name);
+    }
   }
 
   /** Every tensor of one safetensors file, copied into memory. */

@@ -1,5 +1,6 @@
 package dev.amalgam.generate;
 
+import dev.amalgam.backend.SamplingParams;
 import dev.amalgam.generate.GenerationResult.FinishReason;
 import java.util.Arrays;
 import java.util.Set;
@@ -40,6 +41,10 @@ final class ActiveSequence {
 
   int[] prompt() {
     return request.prompt();
+  }
+
+  SamplingParams sampling() {
+    return request.settings().sampling();
   }
 
   /** The token to feed next: the last one sampled. */

@@ -11,7 +11,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.ObjIntConsumer;
 
@@ -44,8 +46,8 @@ public final class Generator {
   }
 
   /**
-   * Generates every request, at most {@code batchSize} at a time. All requests must share one
-   * {@link SamplingParams}, since a decode step samples all its rows alike.
+   * Generates every request, at most {@code batchSize} at a time. Requests may sample differently: rows that share
+   * their {@link SamplingParams} are sampled together, each group in one call.
    *
    * @param onFinished told each result (with its request's index) as soon as that sequence ends
    */
@@ -57,14 +59,10 @@ public final class Generator {
     if (requests.isEmpty()) {
       return new BatchResult(List.of(), 0, 0, 0, 0, 0);
     }
-    SamplingParams sampling = requests.get(0).settings().sampling();
-    if (requests.stream().anyMatch(r -> !r.settings().sampling().equals(sampling))) {
-      throw new IllegalArgumentException("all requests of one batch must share their sampling parameters");
-    }
     int[] capacities = requests.stream().mapToInt(this::capacity).toArray();
     int slots = Math.min(batchSize, requests.size());
     try (KvCache cache = model.newCache(slots, Arrays.stream(capacities).max().getAsInt())) {
-      return new Run(requests, capacities, cache, sampling, onFinished).finish();
+      return new Run(requests, capacities, cache, onFinished).finish();
     }
   }
 
@@ -89,8 +87,6 @@ public final class Generator {
     private final List<GenerationRequest> requests;
     private final int[] capacities;
     private final KvCache cache;
-    private final SamplingParams sampling;
-    private final boolean penalized;
     private final ObjIntConsumer<GenerationResult> onFinished;
     private final Backend backend = model.backend();
     private final Deque<Integer> freeSlots = new ArrayDeque<>();
@@ -103,13 +99,10 @@ public final class Generator {
     private long decodeNanos;
     private int decodeSteps;
 
-    Run(List<GenerationRequest> requests, int[] capacities, KvCache cache, SamplingParams sampling,
-        ObjIntConsumer<GenerationResult> onFinished) {
+    Run(List<GenerationRequest> requests, int[] capacities, KvCache cache, ObjIntConsumer<GenerationResult> onFinished) {
       this.requests = requests;
       this.capacities = capacities;
       this.cache = cache;
-      this.sampling = sampling;
-      this.penalized = sampling.repetitionPenalty() != 1f;
       this.onFinished = onFinished;
       this.results = new GenerationResult[requests.size()];
       for (int s = 0; s < cache.slots(); s++) {
@@ -147,16 +140,11 @@ public final class Generator {
       }
       int n = admitted.size();
       int[] slots = new int[n];
-      int[][] histories = new int[n][];
-      double[] uniforms = new double[n];
       for (int i = 0; i < n; i++) {
-        ActiveSequence s = admitted.get(i);
-        slots[i] = s.slot;
-        histories[i] = s.historyFor(penalized);
-        uniforms[i] = s.nextUniform();
+        slots[i] = admitted.get(i).slot;
       }
       Tensor logits = model.prefill(admitted.stream().map(ActiveSequence::prompt).toList(), slots, cache);
-      int[] ids = backend.sample(logits, sampling, histories, uniforms);
+      int[] ids = sample(logits, admitted);
       long now = System.nanoTime();
       prefillNanos += now - start;
       prefillTokens += tokens;
@@ -176,18 +164,14 @@ public final class Generator {
       int[] tokens = new int[rows];
       int[] slots = new int[rows];
       int[] positions = new int[rows];
-      int[][] histories = new int[rows][];
-      double[] uniforms = new double[rows];
       for (int r = 0; r < rows; r++) {
         ActiveSequence s = live.get(r);
         tokens[r] = s.lastToken();
         slots[r] = s.slot;
         positions[r] = s.lastPosition();
-        histories[r] = s.historyFor(penalized);
-        uniforms[r] = s.nextUniform();
       }
       Tensor logits = model.decode(tokens, slots, positions, cache);
-      int[] ids = backend.sample(logits, sampling, histories, uniforms);
+      int[] ids = sample(logits, live);
       long now = System.nanoTime();
       decodeNanos += now - start;
       decodeTokens += rows;
@@ -200,6 +184,43 @@ public final class Generator {
           retire(s, now);
         }
       }
+    }
+
+    /**
+     * One token for each row of {@code logits}, row r belonging to {@code rows.get(r)}, each drawn with its own
+     * uniform. Rows that share sampling parameters are sampled in one call; where the batch mixes them, each group's
+     * rows are first copied out together.
+     */
+    private int[] sample(Tensor logits, List<ActiveSequence> rows) {
+      Map<SamplingParams, List<Integer>> groups = new LinkedHashMap<>();
+      for (int r = 0; r < rows.size(); r++) {
+        groups.computeIfAbsent(rows.get(r).sampling(), p -> new ArrayList<>()).add(r);
+      }
+      int[] ids = new int[rows.size()];
+      for (Map.Entry<SamplingParams, List<Integer>> group : groups.entrySet()) {
+        List<Integer> members = group.getValue();
+        boolean penalized = group.getKey().repetitionPenalty() != 1f;
+        int[][] histories = new int[members.size()][];
+        double[] uniforms = new double[members.size()];
+        for (int i = 0; i < members.size(); i++) {
+          ActiveSequence s = rows.get(members.get(i));
+          histories[i] = s.historyFor(penalized);
+          uniforms[i] = s.nextUniform();
+        }
+        if (groups.size() == 1) {
+          return backend.sample(logits, group.getKey(), histories, uniforms);
+        }
+        try (Tensor part = backend.allocate(members.size(), logits.cols())) {
+          for (int i = 0; i < members.size(); i++) {
+            backend.copyRows(logits, members.get(i), part, i, 1);
+          }
+          int[] picked = backend.sample(part, group.getKey(), histories, uniforms);
+          for (int i = 0; i < members.size(); i++) {
+            ids[members.get(i)] = picked[i];
+          }
+        }
+      }
+      return ids;
     }
 
     private void retire(ActiveSequence s, long now) {

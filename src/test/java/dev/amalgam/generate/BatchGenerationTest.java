@@ -167,12 +167,29 @@ class BatchGenerationTest {
     assertEquals(List.of(), finished);
   }
 
+  /** Greedy, hot and penalized requests in one batch: each gives the tokens it gives alone. */
   @Test
-  void batchesRefuseMixedSamplingAndEmptyBatchSizes() {
-    List<GenerationRequest> mixed = List.of(request(golden.ints("p0.ids"), GenerationSettings.greedy(4)),
-        request(golden.ints("p1.ids"), new GenerationSettings(4, new SamplingParams(1f, 0, 1f, 0f, 1f), 0, List.of(), 0)));
+  void aBatchMayMixSamplingSettings() {
+    List<SamplingParams> kinds = List.of(SamplingParams.GREEDY, new SamplingParams(4f, 0, 0.98f, 0f, 1f),
+        new SamplingParams(2f, 5, 1f, 0f, 1.3f));
+    List<GenerationRequest> mixed = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      mixed.add(request(golden.ints("p" + (i % Golden.PROMPTS) + ".ids"),
+          new GenerationSettings(12, kinds.get(i % kinds.size()), 40 + i, List.of(), 0)));
+    }
     Generator generator = new Generator(model, Set.of());
-    assertThrows(IllegalArgumentException.class, () -> generator.generateAll(mixed, 2, (r, i) -> {}));
-    assertThrows(UserError.class, () -> generator.generateAll(mixed.subList(0, 1), 0, (r, i) -> {}));
+    List<GenerationResult> together = generator.generateAll(mixed, 4, (r, i) -> {}).results();
+    for (int i = 0; i < mixed.size(); i++) {
+      GenerationResult alone = generator.generate(mixed.get(i).prompt(), mixed.get(i).settings(), new IdText(),
+          TokenListener.NONE);
+      assertArrayEquals(alone.tokens(), together.get(i).tokens(), "request " + i);
+    }
+    assertArrayEquals(Arrays.copyOf(golden.ints("p0.greedy"), 12), together.get(0).tokens(), "greedy is greedy");
+  }
+
+  @Test
+  void batchesRefuseEmptyBatchSizes() {
+    List<GenerationRequest> one = List.of(request(golden.ints("p0.ids"), GenerationSettings.greedy(4)));
+    assertThrows(UserError.class, () -> new Generator(model, Set.of()).generateAll(one, 0, (r, i) -> {}));
   }
 }

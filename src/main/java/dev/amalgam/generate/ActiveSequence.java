@@ -72,6 +72,9 @@ final class ActiveSequence {
     if (firstTokenAt == 0) {
       firstTokenAt = now;
     }
+    if (request.listener().cancelled()) {
+      return end(FinishReason.CANCELLED);
+    }
     if (eosIds.contains(id)) {
       return end(FinishReason.EOS);
     }

@@ -19,6 +19,8 @@ public record GenerationResult(int[] tokens, String text, int promptTokens, doub
     /** max new tokens were generated. */
     MAX_TOKENS,
     /** The context is full. */
-    CONTEXT
+    CONTEXT,
+    /** Its listener cancelled it (a client that went away). */
+    CANCELLED
   }
 }

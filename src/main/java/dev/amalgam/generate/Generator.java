@@ -61,8 +61,69 @@ public final class Generator {
     }
     int[] capacities = requests.stream().mapToInt(this::capacity).toArray();
     int slots = Math.min(batchSize, requests.size());
+    GenerationResult[] results = new GenerationResult[requests.size()];
     try (KvCache cache = model.newCache(slots, Arrays.stream(capacities).max().getAsInt())) {
-      return new Run(requests, capacities, cache, onFinished).finish();
+      Run run = new Run(RequestQueue.of(requests), cache, (result, i) -> {
+        results[i] = result;
+        onFinished.accept(result, i);
+      });
+      try {
+        run.finish();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException("a fixed list of requests never waits", e);
+      }
+      return new BatchResult(List.of(results), run.prefillTokens, run.prefillNanos / 1e9, run.decodeTokens,
+          run.decodeNanos / 1e9, run.decodeSteps);
+    }
+  }
+
+  /**
+   * The requests a run admits, in order: a fixed list, or a server's queue that fills while the run goes on (a
+   * request joins the running batch as soon as a slot is free).
+   */
+  public interface RequestQueue {
+    /** The next request, without taking it; null when none waits now. */
+    GenerationRequest peek();
+
+    /** Takes the request {@link #peek} returned. */
+    void take();
+
+    /** Called with nothing to do: waits until a request waits, and returns false when none ever will again. */
+    boolean awaitMore() throws InterruptedException;
+
+    static RequestQueue of(List<GenerationRequest> requests) {
+      return new RequestQueue() {
+        private int next;
+
+        @Override
+        public GenerationRequest peek() {
+          return next < requests.size() ? requests.get(next) : null;
+        }
+
+        @Override
+        public void take() {
+          next++;
+        }
+
+        @Override
+        public boolean awaitMore() {
+          return peek() != null;
+        }
+      };
+    }
+  }
+
+  /**
+   * Generates what {@code queue} holds as it comes, until it says no more will, in {@code slots} sequences of at
+   * most {@code capacity} positions each: a server's loop. The caller admits only requests whose prompt leaves room
+   * in a slot for a token; one whose listener says it is cancelled ends at its next token and frees its slot.
+   *
+   * @param onFinished told each result, with its request's admission index, as soon as that sequence ends
+   */
+  public void serve(RequestQueue queue, int slots, int capacity, ObjIntConsumer<GenerationResult> onFinished)
+      throws InterruptedException {
+    try (KvCache cache = model.newCache(slots, capacity)) {
+      new Run(queue, cache, onFinished).finish();
     }
   }
 
@@ -82,45 +143,47 @@ public final class Generator {
     return (int) Math.min(context, (long) prompt.length + settings.maxNewTokens());  // no int overflow
   }
 
-  /** The state of one {@link #generateAll} call. */
+  /** The state of one {@link #generateAll} or {@link #serve} call. */
   private final class Run {
-    private final List<GenerationRequest> requests;
-    private final int[] capacities;
+    private final RequestQueue queue;
     private final KvCache cache;
     private final ObjIntConsumer<GenerationResult> onFinished;
     private final Backend backend = model.backend();
     private final Deque<Integer> freeSlots = new ArrayDeque<>();
     private final List<ActiveSequence> live = new ArrayList<>();
-    private final GenerationResult[] results;
-    private int next;
+    private int admittedCount;
     private long prefillTokens;
     private long prefillNanos;
     private long decodeTokens;
     private long decodeNanos;
     private int decodeSteps;
 
-    Run(List<GenerationRequest> requests, int[] capacities, KvCache cache, ObjIntConsumer<GenerationResult> onFinished) {
-      this.requests = requests;
-      this.capacities = capacities;
+    Run(RequestQueue queue, KvCache cache, ObjIntConsumer<GenerationResult> onFinished) {
+      this.queue = queue;
       this.cache = cache;
       this.onFinished = onFinished;
-      this.results = new GenerationResult[requests.size()];
       for (int s = 0; s < cache.slots(); s++) {
         freeSlots.add(s);
       }
     }
 
-    BatchResult finish() {
-      while (next < requests.size() || !live.isEmpty()) {
-        while (next < requests.size() && !freeSlots.isEmpty()) {
+    void finish() throws InterruptedException {
+      while (true) {
+        while (queue.peek() != null && !freeSlots.isEmpty()) {
           admitWaiting();
         }
         if (!live.isEmpty()) {
           step();
+        } else if (queue.peek() == null && !queue.awaitMore()) {
+          return;
         }
       }
-      return new BatchResult(List.of(results), prefillTokens, prefillNanos / 1e9, decodeTokens, decodeNanos / 1e9,
-          decodeSteps);
+    }
+
+    /** The positions a request's slot holds: its prompt and budget, within the context and the cache. */
+    private int capacityOf(GenerationRequest request) {
+      int context = Math.min(cache.maxPositions(), request.settings().contextFor(model.spec().contextLimit()));
+      return (int) Math.min(context, (long) request.prompt().length + request.settings().maxNewTokens());
     }
 
     /**
@@ -131,10 +194,11 @@ public final class Generator {
       long start = System.nanoTime();
       List<ActiveSequence> admitted = new ArrayList<>();
       int tokens = 0;
-      while (next < requests.size() && !freeSlots.isEmpty() && (admitted.isEmpty()
-          || tokens + requests.get(next).prompt().length <= PREFILL_BATCH_TOKENS)) {
-        ActiveSequence s = new ActiveSequence(next, requests.get(next), capacities[next], freeSlots.poll(), start);
-        next++;
+      while (queue.peek() != null && !freeSlots.isEmpty() && (admitted.isEmpty()
+          || tokens + queue.peek().prompt().length <= PREFILL_BATCH_TOKENS)) {
+        GenerationRequest request = queue.peek();
+        queue.take();
+        ActiveSequence s = new ActiveSequence(admittedCount++, request, capacityOf(request), freeSlots.poll(), start);
         tokens += s.prompt().length;
         admitted.add(s);
       }
@@ -225,7 +289,6 @@ public final class Generator {
 
     private void retire(ActiveSequence s, long now) {
       GenerationResult result = s.result(now);
-      results[s.index] = result;
       freeSlots.add(s.slot);
       onFinished.accept(result, s.index);
     }

@@ -10,4 +10,9 @@ public interface TokenListener {
 
   /** Called once at the end with text held back until then (a partial stop string or character); may be empty. */
   default void onEnd(String remainingText) {}
+
+  /** Asked at each token: true ends the sequence there (its reader is gone), and frees its slot. */
+  default boolean cancelled() {
+    return false;
+  }
 }

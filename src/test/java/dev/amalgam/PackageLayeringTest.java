@@ -44,7 +44,8 @@ class PackageLayeringTest {
       Map.entry("eval", 10),           // evaluations of a model: perplexity, exact match
       Map.entry("bench", 10),
       Map.entry("sweep", 11),           // many merges evaluated from one load
-      Map.entry("batch", 12),           // several merges and sweeps from one file, locally or on Slurm
+      Map.entry("batch", 12),
+      Map.entry("serve", 12),           // the OpenAI-compatible server           // several merges and sweeps from one file, locally or on Slurm
       Map.entry("cli", 13));
 
   @Test

@@ -201,6 +201,12 @@ public interface Backend extends AutoCloseable {
    */
   int[] sample(Tensor logits, SamplingParams params, int[][] history, double[] uniforms);
 
+  /**
+   * Readies this thread to run the backend's ops, where the backend was opened on another (a server's generation
+   * loop): on the GPU, makes its context current here.
+   */
+  default void useOnThisThread() {}
+
   /** Frees every tensor this backend still holds, then the backend itself. */
   @Override
   void close();

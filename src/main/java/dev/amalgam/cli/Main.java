@@ -31,6 +31,7 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       SweepCommand.class,
       BatchCommand.class,
+      ServeCommand.class,
       TemplateCommand.class,
       InspectCommand.class,
       DoctorCommand.class,

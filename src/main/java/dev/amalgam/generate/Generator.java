@@ -91,6 +91,12 @@ public final class Generator {
     /** Called with nothing to do: waits until a request waits, and returns false when none ever will again. */
     boolean awaitMore() throws InterruptedException;
 
+    /**
+     * Called on the loop's thread before each step, and after each wait: where a server runs other work on the same
+     * model (scoring a prompt), which must not run on another thread while the loop steps.
+     */
+    default void betweenSteps() {}
+
     static RequestQueue of(List<GenerationRequest> requests) {
       return new RequestQueue() {
         private int next;
@@ -169,6 +175,7 @@ public final class Generator {
 
     void finish() throws InterruptedException {
       while (true) {
+        queue.betweenSteps();
         while (queue.peek() != null && !freeSlots.isEmpty()) {
           admitWaiting();
         }

@@ -77,6 +77,11 @@ public final class LanguageModel implements AutoCloseable {
       messages.add(message("system", system));
     }
     messages.add(message("user", user));
+    return chatPrompt(messages);
+  }
+
+  /** {@code messages} ({role, content} and whatever else the template reads) with the assistant's turn opened. */
+  public synchronized String chatPrompt(List<Map<String, Object>> messages) {
     if (chatTemplate == null) {
       chatTemplate = ChatTemplate.load(folder);
     }
@@ -121,8 +126,19 @@ public final class LanguageModel implements AutoCloseable {
    * tokens before it: one forward pass over them all, as a language model is scored.
    */
   public double[] tokenNll(int[] tokens) {
+    return score(tokens).nll();
+  }
+
+  /**
+   * How the model scores each token of {@code tokens} from the second on, given the tokens before it: its negative
+   * log-likelihood, and the model's own most likely token there with its negative log-likelihood (natural log,
+   * float64), from one forward pass.
+   */
+  public record Scores(double[] nll, int[] top, double[] topNll) {}
+
+  public Scores score(int[] tokens) {
     if (tokens.length < 2) {
-      return new double[0];
+      return new Scores(new double[0], new int[0], new double[0]);
     }
     int[] slots = new int[tokens.length];
     int[] positions = new int[tokens.length];
@@ -134,19 +150,35 @@ public final class LanguageModel implements AutoCloseable {
       float[] logits = backend.download(transformer.forward(tokens, slots, positions, cache, false));
       int vocab = logits.length / tokens.length;
       double[] nll = new double[tokens.length - 1];
+      int[] top = new int[tokens.length - 1];
+      double[] topNll = new double[tokens.length - 1];
       for (int i = 0; i + 1 < tokens.length; i++) {
         double max = Double.NEGATIVE_INFINITY;
         for (int v = 0; v < vocab; v++) {
-          max = Math.max(max, logits[i * vocab + v]);
+          if (logits[i * vocab + v] > max) {
+            max = logits[i * vocab + v];
+            top[i] = v;
+          }
         }
         double sum = 0;
         for (int v = 0; v < vocab; v++) {
           sum += Math.exp(logits[i * vocab + v] - max);
         }
         nll[i] = max + Math.log(sum) - logits[i * vocab + tokens[i + 1]];
+        topNll[i] = Math.log(sum);
       }
-      return nll;
+      return new Scores(nll, top, topNll);
     }
+  }
+
+  /** The text of {@code ids}, special tokens included as they are. */
+  public String decode(int[] ids) {
+    return tokenizer.decode(ids);
+  }
+
+  /** The text of one token, as a tokenizer decodes it alone. */
+  public String tokenText(int id) {
+    return tokenizer.decode(new int[] {id});
   }
 
   /** Generates a continuation of {@code prompt} (token ids, special tokens already in place). */
@@ -156,7 +188,28 @@ public final class LanguageModel implements AutoCloseable {
 
   /** A request for {@link #generateAll}, decoding its tokens with this model's tokenizer. */
   public GenerationRequest request(int[] prompt, GenerationSettings settings, String label) {
-    return new GenerationRequest(prompt, settings, textDecoder(), TokenListener.NONE, label);
+    return request(prompt, settings, TokenListener.NONE, label);
+  }
+
+  /** A request whose tokens {@code listener} hears as they come, as a server streams them. */
+  public GenerationRequest request(int[] prompt, GenerationSettings settings, TokenListener listener, String label) {
+    return new GenerationRequest(prompt, settings, textDecoder(), listener, label);
+  }
+
+  /** Runs {@link Generator#serve} on this model: the caller's thread becomes the server's generation loop. */
+  public void serve(Generator.RequestQueue queue, int slots, int capacity, ObjIntConsumer<GenerationResult> onFinished)
+      throws InterruptedException {
+    transformer.backend().useOnThisThread();
+    generator().serve(queue, slots, capacity, onFinished);
+  }
+
+  public int vocabSize() {
+    return transformer.spec().vocabSize();
+  }
+
+  /** The model's context limit in positions. */
+  public int contextLimit() {
+    return transformer.spec().contextLimit();
   }
 
   /** Generates many prompts, {@code batchSize} sequences decoded together (see {@link Generator#generateAll}). */

@@ -538,6 +538,11 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
+  public void useOnThisThread() {
+    context.makeCurrent();
+  }
+
+  @Override
   public void close() {
     if (closed) {
       return;

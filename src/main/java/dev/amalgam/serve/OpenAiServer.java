@@ -340,7 +340,8 @@ public final class OpenAiServer implements AutoCloseable {
     try {
       return JSON.readTree(bytes);
     } catch (IOException e) {
-      throw ApiError.invalid(null, "the request body is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+      throw ApiError.invalid(null, "the request body is not valid JSON: "
+          + e.getMessage().lines().findFirst().orElse(""));
     }
   }
 

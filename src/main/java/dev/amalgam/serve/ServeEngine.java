@@ -59,7 +59,7 @@ final class ServeEngine implements AutoCloseable {
       cancelled = true;
     }
 
-    /** The next piece of text (a String), the result (a {@link GenerationResult}), or the loop's failure (a Throwable). */
+    /** The next piece of text (a String), the result ({@link GenerationResult}), or the loop's failure (Throwable). */
     Object next() throws InterruptedException {
       return events.take();
     }

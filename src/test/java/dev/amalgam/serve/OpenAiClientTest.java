@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * completions, {@code n} and {@code stop}, chat completions, streaming, and a 400 it reads as an APIError.
  */
 class OpenAiClientTest {
-  /** The client's version, pinned (6.x: 7.x needs Node 22, this machine has 20) so a new release cannot change this test. */
+  /** The client's version, pinned so a new release cannot change this test (6.x: 7.x needs Node 22, CI has 20). */
   private static final String OPENAI_NPM = "openai@6.30.1";
 
   @TempDir Path dir;

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Benchmarks that time amalgam against its floor or baseline in the same run and print JSON.",
     subcommands = {BenchMergeCommand.class, BenchGenerateCommand.class, BenchFirstTokenCommand.class,
-        BenchKernelsCommand.class, BenchSweepCommand.class})
+        BenchKernelsCommand.class, BenchSweepCommand.class, BenchServeCommand.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

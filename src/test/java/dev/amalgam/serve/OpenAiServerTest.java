@@ -10,10 +10,14 @@ import dev.amalgam.generate.GenerationSettings;
 import dev.amalgam.generate.LanguageModel;
 import dev.amalgam.generate.TokenListener;
 import dev.amalgam.model.Golden;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -173,6 +177,34 @@ class OpenAiServerTest {
         .body();
     assertTrue(metrics.contains("# TYPE amalgam_requests_total counter") && metrics.contains("amalgam_queue_depth "),
         metrics);
+  }
+
+  /** A streaming client that hangs up: its generation stops long before its budget, and the next request runs. */
+  @Test
+  void aClientThatGoesAwayFreesItsSlot() throws Exception {
+    try (OpenAiServer alone = OpenAiServer.start(model, new OpenAiServer.Options("127.0.0.1", 0, 1, 1024, 4, 1000,
+        null, "tiny-a"))) {
+      String body = "{\"prompt\": \"The smith kept\", \"max_tokens\": 1000, \"temperature\": 0, \"stream\": true}";
+      try (Socket socket = new Socket("127.0.0.1", alone.port())) {
+        socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+        BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null && !line.startsWith("data: ")) {
+          // headers, then the first event
+        }
+      }
+      URI uri = URI.create("http://127.0.0.1:" + alone.port() + "/v1/completions");
+      HttpResponse<String> next = HTTP.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(
+          "{\"prompt\": \"A\", \"max_tokens\": 3, \"temperature\": 0}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, next.statusCode(), next.body());
+      // Unhindered, the first request would have run its 1000 tokens (this prompt samples no EOS before them).
+      String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + alone.port() + "/metrics"))
+          .build(), HttpResponse.BodyHandlers.ofString()).body();
+      long generated = metrics.lines().filter(l -> l.startsWith("amalgam_completion_tokens_total "))
+          .mapToLong(l -> Long.parseLong(l.split(" ")[1])).sum();
+      assertTrue(generated < 500, metrics);
+    }
   }
 
   @Test

@@ -158,6 +158,7 @@ class OpenAiServerTest {
     assertEquals("messages", post("/v1/chat/completions", "{\"messages\": []}", 400).get("error").get("param")
         .asText());
     assertTrue(post("/v1/completions", "{not json", 400).get("error").get("message").asText().contains("JSON"));
+    post("/v1/completions", "{\"prompt\": \"" + "a".repeat(OpenAiServer.MAX_BODY_BYTES) + "\"}", 413);
     assertEquals(404, HTTP.send(HttpRequest.newBuilder(uri("/nowhere")).build(), HttpResponse.BodyHandlers.ofString())
         .statusCode());
     // One request of three choices over a queue of one: the server says so rather than queueing without bound.

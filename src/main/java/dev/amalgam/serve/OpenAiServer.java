@@ -22,6 +22,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
 
@@ -67,13 +68,16 @@ public final class OpenAiServer implements AutoCloseable {
     connector.setPort(options.port());
     server.addConnector(connector);
     OpenAiServer serving = new OpenAiServer(options, engine, server);
-    server.setHandler(new Handler.Abstract() {
+    // Graceful: on stop, requests in flight may finish within the stop timeout while new ones are refused.
+    GracefulHandler graceful = new GracefulHandler();
+    graceful.setHandler(new Handler.Abstract() {
       @Override
       public boolean handle(Request request, Response response, Callback callback) {
         serving.handle(request, response, callback);
         return true;
       }
     });
+    server.setHandler(graceful);
     try {
       server.start();
     } catch (Exception e) {

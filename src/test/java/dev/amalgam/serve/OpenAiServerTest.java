@@ -208,6 +208,26 @@ class OpenAiServerTest {
     }
   }
 
+  /** Stopping refuses new requests but lets the one in flight stream to its end. */
+  @Test
+  void stoppingLetsARunningRequestFinish() throws Exception {
+    OpenAiServer stopping = OpenAiServer.start(model, new OpenAiServer.Options("127.0.0.1", 0, 1, 1024, 4, 1000, null,
+        "tiny-a"));
+    URI base = URI.create("http://127.0.0.1:" + stopping.port());
+    CompletableFuture<HttpResponse<String>> running = HTTP.sendAsync(HttpRequest.newBuilder(base.resolve(
+        "/v1/completions")).POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"The smith kept\", "
+        + "\"max_tokens\": 300, \"temperature\": 0, \"stream\": true}")).build(), HttpResponse.BodyHandlers.ofString());
+    while (!HTTP.send(HttpRequest.newBuilder(base.resolve("/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+        .body().contains("amalgam_requests_total 1")) {
+      Thread.sleep(10);
+    }
+    stopping.stop(60_000);
+    HttpResponse<String> finished = running.get();
+    assertEquals(200, finished.statusCode());
+    assertTrue(finished.body().strip().endsWith("data: [DONE]"), finished.body());
+    assertTrue(finished.body().contains("\"finish_reason\":\"length\""), "ran its whole budget");
+  }
+
   @Test
   void aKeyIsRequiredWhereOneIsSet() throws Exception {
     try (OpenAiServer locked = OpenAiServer.start(model, new OpenAiServer.Options("127.0.0.1", 0, 1, 64, 4, 8,

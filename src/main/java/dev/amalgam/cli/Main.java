@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       "  amalgam generate /tmp/merged --prompt 'The smith kept'",
       "  amalgam generate examples/linear.yml --prompt 'The smith kept'    merge in memory, then generate",
       "  amalgam batch examples/batch.yml --out-dir /tmp/b    several merges from one file (--slurm: on a cluster)",
+      "  amalgam serve examples/linear.yml                    an OpenAI-compatible server on the merge, in memory",
       "  amalgam doctor                                       what this machine can run (GPU, CUDA, libtorch)",
       "",
       "Every command has --help with examples. Exit status: 0 ok, 2 usage or input error, 1 runtime failure."

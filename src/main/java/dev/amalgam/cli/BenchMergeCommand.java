@@ -2,14 +2,13 @@ package dev.amalgam.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.amalgam.UserError;
 import dev.amalgam.bench.MergeBenchmark;
 import dev.amalgam.device.DeviceChoice;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,12 +29,8 @@ import picocli.CommandLine.Spec;
 final class BenchMergeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model-config", defaultValue = "examples/deepseek-r1-distill-qwen-1.5b.config.json",
-      paramLabel = "CONFIG.json", description = "Shape of the random checkpoints (default: ${DEFAULT-VALUE}).")
-  Path modelConfig;
-
-  @Option(names = "--work-dir", paramLabel = "DIR", description = "Where checkpoints and outputs go (default: <tmp>/amalgam-bench).")
-  Path workDir = Path.of(System.getProperty("java.io.tmpdir"), "amalgam-bench");
+  @Mixin
+  BenchCheckpointOptions checkpoints;
 
   @Option(names = "--devices", split = ",", defaultValue = "auto", paramLabel = "cpu,cuda",
       converter = DeviceChoiceConverter.class, description = "Devices to merge on (default: ${DEFAULT-VALUE}).")
@@ -50,10 +45,8 @@ final class BenchMergeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!Files.isRegularFile(modelConfig)) {
-      throw new UserError("model config " + modelConfig + " not found (pass --model-config CONFIG.json)");
-    }
-    ObjectNode result = new MergeBenchmark(workDir, modelConfig, spec.commandLine().getErr()::println).run(devices, methods);
+    Path modelConfig = checkpoints.modelConfig();
+    ObjectNode result = new MergeBenchmark(checkpoints.workDir, modelConfig, spec.commandLine().getErr()::println).run(devices, methods);
     ObjectMapper mapper = new ObjectMapper();
     spec.commandLine().getOut().println(json ? mapper.writeValueAsString(result)
         : mapper.writerWithDefaultPrettyPrinter().writeValueAsString(result));

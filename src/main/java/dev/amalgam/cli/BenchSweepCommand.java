@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.amalgam.UserError;
 import dev.amalgam.bench.SweepBenchmark;
 import dev.amalgam.device.Device;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -28,12 +27,8 @@ import picocli.CommandLine.Spec;
 final class BenchSweepCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model-config", defaultValue = "examples/deepseek-r1-distill-qwen-1.5b.config.json",
-      paramLabel = "CONFIG.json", description = "Shape of the random checkpoints (default: ${DEFAULT-VALUE}).")
-  Path modelConfig;
-
-  @Option(names = "--work-dir", paramLabel = "DIR", description = "Where checkpoints and outputs go (default: <tmp>/amalgam-bench).")
-  Path workDir = Path.of(System.getProperty("java.io.tmpdir"), "amalgam-bench");
+  @Mixin
+  BenchCheckpointOptions checkpoints;
 
   @Option(names = "--points", defaultValue = "3", paramLabel = "N", description = "Points timed (default: ${DEFAULT-VALUE}).")
   int points;
@@ -43,14 +38,12 @@ final class BenchSweepCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!Files.isRegularFile(modelConfig)) {
-      throw new UserError("model config " + modelConfig + " not found (pass --model-config CONFIG.json)");
-    }
+    Path modelConfig = checkpoints.modelConfig();
     if (points < 1 || points > 100) {
       throw new UserError("--points must be from 1 to 100, not " + points);
     }
     try (Device opened = device.open(spec.commandLine().getErr()::println)) {
-      ObjectNode result = SweepBenchmark.run(workDir, modelConfig, opened, points, spec.commandLine().getErr()::println);
+      ObjectNode result = SweepBenchmark.run(checkpoints.workDir, modelConfig, opened, points, spec.commandLine().getErr()::println);
       spec.commandLine().getOut().println(result.toPrettyString());
       spec.commandLine().getErr().println(String.format(Locale.ROOT,
           "per point: %.3f s merged in place, %.2f s to disk and back (%.1fx less), %.2f s to read the inputs from the "

@@ -147,14 +147,13 @@ final class BatchCommand implements Callable<Integer> {
       }
       return ExitCodes.OK;
     }
-    if (dryRun) {
-      LocalBatch.check(plan);
+    if (dryRun || plan.merges().stream().allMatch(BatchPlan.BatchMerge::upToDate)) {
+      // What a run would do, without running: nothing at all where everything is up to date.
+      if (dryRun) {
+        LocalBatch.check(plan);
+      }
       print(plan, plan.merges().stream().map(m -> new LocalBatch.Outcome(m,
           m.upToDate() ? "up to date" : m.sweep() ? "to sweep" : "to merge", 0)).toList());
-      return ExitCodes.OK;
-    }
-    if (plan.merges().stream().allMatch(BatchPlan.BatchMerge::upToDate)) {
-      print(plan, plan.merges().stream().map(m -> new LocalBatch.Outcome(m, "up to date", 0)).toList());
       return ExitCodes.OK;
     }
     try (Device opened = Device.open(device, new Device.Settings(threads, false), "merging", err::println)) {

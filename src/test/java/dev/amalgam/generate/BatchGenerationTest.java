@@ -13,15 +13,23 @@ import dev.amalgam.io.ModelDirectory;
 import dev.amalgam.model.Golden;
 import dev.amalgam.model.Transformer;
 import dev.amalgam.model.WeightSource;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Many sequences decoded together: each must come out as it would alone, whatever shares its batch. */
+/**
+ * Many sequences decoded together, from a fixed list or from a server's queue that fills while they run: each must
+ * come out as it would alone, whatever shares its batch.
+ */
 class BatchGenerationTest {
   private static final int GOLDEN_TOKENS = 48;
   private static CpuBackend backend;
@@ -191,5 +199,113 @@ class BatchGenerationTest {
   void batchesRefuseEmptyBatchSizes() {
     List<GenerationRequest> one = List.of(request(golden.ints("p0.ids"), GenerationSettings.greedy(4)));
     assertThrows(UserError.class, () -> new Generator(model, Set.of()).generateAll(one, 0, (r, i) -> {}));
+  }
+
+  // ---- Generator.serve, a server's loop: requests arrive while it runs, and may be cancelled ------------
+
+  /** A server's queue as the loop sees it: requests added from outside, and closed once the test has sent all. */
+  private static final class TestQueue implements Generator.RequestQueue {
+    private final Deque<GenerationRequest> waiting = new ArrayDeque<>();
+    private boolean closed;
+
+    synchronized void add(GenerationRequest request) {
+      waiting.add(request);
+      notifyAll();
+    }
+
+    synchronized void close() {
+      closed = true;
+      notifyAll();
+    }
+
+    @Override
+    public synchronized GenerationRequest peek() {
+      return waiting.peek();
+    }
+
+    @Override
+    public synchronized void take() {
+      waiting.poll();
+    }
+
+    @Override
+    public synchronized boolean awaitMore() throws InterruptedException {
+      while (waiting.isEmpty() && !closed) {
+        wait();
+      }
+      return !waiting.isEmpty();
+    }
+  }
+
+  @Test
+  void requestsJoinTheRunningBatchAndGiveWhatTheyGiveAlone() throws Exception {
+    TestQueue queue = new TestQueue();
+    Map<Integer, GenerationResult> results = new ConcurrentHashMap<>();
+    AtomicInteger tokensSeen = new AtomicInteger();
+    // Each of the first two requests, at its fifth token, sends two more: they arrive mid-run.
+    for (int p = 0; p < 2; p++) {
+      int prompt = p;
+      queue.add(new GenerationRequest(golden.ints("p" + p + ".ids"), GenerationSettings.greedy(20), new IdText(),
+          (id, text) -> {
+            if (tokensSeen.incrementAndGet() == 5 + prompt) {
+              queue.add(served(2 + prompt, 10));
+              queue.add(served(prompt, 7));
+            }
+          }, null));
+    }
+    Thread server = new Thread(() -> {
+      try {
+        new Generator(model, Set.of()).serve(queue, 2, 128, (result, i) -> {
+          results.put(i, result);
+          if (results.size() == 6) {
+            queue.close();
+          }
+        });
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    server.start();
+    server.join(60_000);
+    assertEquals(6, results.size(), "every request finished and the loop returned");
+    // Admission order: p0, p1, then the arrivals in the order they were sent.
+    int[][] expected = {greedy(0, 20), greedy(1, 20), greedy(2, 10), greedy(0, 7), greedy(3, 10), greedy(1, 7)};
+    for (int i = 0; i < expected.length; i++) {
+      assertArrayEquals(expected[i], results.get(i).tokens(), "request " + i);
+    }
+  }
+
+  @Test
+  void aCancelledRequestEndsAndFreesItsSlot() throws Exception {
+    TestQueue queue = new TestQueue();
+    AtomicInteger seen = new AtomicInteger();
+    queue.add(new GenerationRequest(golden.ints("p0.ids"), GenerationSettings.greedy(40), new IdText(),
+        new TokenListener() {
+          @Override
+          public void onToken(int id, String text) {
+            seen.incrementAndGet();
+          }
+
+          @Override
+          public boolean cancelled() {
+            return seen.get() >= 3;
+          }
+        }, null));
+    queue.add(served(1, 12));  // one slot: runs only once the cancelled one has freed it
+    queue.close();
+    Map<Integer, GenerationResult> results = new ConcurrentHashMap<>();
+    new Generator(model, Set.of()).serve(queue, 1, 128, (result, i) -> results.put(i, result));
+    assertEquals(FinishReason.CANCELLED, results.get(0).finishReason());
+    assertTrue(results.get(0).tokens().length <= 3, Arrays.toString(results.get(0).tokens()));
+    assertArrayEquals(greedy(1, 12), results.get(1).tokens());
+  }
+
+  private static GenerationRequest served(int prompt, int tokens) {
+    return new GenerationRequest(golden.ints("p" + prompt + ".ids"), GenerationSettings.greedy(tokens), new IdText(),
+        TokenListener.NONE, null);
+  }
+
+  private static int[] greedy(int prompt, int tokens) {
+    return Arrays.copyOf(golden.ints("p" + prompt + ".greedy"), tokens);
   }
 }

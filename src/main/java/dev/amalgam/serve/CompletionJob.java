@@ -14,8 +14,9 @@ import java.util.Set;
 
 /**
  * One {@code /v1/completions} or {@code /v1/chat/completions} request, read and checked: its prompts as token ids,
- * how many choices each, the generation settings of each choice, and what the answer carries. Every field the
- * OpenAI API defines for these endpoints and amalgam does not honour is refused by name, as is a wrong type.
+ * how many choices each, the generation settings of each choice (none when it scores), and what the answer carries.
+ * Every field the OpenAI API defines for these endpoints and amalgam does not honour is refused by name, as is a
+ * wrong type.
  */
 record CompletionJob(boolean chat, List<int[]> prompts, int n, List<GenerationSettings> settings, boolean stream,
     boolean echo, Integer logprobs, boolean includeUsage) {
@@ -79,19 +80,23 @@ record CompletionJob(boolean chat, List<int[]> prompts, int n, List<GenerationSe
     List<String> stops = stops(body.get("stop"));
     long seed = body.has("seed") && !body.get("seed").isNull() ? longValue(body, "seed") : System.nanoTime();
     List<GenerationSettings> settings = new ArrayList<>();
-    for (int i = 0; i < prompts.size() * n; i++) {
-      SamplingParams sampling;
+    // Scoring (max_tokens 0) generates nothing: no settings.
+    for (int i = 0; maxTokens > 0 && i < prompts.size() * n; i++) {
       try {
-        sampling = new SamplingParams(temperature < SamplingParams.MIN_TEMPERATURE ? 0f : (float) temperature, 0,
-            (float) topP, 0f, 1f);
-        settings.add(maxTokens == 0 ? null
-            : new GenerationSettings(maxTokens, sampling, seed + i, stops, capacity));
+        SamplingParams sampling = new SamplingParams(
+            temperature < SamplingParams.MIN_TEMPERATURE ? 0f : (float) temperature, 0, (float) topP, 0f, 1f);
+        settings.add(new GenerationSettings(maxTokens, sampling, seed + i, stops, capacity));
       } catch (UserError e) {
         throw ApiError.invalid(null, e.getMessage());
       }
     }
     return new CompletionJob(chat, prompts, n, settings, stream, echo, logprobs,
         body.path("stream_options").path("include_usage").asBoolean(false));
+  }
+
+  /** Whether the request scores its prompts (echo, logprobs, max_tokens 0) rather than continuing them. */
+  boolean scoring() {
+    return settings.isEmpty();
   }
 
   private static int[] chatPrompt(JsonNode messages, LanguageModel model) throws ApiError {

@@ -130,7 +130,7 @@ public final class OpenAiServer implements AutoCloseable {
     LanguageModel model = engine.model();
     CompletionJob job = CompletionJob.read(body, chat, model, options.capacity(), options.maxTokensCap());
     String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-    if (job.settings().get(0) == null) {
+    if (job.scoring()) {
       json(response, callback, 200, scored(job, id, model));
       return;
     }
